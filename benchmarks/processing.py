@@ -1,0 +1,162 @@
+"""Processing: events applied per second by one RQ worker and by two, against a bare insert loop.
+
+Baseline: this process inserts WhatsApp Message rows with `frappe.get_doc(...).insert()` and a commit each,
+as fast as it can (the least any event that creates a message must do). App: the queue is filled first
+(message.received events posted to the real endpoint, several per conversation, no worker running), then one
+worker (later two) drains it; the rate is taken between the first and the last `processed_at`, so worker start-up
+is not counted. Each processed event has made a WhatsApp Message (and its contact), updated the conversation,
+and published realtime.
+
+Target: one worker >= 0.5 x the bare insert loop.
+
+	cd ~/frappe-bench && env/bin/python apps/xappiens_whatsapp/benchmarks/processing.py --site perf.localhost
+"""
+
+from __future__ import annotations
+
+import time
+
+import harness
+import loadgen
+from harness import verdict
+
+from xappiens_whatsapp.testing import sim_check
+from xappiens_whatsapp.testing import simulator as sim
+
+
+def bare_insert_loop(n: int) -> float:
+	import frappe
+
+	session = sim_check.ensure_sessions([harness.PREFIX + "baseline"])
+	session_name = next(iter(session))
+	jid = "34600999999@s.whatsapp.net"
+	contact = frappe.db.get_value("WhatsApp Contact", {"session": session_name, "whatsapp_id": jid})
+	if not contact:
+		contact = (
+			frappe.get_doc(
+				{
+					"doctype": "WhatsApp Contact",
+					"session": session_name,
+					"whatsapp_id": jid,
+					"display_name": "Baseline",
+				}
+			)
+			.insert(ignore_permissions=True)
+			.name
+		)
+		frappe.db.commit()
+	started = time.perf_counter()
+	for i in range(n):
+		frappe.get_doc(
+			{
+				"doctype": "WhatsApp Message",
+				"session": session_name,
+				"contact": contact,
+				"message_id": f"BASELINE{i:08d}{time.time_ns()}",
+				"from_me": 0,
+				"source": "Webhook",
+				"body": f"baseline {i}",
+				"message_type": "text",
+				"chat_jid": "34600999999@s.whatsapp.net",
+				"status": "Delivered",
+			}
+		).insert(ignore_permissions=True)
+		frappe.db.commit()
+	return n / (time.perf_counter() - started)
+
+
+def fill_queue(url: str, n: int, seed: int, per_conversation: int) -> sim.Scenario:
+	import frappe
+
+	config = sim.Config(
+		conversations=max(1, n // per_conversation),
+		messages=per_conversation,
+		replies=0,
+		session_events=False,
+		seed=seed,
+		session_prefix=harness.PREFIX,
+	)
+	secrets = sim_check.ensure_sessions(sim.session_ids(config))
+	scenario = sim.build(config, secrets=secrets)
+	now = time.time()
+	reqs = []
+	for delivery in scenario.stream:
+		body = delivery.render(now)
+		reqs.append(loadgen.Request("POST", delivery.path, body, delivery.headers(body, now)))
+	outcome = loadgen.run(url, reqs, connections=8, duration=300)
+	assert outcome.statuses == {200: len(reqs)}, outcome.statuses
+	frappe.db.commit()
+	return scenario
+
+
+def drain(
+	stack: harness.Stack, scenario: sim.Scenario, workers: int, timeout: float
+) -> tuple[float, sim_check.Tally]:
+	import frappe
+
+	for _ in range(workers):
+		stack.worker("short")
+	settled = sim_check.wait_settled(scenario, timeout, poll=1.0)
+	stack.stop_workers()
+	if not settled:
+		print("  not everything was processed in time")
+	rows = []
+	keys = sorted(scenario.dedup_keys)
+	for i in range(0, len(keys), 1000):
+		rows += frappe.get_all(
+			"Inbound Webhook",
+			filters={"dedup_key": ["in", keys[i : i + 1000]], "status": "Processed"},
+			pluck="processed_at",
+		)
+	times = sorted(frappe.utils.get_datetime(t).timestamp() for t in rows)
+	rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
+	return rate, sim_check.tally(scenario)
+
+
+def main():
+	p = harness.parser(__doc__.split("\n")[0])
+	p.add_argument("--events", type=int, default=2000, help="events per measurement")
+	p.add_argument("--baseline", type=int, default=1000, help="rows in the bare insert loop")
+	p.add_argument("--per-conversation", type=int, default=5, help="messages per conversation")
+	args = p.parse_args()
+
+	print(f"machine: {harness.machine()}")
+	stack = harness.Stack(args.site)
+	try:
+		harness.connect(args.site)
+		harness.configure_site()
+		harness.cleanup_site()
+		url = stack.web(args.web_workers)
+
+		bare_insert_loop(100)  # warm caches
+		baseline = bare_insert_loop(args.baseline)
+		print(
+			f"  bare insert loop: {baseline:.1f} rows/s ({args.baseline} WhatsApp Message inserts + commits)"
+		)
+
+		results = {}
+		for workers, seed in ((1, 2001), (2, 2002)):
+			scenario = fill_queue(url, args.events, seed, args.per_conversation)
+			print(f"  queued {len(scenario.stream)} message.received events ({harness.queue_length()} jobs)")
+			rate, tally = drain(stack, scenario, workers, timeout=600)
+			results[workers] = rate
+			print(f"  {workers} worker(s): {rate:.1f} events/s   {tally.line()}", flush=True)
+
+		print("\nresults")
+		print(f"  bare insert loop   {baseline:7.1f} rows/s")
+		for workers, rate in results.items():
+			print(f"  {workers} worker(s)        {rate:7.1f} events/s  ratio {rate / baseline:.2f}")
+		ratio = results[1] / baseline
+		print(f"  1 worker vs bare insert loop {ratio:.2f} (target >= 0.50) {verdict(ratio >= 0.5)}")
+		print(
+			f"  2 workers vs 1 worker        {results[2] / results[1]:.2f} (scaling on {harness.os.cpu_count()} cores)"
+		)
+	finally:
+		try:
+			harness.cleanup_site()
+		finally:
+			stack.close()
+
+
+if __name__ == "__main__":
+	main()

@@ -1,0 +1,364 @@
+// The scenarios, in order (later ones build on earlier ones). Prints one line per scenario and a summary;
+// exits non-zero when any fails. Each scenario asserts on the page (text, state), screenshots are for people.
+const crypto = require("crypto");
+const {
+	env,
+	launch,
+	login,
+	open_desk,
+	screenshot,
+	post_inbox_hub,
+	message_received,
+	post_netelip_control,
+	gateway,
+	qr_png_base64,
+	assert,
+	sleep,
+} = require("./lib");
+
+const fx = env.fixtures;
+const MAIN = fx.sessions.main;
+const QR = fx.sessions.qr;
+const CUSTOMER_DIGITS = fx.customer_phone.replace("+", "");
+const OWN_DIGITS = "34600000002";
+const run_id = crypto.randomBytes(3).toString("hex");
+const LIVE_TEXT = `Hola, ¿tenéis cita el jueves? ${run_id}`;
+const REPLY_TEXT = `Sí, a las 10:00 ${run_id}`;
+const LIVE = 20000;
+
+const state = {};
+const scenarios = [];
+const scenario = (name, fn) => scenarios.push({ name, fn });
+
+const row = (page, text) => page.locator(".xw-conv-row", { hasText: text });
+
+async function close_dialogs(page) {
+	await sleep(500);
+	await page.evaluate(() => {
+		if (frappe.msg_dialog && frappe.msg_dialog.display) frappe.msg_dialog.hide();
+		$(".modal.show").modal("hide");
+	});
+	await sleep(500);
+}
+
+scenario("agent A logs in and sees only their sessions' conversations", async ({ browser }) => {
+	const page = (state.a = await login(browser, fx.users.agent_a));
+	await open_desk(page, "whatsapp-inbox");
+	await row(page, "Carmen Seed").waitFor({ timeout: LIVE });
+	const options = await page.locator(".xw-session-filter option").allTextContents();
+	assert(!options.some((o) => o.includes("Soporte")), `agent A is offered a session of agent B: ${options}`);
+	await page.evaluate(() => (window.__xw_no_reload = true));
+	await screenshot(page, "01-inbox-agent-a");
+});
+
+scenario("the thread shows quotes, reactions, media, location, files and failures", async () => {
+	const page = state.a;
+	await row(page, "Carmen Seed").click();
+	const thread = page.locator(".xw-thread-list");
+	await thread.locator(".xw-msg").first().waitFor({ timeout: LIVE });
+	await thread.locator(".xw-quoted", { hasText: "pedido 1042" }).waitFor();
+	assert((await thread.locator(".xw-reactions").innerText()).includes("👍"), "reaction missing");
+	assert((await thread.locator(".xw-image img").count()) === 1, "image preview missing");
+	assert((await thread.locator(".xw-location").getAttribute("href")).includes("openstreetmap"), "map link missing");
+	await thread.locator(".xw-file", { hasText: "factura-1042.pdf" }).waitFor();
+	const failed = thread.locator('.xw-msg[data-status="Failed"]', { hasText: "factura corregida" });
+	assert((await failed.locator(".xw-failure-reason").innerText()).includes("Session is not connected"), "failure reason missing");
+	assert((await failed.locator(".xw-retry").count()) === 1, "Retry button missing");
+	assert((await thread.locator('.xw-msg.xw-out[data-status="Read"] .xw-ticks-read').count()) >= 1, "read ticks missing");
+	await screenshot(page, "02-thread-kinds");
+});
+
+scenario("a signed webhook brings a message live, with an unread badge", async () => {
+	const page = state.a;
+	await post_inbox_hub("message.received", MAIN, message_received(CUSTOMER_DIGITS, OWN_DIGITS, LIVE_TEXT));
+	const live = row(page, run_id);
+	await live.waitFor({ timeout: LIVE });
+	await live.locator(".xw-badge").waitFor({ timeout: LIVE });
+	assert(Number(await live.locator(".xw-badge").innerText()) >= 1, "unread badge without a count");
+	assert(await page.evaluate(() => window.__xw_no_reload === true), "the page reloaded");
+	state.live_contact = await live.getAttribute("data-name");
+	await screenshot(page, "03-live-message-badge");
+});
+
+scenario("opening the conversation shows it and clears the badge", async () => {
+	const page = state.a;
+	await row(page, run_id).click();
+	await page.locator(".xw-thread-list .xw-msg.xw-in", { hasText: LIVE_TEXT }).waitFor({ timeout: LIVE });
+	await page.waitForFunction(
+		(name) => !document.querySelector(`.xw-conv-row[data-name="${name}"] .xw-badge`),
+		state.live_contact,
+		{ timeout: LIVE }
+	);
+	let unread = null;
+	for (let i = 0; i < 20 && unread !== 0; i++) {
+		if (i) await sleep(500);
+		unread = await page.evaluate(
+			(contact) => frappe.xcall("xappiens_whatsapp.api.conversations.get_conversation", { contact }).then((r) => r.unread_count),
+			state.live_contact
+		);
+	}
+	assert(unread === 0, `the server still counts ${unread} unread`);
+	await screenshot(page, "04-badge-cleared");
+	// Filters: nothing is unread now; a search narrows the list to the matching conversation.
+	await page.locator(".xw-unread-only").check();
+	await page.locator(".xw-list-empty").waitFor({ timeout: LIVE });
+	await page.locator(".xw-unread-only").uncheck();
+	await page.locator(".xw-search").fill(run_id);
+	await page.waitForFunction(() => document.querySelectorAll(".xw-conv-row").length === 1, null, { timeout: LIVE });
+	assert((await row(page, run_id).count()) === 1, "search lost the conversation");
+	await page.locator(".xw-search").fill("");
+	await row(page, "Carmen Seed").waitFor({ timeout: LIVE });
+});
+
+scenario("a reply shows at once and its ticks turn sent, delivered, read live", async () => {
+	const page = state.a;
+	// Record every status the bubble goes through.
+	await page.evaluate((text) => {
+		window.__xw_statuses = [];
+		const seen = () => {
+			document.querySelectorAll(".xw-msg.xw-out").forEach((el) => {
+				if (!el.textContent.includes(text)) return;
+				const status = el.getAttribute("data-status");
+				if (window.__xw_statuses[window.__xw_statuses.length - 1] !== status) window.__xw_statuses.push(status);
+			});
+		};
+		new MutationObserver(seen).observe(document.querySelector(".xw-thread-list"), { subtree: true, childList: true, attributes: true });
+	}, REPLY_TEXT);
+	await page.locator(".xw-input").fill(REPLY_TEXT);
+	await page.locator(".xw-input").press("Enter");
+	const bubble = page.locator(".xw-msg.xw-out", { hasText: REPLY_TEXT });
+	await bubble.waitFor({ timeout: 2000 });
+	await page.locator('.xw-msg.xw-out[data-status="Read"]', { hasText: REPLY_TEXT }).waitFor({ timeout: LIVE });
+	assert((await bubble.count()) === 1, `the reply shows ${await bubble.count()} times`);
+	assert((await bubble.locator(".xw-ticks-read").count()) === 1, "no blue ticks");
+	const statuses = await page.evaluate(() => window.__xw_statuses);
+	assert(statuses[0] === "Pending", `the reply did not show as pending first: ${statuses}`);
+	assert(statuses[statuses.length - 1] === "Read", `statuses seen: ${statuses}`);
+	const sent = (await gateway("/__fake__/state")).messages.filter((m) => m.fromMe && m.body === REPLY_TEXT);
+	assert(sent.length === 1, `the gateway got the reply ${sent.length} times`);
+	assert(await page.evaluate(() => window.__xw_no_reload === true), "the page reloaded");
+	console.log(`    statuses seen: ${statuses.join(" → ")}`);
+	await screenshot(page, "05-reply-read-ticks");
+});
+
+scenario("the same client reference twice makes one message", async () => {
+	const page = state.a;
+	const result = await page.evaluate(async (contact) => {
+		const method = "xappiens_whatsapp.api.messages.send_message";
+		const call = (args) =>
+			new Promise((resolve) => frappe.call({ method, args, callback: (r) => resolve(r.message), error: () => resolve(null) }));
+		// A retry after the first answer (network retry) and two submits in flight at once (double click).
+		const retry = { text: "reintento", contact, client_ref: `retry-${Date.now()}` };
+		const first = await call(retry);
+		const second = await call(retry);
+		const double = { text: "doble clic", contact, client_ref: `double-${Date.now()}` };
+		const both = await Promise.all([call(double), call(double)]);
+		return { first: first && first.name, second: second && second.name, both: both.map((r) => r && r.name) };
+	}, state.live_contact);
+	await close_dialogs(page); // an error dialog from the race below must not block later steps
+	assert(result.first && result.first === result.second, `a retried send made two messages: ${JSON.stringify(result)}`);
+	await page.locator(".xw-msg.xw-out", { hasText: "doble clic" }).first().waitFor({ timeout: LIVE });
+	await sleep(1000);
+	assert((await page.locator(".xw-msg.xw-out", { hasText: "reintento" }).count()) === 1, "the retried send shows twice");
+	assert((await page.locator(".xw-msg.xw-out", { hasText: "doble clic" }).count()) === 1, "the double submit shows twice");
+	if (result.both[0] !== result.both[1]) {
+		// Known server race: the second request in flight fails on the unique client_ref instead of
+		// answering with the first message. One message either way; reported, not hidden.
+		console.log(`    WARN  concurrent double submit: second request failed (${JSON.stringify(result.both)})`);
+	}
+});
+
+scenario("server errors show as clear messages", async () => {
+	const page = state.a;
+	await close_dialogs(page);
+	await page.locator(".primary-action", { hasText: "New conversation" }).click();
+	const dialog = page.locator(".modal.show", { hasText: "New WhatsApp conversation" });
+	await dialog.locator('input[data-fieldname="phone"]').fill("12");
+	await dialog.locator('textarea[data-fieldname="text"]').fill("hola");
+	await dialog.locator(".btn-primary", { hasText: "Send" }).click();
+	const message = page.locator(".modal.show .msgprint", { hasText: "is not a valid phone number" });
+	await message.waitFor({ timeout: LIVE });
+	await sleep(300);
+	// The message must be readable, not hidden under the dialog that caused it.
+	const on_top = await page.evaluate(() => {
+		const box = document.querySelector(".modal.show .msgprint").getBoundingClientRect();
+		const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+		return Boolean(hit && hit.closest(".msgprint"));
+	});
+	assert(on_top, "the error message is hidden under the dialog");
+	await screenshot(page, "06-error-invalid-number");
+	await page.keyboard.press("Escape");
+	await sleep(300);
+	await page.keyboard.press("Escape");
+});
+
+scenario("agent B sees neither agent A's conversations nor the manager actions", async ({ browser }) => {
+	const page = (state.b = await login(browser, fx.users.agent_b));
+	await open_desk(page, "whatsapp-inbox");
+	await page.locator(".xw-conv-list").waitFor();
+	await page.waitForFunction(() => !document.querySelector(".xw-conv-list").textContent.includes("Loading"));
+	await sleep(1000);
+	assert((await row(page, "Carmen Seed").count()) === 0, "agent B sees a conversation of agent A's session");
+	assert((await row(page, run_id).count()) === 0, "agent B sees the live conversation");
+	// Agent B works in Spanish: the inbox must be translated.
+	assert((await page.locator(".primary-action").innerText()).includes("Nueva conversación"), "inbox not in Spanish");
+	await screenshot(page, "07-agent-b-inbox-es");
+	await open_desk(page, `whatsapp-session/${fx.sessions.other}`);
+	await page.locator(".page-title .indicator-pill").waitFor();
+	assert((await page.locator(".inner-group-button, .custom-actions button", { hasText: /Gateway|Pasarela|Send test|Enviar evento/ }).count()) === 0, "agent sees manager actions");
+	await screenshot(page, "08-agent-session-form");
+});
+
+scenario("a manager sees the QR appear, refresh and go away when connected", async ({ browser }) => {
+	const page = (state.m = await login(browser, fx.users.manager));
+	await open_desk(page, `whatsapp-session/${QR}`);
+	await page.locator(".xw-qr-section").waitFor({ timeout: LIVE });
+	const first = qr_png_base64();
+	const expires = new Date(Date.now() + 60 * 1000).toISOString();
+	await post_inbox_hub("session.qr", QR, { qrCode: `data:image/png;base64,${first}`, expiresAt: expires });
+	const image = page.locator(".xw-qr-image");
+	await page.waitForFunction((b64) => document.querySelector(".xw-qr-image")?.src.endsWith(b64), first, { timeout: LIVE });
+	const countdown = await page.locator(".xw-qr-countdown").innerText();
+	assert(/Expires in 0:[3-5]\d|Expires in 1:00/.test(countdown), `countdown reads "${countdown}"`);
+	await screenshot(page, "09-qr-shown");
+	const second = qr_png_base64();
+	await post_inbox_hub("session.qr", QR, { qrCode: `data:image/png;base64,${second}`, expiresAt: new Date(Date.now() + 120000).toISOString() });
+	await page.waitForFunction((b64) => document.querySelector(".xw-qr-image")?.src.endsWith(b64), second, { timeout: LIVE });
+	assert(await image.isVisible(), "refreshed QR not visible");
+	await screenshot(page, "10-qr-refreshed");
+	await post_inbox_hub("session.connected", QR, { phoneNumber: "34600000009", timestamp: new Date().toISOString() });
+	await page.locator(".page-title .indicator-pill", { hasText: "Connected" }).waitFor({ timeout: LIVE });
+	await page.waitForFunction(() => !document.querySelector(".xw-qr-image") || !document.querySelector(".xw-qr-image").offsetParent, null, {
+		timeout: LIVE,
+	});
+	assert((await page.locator(".inner-group-button", { hasText: "Gateway" }).count()) + (await page.locator(".custom-actions button", { hasText: "Create on gateway" }).count()) >= 1, "manager actions missing");
+	await screenshot(page, "11-session-connected");
+});
+
+scenario("a manager's webhook test event is followed until processed", async () => {
+	const page = state.m;
+	await page.locator(".inner-group-button", { hasText: "Webhook" }).click();
+	await page.locator(".dropdown-menu.show .dropdown-item", { hasText: "Send test event" }).click();
+	const progress = page.locator(".modal.show .xw-test-event");
+	await progress.waitFor({ timeout: LIVE });
+	await page.locator('.modal.show .xw-test-event[data-state="green"]').waitFor({ timeout: 30000 });
+	assert((await progress.innerText()).includes("Processed"), `test event: ${await progress.innerText()}`);
+	await screenshot(page, "11b-test-event-processed");
+	await page.keyboard.press("Escape");
+});
+
+scenario("an incoming call pops up for agent A only", async () => {
+	await open_desk(state.a, "whatsapp-inbox");
+	await open_desk(state.b, "whatsapp-inbox");
+	// Netelip sends Spanish local time.
+	const stamp = new Intl.DateTimeFormat("sv-SE", { timeZone: "Europe/Madrid", dateStyle: "short", timeStyle: "medium" }).format(new Date());
+	const id = `${Math.floor(Date.now() / 1000)}.${Math.floor(Math.random() * 9000) + 1000}`;
+	const answer = await post_netelip_control({ ID: id, api: "", src: CUSTOMER_DIGITS, dst: fx.agent_a_line, startcall: stamp, typesrc: "did" });
+	assert(answer.status === 200, `control endpoint answered HTTP ${answer.status}: ${answer.body}`);
+	const card = state.a.locator(".xw-call-card");
+	await card.waitFor({ timeout: LIVE });
+	await card.locator(".xw-call-number", { hasText: fx.customer_phone }).waitFor();
+	assert((await card.innerText()).includes("Lucía"), `caller name missing: ${await card.innerText()}`);
+	assert((await card.locator("a", { hasText: "Open contact" }).count()) === 1, "no link to the contact");
+	await screenshot(state.a, "12-call-popup-agent-a");
+	await sleep(3000);
+	assert((await state.b.locator(".xw-call-card").count()) === 0, "agent B got agent A's call popup");
+	await screenshot(state.b, "13-no-popup-agent-b");
+	state.call_id = id;
+});
+
+scenario("the Contact form shows one timeline of WhatsApp messages and calls", async ({ browser }) => {
+	const page = (state.admin = await login(browser, "Administrator", process.env.XW_ADMIN_PASSWORD || "admin"));
+	await open_desk(page, `contact/${encodeURIComponent(fx.crm_contact)}`);
+	const timeline = page.locator(".xw-timeline");
+	await timeline.locator(".xw-tl-message", { hasText: run_id }).first().waitFor({ timeout: LIVE });
+	await timeline.locator(".xw-tl-call").first().waitFor({ timeout: LIVE });
+	await page.locator(".inner-group-button", { hasText: "Contact" }).click();
+	await page.locator(".dropdown-menu.show", { hasText: "Send WhatsApp" }).waitFor();
+	await screenshot(page, "14-contact-timeline");
+	await page.keyboard.press("Escape");
+});
+
+scenario("the WhatsApp Contact form shows the live conversation and the calls", async () => {
+	const page = state.a;
+	await open_desk(page, `whatsapp-contact/${state.live_contact}`);
+	await page.locator(".xw-form-conversation .xw-msg", { hasText: REPLY_TEXT }).waitFor({ timeout: LIVE });
+	await page.locator(".xw-form-calls .xw-tl-call").first().waitFor({ timeout: LIVE });
+	const text = `Otra pregunta ${run_id}`;
+	await post_inbox_hub("message.received", MAIN, message_received(CUSTOMER_DIGITS, OWN_DIGITS, text));
+	await page.locator(".xw-form-conversation .xw-msg.xw-in", { hasText: text }).waitFor({ timeout: LIVE });
+	await screenshot(page, "15-whatsapp-contact-form");
+});
+
+scenario("managers see webhook health on the workspace; the call list has status colours", async () => {
+	const page = state.m;
+	await open_desk(page, "whatsapp-health");
+	await page.locator(".number-widget-box").first().waitFor({ timeout: LIVE });
+	const cards = await page.locator(".number-widget-box").count();
+	assert(cards >= 9, `only ${cards} number cards`);
+	await page.locator(".widget.dashboard-widget-box").first().waitFor({ timeout: LIVE });
+	await sleep(1500);
+	await screenshot(page, "16-workspace-manager");
+	await page.setViewportSize({ width: 1400, height: 2000 });
+	await page.evaluate(() => window.scrollTo(0, 600));
+	await sleep(800);
+	await screenshot(page, "17-workspace-charts");
+	await page.setViewportSize({ width: 1400, height: 900 });
+	await open_desk(page, "netelip-call");
+	await page.locator(".list-row-container .indicator-pill").first().waitFor({ timeout: LIVE });
+	await screenshot(page, "18-call-list");
+	const agent_cards = await (async () => {
+		await open_desk(state.a, "xappiens-whatsapp");
+		await state.a.locator(".shortcut-widget-box").first().waitFor({ timeout: LIVE });
+		await sleep(1000);
+		return state.a.locator(".number-widget-box").count();
+	})();
+	assert(agent_cards === 0, `an agent sees ${agent_cards} health cards`);
+	const sidebar = await state.a.locator(".desk-sidebar").innerText();
+	assert(!sidebar.includes("WhatsApp Health"), "an agent is offered the health workspace");
+	await screenshot(state.a, "19-workspace-agent");
+});
+
+// The fake gateway knows the main session and calls our endpoint back (acks) with its secret.
+async function register_gateway_session() {
+	await gateway("/__fake__/script", {
+		add_sessions: {
+			session_id: MAIN,
+			webhook_url: `${env.api}/api/method/xappiens_whatsapp.api.webhook.handle_webhook`,
+			webhook_secret: env.secret,
+			connected: true,
+			phone_number: OWN_DIGITS,
+		},
+	});
+}
+
+async function main() {
+	await register_gateway_session();
+	const browser = await launch();
+	let passed = 0;
+	let failed = 0;
+	for (const { name, fn } of scenarios) {
+		const started = Date.now();
+		try {
+			await fn({ browser });
+			passed += 1;
+			console.log(`PASS  ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+		} catch (error) {
+			failed += 1;
+			console.log(`FAIL  ${name}: ${error.message.split("\n")[0]}`);
+			for (const [who, page] of Object.entries(state)) {
+				if (page && typeof page.screenshot === "function" && !page.isClosed()) {
+					await screenshot(page, `failed-${scenarios.findIndex((s) => s.name === name) + 1}-${who}`).catch(() => {});
+				}
+			}
+		}
+	}
+	await browser.close();
+	console.log(`\nbrowser: ${passed} passed, ${failed} failed`);
+	process.exit(failed ? 1 : 0);
+}
+
+main().catch((error) => {
+	console.error(error);
+	process.exit(1);
+});

@@ -1,0 +1,10 @@
+"""Values shared by the client tests (fake credentials only)."""
+
+API_KEY = "hub-key-Zx81-0123456789abcdef"
+JWT = "jwt.header.payload-signature-0123"
+WEBHOOK_SECRET = "whsec-0123456789abcdef"
+NETELIP_TOKEN = "netelip-token-Qw77-abcdef"
+APPLICATION = "API 6230f"
+SESSION = "crm_main"
+CONTACT = "34600000001"
+CONTACT_JID = "34600000001@s.whatsapp.net"

@@ -1,0 +1,95 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from xappiens_whatsapp.core.jid import canonical, parse_jid
+from xappiens_whatsapp.core.phones import digits, to_e164, to_netelip
+from xappiens_whatsapp.core.session_status import SessionState, map_session_status
+
+
+@pytest.mark.parametrize(
+	"raw, expected",
+	[
+		("34600000001@c.us", "34600000001@s.whatsapp.net"),
+		("34600000001@s.whatsapp.net", "34600000001@s.whatsapp.net"),
+		("34600000001:12@s.whatsapp.net", "34600000001@s.whatsapp.net"),
+		("34600000001:3@c.us", "34600000001@s.whatsapp.net"),
+		("34600000001", "34600000001@s.whatsapp.net"),
+		("+34600000001", "34600000001@s.whatsapp.net"),
+		("120363025555555555@g.us", "120363025555555555@g.us"),
+		("118000000000001@lid", "118000000000001@lid"),
+		("118000000000001:7@lid", "118000000000001@lid"),
+		("status@broadcast", "status@broadcast"),
+		("", None),
+		("@", None),
+		("abc", None),
+		(None, None),
+		(True, None),
+	],
+)
+def test_canonical(raw, expected):
+	assert canonical(raw) == expected
+
+
+def test_phone_only_from_user_jids():
+	assert parse_jid("34600000001@c.us").phone_digits == "34600000001"
+	assert parse_jid("118000000000001@lid").phone_digits is None
+	assert parse_jid("120363025555555555@g.us").phone_digits is None
+
+
+@given(st.from_regex(r"[1-9][0-9]{6,14}", fullmatch=True), st.integers(0, 99))
+def test_property_c_us_and_device_suffix_are_the_same_user(number, device):
+	assert (
+		canonical(f"{number}@c.us")
+		== canonical(f"{number}:{device}@s.whatsapp.net")
+		== f"{number}@s.whatsapp.net"
+	)
+
+
+@pytest.mark.parametrize(
+	"raw, expected",
+	[
+		("34600000001", "+34600000001"),
+		("+34 600 00 00 01", "+34600000001"),
+		("0034968000000", "+34968000000"),
+		("600000001", "+34600000001"),
+		("638000000", "+34638000000"),
+		("(+34) 600-000-001", "+34600000001"),
+		("447911123456", "+447911123456"),
+		("anonymous", None),
+		("", None),
+		(None, None),
+		("12", None),
+		("abc", None),
+	],
+)
+def test_to_e164(raw, expected):
+	assert to_e164(raw) == expected
+
+
+def test_provider_forms():
+	assert digits("+34600000001") == "34600000001"
+	assert to_netelip("+34968000000") == "0034968000000"
+
+
+@pytest.mark.parametrize(
+	"status, connected, expected",
+	[
+		("pending", None, SessionState.QR_REQUIRED),
+		("qr_code", None, SessionState.QR_REQUIRED),
+		("connecting", None, SessionState.CONNECTING),
+		("connected", None, SessionState.CONNECTED),
+		("connected", False, SessionState.DISCONNECTED),
+		("disconnected", True, SessionState.CONNECTED),
+		("rate_limited", None, SessionState.ERROR),
+		("timeout", None, SessionState.ERROR),
+		("something new", None, SessionState.DISCONNECTED),
+	],
+)
+def test_session_status_mapping(status, connected, expected):
+	assert map_session_status(status, connected)[0] == expected
+
+
+def test_unknown_session_status_is_flagged():
+	assert map_session_status("weird")[1] is False
+	assert map_session_status("connected")[1] is True

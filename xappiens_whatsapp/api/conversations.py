@@ -1,0 +1,181 @@
+"""What agents read in the desk. Everything goes through frappe.get_list / has_permission, so an agent only
+ever sees the sessions they are listed on; realtime events carry ids and the desk re-reads here."""
+
+import json
+
+import frappe
+from frappe import _
+
+from xappiens_whatsapp.core.message_state import visible_reactions
+from xappiens_whatsapp.permissions import allowed_sessions, is_manager
+
+CONVERSATION_FIELDS = [
+	"name",
+	"display_name",
+	"phone",
+	"whatsapp_id",
+	"session",
+	"contact",
+	"is_group",
+	"last_message_at",
+	"last_message_preview",
+	"last_message_from_me",
+	"unread_count",
+	"profile_picture_url",
+]
+MESSAGE_FIELDS = [
+	"name",
+	"contact",
+	"session",
+	"message_id",
+	"from_me",
+	"message_type",
+	"body",
+	"status",
+	"message_timestamp",
+	"creation",
+	"sender_jid",
+	"quoted_message_id",
+	"reactions",
+	"media_url",
+	"media_mimetype",
+	"media_filename",
+	"media_size",
+	"attachment",
+	"latitude",
+	"longitude",
+	"failure_reason",
+	"sent_by",
+	"client_ref",
+	"outcome_uncertain",
+]
+MAX_PAGE = 100
+
+
+def _check_read(doctype: str, name: str) -> None:
+	if not frappe.has_permission(doctype, "read", doc=name):
+		raise frappe.PermissionError(_("Not permitted"))
+
+
+@frappe.whitelist()
+def list_sessions() -> list[dict]:
+	"""Sessions this user may work in, for the inbox filter and the composer."""
+	filters = {} if is_manager() else {"name": ["in", allowed_sessions() or [""]]}
+	return frappe.get_list(
+		"WhatsApp Session",
+		filters=filters,
+		fields=["name", "session_name", "status", "phone_number", "is_default"],
+		order_by="session_name asc",
+	)
+
+
+@frappe.whitelist()
+def list_conversations(
+	session: str | None = None,
+	search: str | None = None,
+	unread_only: bool = False,
+	start: int = 0,
+	page_length: int = 30,
+) -> list[dict]:
+	filters: list = []
+	if session:
+		filters.append(["session", "=", session])
+	if frappe.utils.sbool(unread_only):
+		filters.append(["unread_count", ">", 0])
+	or_filters = None
+	if search and search.strip():
+		term = f"%{search.strip()}%"
+		or_filters = [
+			["display_name", "like", term],
+			["phone", "like", term],
+			["whatsapp_id", "like", term],
+			["last_message_preview", "like", term],
+		]
+	return frappe.get_list(
+		"WhatsApp Contact",
+		filters=filters,
+		or_filters=or_filters,
+		fields=CONVERSATION_FIELDS,
+		order_by="last_message_at desc, modified desc",
+		start=max(int(start), 0),
+		page_length=min(max(int(page_length), 1), MAX_PAGE),
+	)
+
+
+@frappe.whitelist()
+def get_conversation(contact: str) -> dict:
+	_check_read("WhatsApp Contact", contact)
+	row = frappe.db.get_value("WhatsApp Contact", contact, CONVERSATION_FIELDS, as_dict=True)
+	row["session_status"] = frappe.db.get_value("WhatsApp Session", row.session, "status")
+	return row
+
+
+def _shape(rows: list[dict], session: str) -> list[dict]:
+	quoted_ids = {r.quoted_message_id for r in rows if r.quoted_message_id}
+	quoted = {}
+	if quoted_ids:
+		for q in frappe.get_all(
+			"WhatsApp Message",
+			filters={"session": session, "message_id": ["in", list(quoted_ids)]},
+			fields=["message_id", "body", "from_me", "message_type", "media_filename"],
+		):
+			quoted[q.message_id] = q
+	for row in rows:
+		reactions = (
+			json.loads(row.reactions) if isinstance(row.reactions, str) and row.reactions else row.reactions
+		)
+		row["reactions"] = visible_reactions(reactions)
+		row["quoted"] = quoted.get(row.quoted_message_id)
+		row["time"] = row.message_timestamp or row.creation
+	return rows
+
+
+@frappe.whitelist()
+def get_messages(contact: str, before: str | None = None, limit: int = 30) -> list[dict]:
+	"""A page of the thread, oldest first: the `limit` messages just older than message `before`.
+
+	WhatsApp times are whole seconds, so several messages can share one; the page boundary is the
+	(time, creation, name) triple, never the time alone, and no message is skipped or shown twice."""
+	_check_read("WhatsApp Contact", contact)
+	session = frappe.db.get_value("WhatsApp Contact", contact, "session")
+	limit = min(max(int(limit), 1), MAX_PAGE)
+	filters = [["contact", "=", contact]]
+	anchor = None
+	if before:
+		anchor = frappe.db.get_value(
+			"WhatsApp Message",
+			{"name": before, "contact": contact},
+			["name", "message_timestamp", "creation"],
+			as_dict=True,
+		)
+		if anchor:
+			filters.append(["message_timestamp", "<=", anchor.message_timestamp or anchor.creation])
+	rows = frappe.get_list(
+		"WhatsApp Message",
+		filters=filters,
+		fields=MESSAGE_FIELDS,
+		order_by="message_timestamp desc, creation desc, name desc",
+		page_length=limit + (200 if anchor else 0),
+	)
+	if anchor:
+		key = (anchor.message_timestamp or anchor.creation, anchor.creation, anchor.name)
+		rows = [r for r in rows if (r.message_timestamp or r.creation, r.creation, r.name) < key]
+	rows = rows[:limit]
+	rows.reverse()
+	return _shape(rows, session)
+
+
+@frappe.whitelist()
+def get_message(name: str) -> dict:
+	_check_read("WhatsApp Message", name)
+	row = frappe.db.get_value("WhatsApp Message", name, MESSAGE_FIELDS, as_dict=True)
+	return _shape([row], row.session)[0]
+
+
+@frappe.whitelist(methods=["POST"])
+def mark_read(contact: str) -> dict:
+	"""Opening a conversation reads it: the unread badge clears here and on the phone."""
+	_check_read("WhatsApp Contact", contact)
+	from xappiens_whatsapp.pipeline.read_receipts import mark_conversation_read
+
+	return mark_conversation_read(contact)

@@ -1,0 +1,180 @@
+"""Netelip's callbacks: the control URL (asks what to do next, synchronously) and the report URL (final CDRs).
+
+Netelip signs nothing and publishes no addresses, so the origin is checked in depth, every layer failing
+closed: a secret token in the URL (or header) compared in constant time, an optional address allowlist that
+believes X-Forwarded-For only from trusted proxies, the API application's name and the call ID's shape.
+Accepted events take the same durable path as WhatsApp's: one Inbound Webhook row each, then a job.
+"""
+
+import hashlib
+import json
+
+import frappe
+from frappe.rate_limiter import rate_limit
+
+from xappiens_whatsapp.api.request import BodyTooLarge, header, peer_address, raw_body, webhook_rate_limit
+from xappiens_whatsapp.core import netelip_events as ne
+from xappiens_whatsapp.core.origin import ip_allowed, parse_networks, token_matches, valid_application
+from xappiens_whatsapp.pipeline import calls, ingress, settings
+
+PROVIDER = "Netelip"
+MAX_BODY = 512 * 1024
+
+
+@frappe.whitelist(allow_guest=True, methods=["POST"])
+@rate_limit(limit=webhook_rate_limit, seconds=60)
+def control():
+	frappe.local.flags.xw_endpoint_ran = True
+	return receive_control()
+
+
+@frappe.whitelist(allow_guest=True, methods=["POST"])
+@rate_limit(limit=webhook_rate_limit, seconds=60)
+def report():
+	frappe.local.flags.xw_endpoint_ran = True
+	return receive_report()
+
+
+def _webhook_token() -> str | None:
+	from frappe.utils.password import get_decrypted_password
+
+	return get_decrypted_password(
+		"Netelip Settings", "Netelip Settings", "webhook_token", raise_exception=False
+	)
+
+
+def check_origin(conf) -> tuple[str | None, str | None, int]:
+	"""(rejection reason or None, caller address, status to answer)."""
+	remote = peer_address(conf.trusted_proxies)
+	given = frappe.request.args.get("token") or header("X-Netelip-Token") or header("X-Webhook-Token")
+	if not token_matches(given, _webhook_token()):
+		return "bad_token", remote, 401
+	if conf.allowed_sources:
+		try:
+			allowed = parse_networks(conf.allowed_sources)
+		except ValueError:
+			return "bad_allowlist", remote, 403
+		if not ip_allowed(remote, allowed):
+			return "bad_origin", remote, 403
+	return None, remote, 200
+
+
+def read_fields(raw: bytes) -> object:
+	"""The posted fields, whatever the encoding: JSON (object or list), form-encoded or multipart."""
+	if frappe.request.mimetype in ("application/json", "text/json") or raw.lstrip()[:1] in (b"{", b"["):
+		return ne.load_json(raw)
+	fields = frappe.request.form.to_dict(flat=True)
+	for key, value in frappe.request.args.items():
+		fields.setdefault(key, value)
+	fields.pop("token", None)
+	return fields
+
+
+def _kept_fields(fields: dict) -> str:
+	return json.dumps(
+		{k: v for k, v in fields.items() if k.lower() != "token"}, ensure_ascii=False, default=str
+	)
+
+
+def _reject(reason: str, remote: str | None, status: int):
+	return ingress.reject(PROVIDER, reason, remote, status=status)
+
+
+def _store(event: ne.CallEvent, fields: dict, source: str, remote: str | None, answer: dict | None = None):
+	headers = {"source": source}
+	if answer:
+		headers["answer"] = answer
+	return ingress.accept(
+		provider=PROVIDER,
+		dedup_key=ne.dedup_key(event),
+		event=f"call.{source}",
+		raw_event=event.raw_status or source,
+		session_id=None,
+		reference_key=event.call_id,
+		payload=_kept_fields(fields),
+		headers=headers,
+		remote_addr=remote,
+	)
+
+
+def _store_unreadable(raw: bytes, reason: str, remote: str | None, source: str) -> None:
+	ingress.accept(
+		provider=PROVIDER,
+		dedup_key=f"netelip:bad:{source}:" + hashlib.sha256(raw).hexdigest(),
+		event=f"call.{source}",
+		raw_event="unreadable",
+		session_id=None,
+		reference_key=None,
+		payload=raw,
+		headers={"source": source},
+		remote_addr=remote,
+		ignored_reason=reason,
+	)
+
+
+def _guarded(conf):
+	"""(refusal, caller address, body). A refusal is the response to give a request that may not pass."""
+	reason, remote, status = check_origin(conf)
+	if reason:
+		return _reject(reason, remote, status), remote, b""
+	try:
+		return None, remote, raw_body(MAX_BODY)
+	except BodyTooLarge:
+		return _reject("too_large", remote, 413), remote, b""
+
+
+def receive_control():
+	conf = settings.netelip()
+	refusal, remote, raw = _guarded(conf)
+	if refusal:
+		return refusal
+	try:
+		fields = read_fields(raw)
+		if not isinstance(fields, dict):
+			raise ne.ParseError("control fields are not an object")
+		event = ne.parse_control(fields, settings.default_region())
+	except ne.ParseError as exc:
+		_store_unreadable(raw, str(exc), remote, "control")
+		return ingress.json_response(400, {"success": False, "error": "Unreadable call event"})
+	if not valid_application(event.application, conf.api_application):
+		return _reject("bad_application", remote, 403)
+	# Answering is a small read; the event itself is applied by the job, like every other.
+	answer = calls.control_answer(event)
+	_store(event, fields, "control", remote, answer)
+	return ingress.json_response(200, answer)
+
+
+def receive_report():
+	conf = settings.netelip()
+	refusal, remote, raw = _guarded(conf)
+	if refusal:
+		return refusal
+	try:
+		body = read_fields(raw)
+		result = ne.read_report(body, settings.default_region())
+	except ne.ParseError as exc:
+		_store_unreadable(raw, str(exc), remote, "report")
+		return ingress.json_response(400, {"success": False, "error": "Unreadable report"})
+	accepted = duplicates = 0
+	for event in result.events:
+		if not valid_application(event.application, conf.api_application):
+			continue  # counted below as rejected
+		stored = _store(event, event.raw, "report", remote)
+		duplicates += stored.duplicate
+		accepted += not stored.duplicate
+	foreign = sum(1 for e in result.events if not valid_application(e.application, conf.api_application))
+	if foreign:
+		ingress.count_rejection(PROVIDER, "bad_application", remote)
+	if result.rejected:
+		_store_unreadable(
+			raw, "; ".join(f"record {i}: {why}" for i, why in result.rejected), remote, "report"
+		)
+	return ingress.json_response(
+		200,
+		{
+			"success": True,
+			"accepted": accepted,
+			"duplicates": duplicates,
+			"rejected": len(result.rejected) + foreign,
+		},
+	)

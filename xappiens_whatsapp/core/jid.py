@@ -1,0 +1,77 @@
+"""WhatsApp ids (JIDs): one canonical form per chat, and the only safe way to get a phone from one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+USER_SERVER = "s.whatsapp.net"
+_USER_ALIASES = {"s.whatsapp.net", "c.us"}
+GROUP_SERVER = "g.us"
+LID_SERVER = "lid"
+BROADCAST = "status@broadcast"
+
+
+@dataclass(frozen=True)
+class Jid:
+	user: str
+	server: str
+
+	def __str__(self) -> str:
+		return f"{self.user}@{self.server}"
+
+	@property
+	def is_user(self) -> bool:
+		return self.server == USER_SERVER
+
+	@property
+	def is_group(self) -> bool:
+		return self.server == GROUP_SERVER
+
+	@property
+	def is_lid(self) -> bool:
+		return self.server == LID_SERVER
+
+	@property
+	def is_broadcast(self) -> bool:
+		return self.server == "broadcast"
+
+	@property
+	def phone_digits(self) -> str | None:
+		"""Country code + number, only for user JIDs: a @lid or a group id is never a phone."""
+		return self.user if self.is_user and self.user.isdigit() else None
+
+
+def parse_jid(value: object) -> Jid | None:
+	"""Canonicalise a chat id.
+
+	`@c.us` and `@s.whatsapp.net` are the same user; Baileys' device suffix (`:12`) and agent suffix
+	(`_1`) are dropped from user ids; bare digits are a user JID. `@g.us`, `@lid` and anything else are
+	kept as received. Returns None for empty or non-string input.
+	"""
+	if not isinstance(value, str | int) or isinstance(value, bool):
+		return None
+	text = str(value).strip()
+	if not text:
+		return None
+	if "@" not in text:
+		number = text.lstrip("+")
+		return Jid(number, USER_SERVER) if number.isdigit() else None
+	user, _, server = text.rpartition("@")
+	server = server.lower()
+	if not user or not server:
+		return None
+	if server in _USER_ALIASES:
+		user = user.split(":", 1)[0].split("_", 1)[0]
+		return Jid(user, USER_SERVER) if user else None
+	if server == LID_SERVER:
+		user = user.split(":", 1)[0]
+	return Jid(user, server)
+
+
+def canonical(value: object) -> str | None:
+	jid = parse_jid(value)
+	return str(jid) if jid else None
+
+
+def user_jid(phone_digits: str) -> str:
+	return f"{phone_digits}@{USER_SERVER}"

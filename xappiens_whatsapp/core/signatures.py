@@ -1,0 +1,79 @@
+"""Webhook authentication for Inbox Hub: HMAC-SHA256 over the raw body, plus a freshness window."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+PREFIX = "sha256="
+MIN_SECRET_LENGTH = 16
+
+
+def serialise(payload: dict) -> bytes:
+	"""The bytes the gateway signs: JSON.stringify's compact form, UTF-8."""
+	return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sign(body: bytes, secret: str) -> str:
+	"""The header value the gateway sends: `sha256=<lowercase hex>`."""
+	return PREFIX + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_matches(body: bytes, header_value: str | None, secrets: Iterable[str | None]) -> bool:
+	"""True when the header is a valid signature of `body` under any of `secrets`.
+
+	Fails closed: no header or no usable secret → False. The `sha256=` prefix is optional (the sources
+	disagree). Every candidate secret is tried, so the time taken does not reveal which one matched.
+	"""
+	if not header_value:
+		return False
+	given = header_value.strip()
+	if given[: len(PREFIX)].lower() == PREFIX:
+		given = given[len(PREFIX) :]
+	given_bytes = given.lower().encode("ascii", "replace")
+	matched = False
+	for secret in secrets:
+		if not secret:
+			continue
+		expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode()
+		matched |= hmac.compare_digest(expected, given_bytes)
+	return matched
+
+
+def to_epoch_seconds(value: object) -> float | None:
+	"""Read a timestamp in any form the gateway uses: ms or s numbers (also as strings), or ISO 8601.
+
+	Numbers above 1e12 are milliseconds. Unreadable values give None.
+	"""
+	if value is None or isinstance(value, bool):
+		return None
+	if isinstance(value, int | float):
+		number = float(value)
+	elif isinstance(value, str):
+		text = value.strip()
+		if not text:
+			return None
+		try:
+			number = float(text)
+		except ValueError:
+			try:
+				parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+			except ValueError:
+				return None
+			if parsed.tzinfo is None:
+				parsed = parsed.replace(tzinfo=UTC)
+			return parsed.timestamp()
+	else:
+		return None
+	if number != number or number in (float("inf"), float("-inf")):
+		return None
+	return number / 1000.0 if abs(number) > 1e12 else number
+
+
+def is_fresh(value: object, now: float, tolerance_s: float) -> bool:
+	"""False when a timestamp is present but unreadable or further than `tolerance_s` from `now`."""
+	seconds = to_epoch_seconds(value)
+	return seconds is not None and abs(now - seconds) <= tolerance_s

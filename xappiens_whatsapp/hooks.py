@@ -1,0 +1,54 @@
+app_name = "xappiens_whatsapp"
+app_title = "Xappiens WhatsApp"
+app_publisher = "Xappiens"
+app_description = "WhatsApp (Inbox Hub) and Netelip telephony inside the Frappe desk CRM"
+app_email = "dev@xappiens.com"
+app_license = "MIT"
+
+export_python_type_annotations = True
+
+after_install = "xappiens_whatsapp.install.after_install"
+after_migrate = "xappiens_whatsapp.install.after_migrate"
+before_uninstall = "xappiens_whatsapp.install.before_uninstall"
+after_uninstall = "xappiens_whatsapp.install.after_uninstall"
+
+# Frappe answers 500 for a malformed JSON body before our endpoint runs; turn that into a 400 (or 401).
+after_request = ["xappiens_whatsapp.api.malformed_body.after_request"]
+
+has_permission = {
+	"WhatsApp Session": "xappiens_whatsapp.permissions.session_has_permission",
+	"WhatsApp Contact": "xappiens_whatsapp.permissions.contact_has_permission",
+	"WhatsApp Message": "xappiens_whatsapp.permissions.message_has_permission",
+	"Netelip Call": "xappiens_whatsapp.permissions.call_has_permission",
+}
+permission_query_conditions = {
+	"WhatsApp Session": "xappiens_whatsapp.permissions.session_query",
+	"WhatsApp Contact": "xappiens_whatsapp.permissions.contact_query",
+	"WhatsApp Message": "xappiens_whatsapp.permissions.message_query",
+	"Netelip Call": "xappiens_whatsapp.permissions.call_query",
+}
+
+doc_events = {
+	"Contact": {"on_update": "xappiens_whatsapp.pipeline.crm_links.contact_updated"},
+}
+
+scheduler_events = {
+	"cron": {
+		# Every minute: nothing stays stuck longer than that, calls time out, throttled sends go out.
+		"* * * * *": [
+			"xappiens_whatsapp.pipeline.sweep.run",
+			"xappiens_whatsapp.pipeline.outbound.send_due",
+			"xappiens_whatsapp.pipeline.netelip_timeouts.run",
+		],
+	},
+	"daily": ["xappiens_whatsapp.pipeline.sweep.purge_old"],
+}
+
+ignore_links_on_delete = ["Inbound Webhook", "Webhook Rejection"]
+
+default_log_clearing_doctypes = {"Webhook Rejection": 90}
+
+# Desk UI: the call popup and shared widgets load on every desk page; forms and lists add their own parts.
+app_include_js = ["xappiens_whatsapp.bundle.js"]
+app_include_css = ["xappiens_whatsapp.bundle.css"]
+doctype_js = {"Contact": "public/js/contact.js"}

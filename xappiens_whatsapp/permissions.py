@@ -1,0 +1,87 @@
+"""Row-level access: managers see everything; an agent sees the sessions listed for them and what is in them.
+
+Calls: an agent sees their own calls and calls nobody owns yet (a missed inbound call anyone may return).
+"""
+
+import frappe
+
+MANAGER_ROLES = ("System Manager", "WhatsApp Manager")
+AGENT_ROLE = "WhatsApp Agent"
+
+
+def is_manager(user: str | None = None) -> bool:
+	user = user or frappe.session.user
+	if user == "Administrator":
+		return True
+	return bool(set(MANAGER_ROLES) & set(frappe.get_roles(user)))
+
+
+def allowed_sessions(user: str | None = None) -> list[str]:
+	user = user or frappe.session.user
+	return frappe.get_all(
+		"WhatsApp Session User",
+		filters={"user": user, "parenttype": "WhatsApp Session", "parentfield": "allowed_users"},
+		pluck="parent",
+		ignore_permissions=True,
+	)
+
+
+def can_use_session(session: str, user: str | None = None) -> bool:
+	return is_manager(user) or session in allowed_sessions(user)
+
+
+def _session_subquery(user: str) -> str:
+	return (
+		"(select `parent` from `tabWhatsApp Session User` where `parenttype`='WhatsApp Session'"
+		f" and `parentfield`='allowed_users' and `user`={frappe.db.escape(user)})"
+	)
+
+
+def _scoped_to_sessions(table: str, column: str, user: str | None) -> str:
+	user = user or frappe.session.user
+	if is_manager(user):
+		return ""
+	return f"`tab{table}`.`{column}` in {_session_subquery(user)}"
+
+
+def session_query(user: str | None = None) -> str:
+	return _scoped_to_sessions("WhatsApp Session", "name", user)
+
+
+def contact_query(user: str | None = None) -> str:
+	return _scoped_to_sessions("WhatsApp Contact", "session", user)
+
+
+def message_query(user: str | None = None) -> str:
+	return _scoped_to_sessions("WhatsApp Message", "session", user)
+
+
+def call_query(user: str | None = None) -> str:
+	user = user or frappe.session.user
+	if is_manager(user):
+		return ""
+	return f"(`tabNetelip Call`.`agent` = {frappe.db.escape(user)} or ifnull(`tabNetelip Call`.`agent`, '') = '')"
+
+
+# has_permission hooks: return False to deny, None to let the role permissions decide.
+
+
+def session_has_permission(doc, ptype=None, user=None, **kwargs):
+	if not is_manager(user) and doc.name not in allowed_sessions(user):
+		return False
+
+
+def contact_has_permission(doc, ptype=None, user=None, **kwargs):
+	if not can_use_session(doc.session, user):
+		return False
+
+
+def message_has_permission(doc, ptype=None, user=None, **kwargs):
+	if not can_use_session(doc.session, user):
+		return False
+
+
+def call_has_permission(doc, ptype=None, user=None, **kwargs):
+	user = user or frappe.session.user
+	if not is_manager(user) and doc.agent not in (None, "", user):
+		return False

@@ -1,0 +1,45 @@
+"""Inbox Hub events → CRM records. Parsing is pure (core/); this module only decides which record changes."""
+
+from xappiens_whatsapp.core import inbox_hub_events as ih
+from xappiens_whatsapp.pipeline import contacts, messages, settings
+from xappiens_whatsapp.pipeline.process import Outcome
+from xappiens_whatsapp.pipeline.sessions import apply_session_event, ensure_session
+
+MESSAGE = "WhatsApp Message"
+
+
+def apply(row, raw: bytes, headers: dict) -> Outcome:
+	parsed = ih.parse(raw, headers.get("X-Webhook-Event"), row.session_id, settings.ack_scale())
+	event = parsed.event
+
+	if isinstance(event, ih.MessageEvent):
+		return Outcome("Processed", MESSAGE, messages.store_message(event))
+
+	if isinstance(event, ih.StatusEvent):
+		name = messages.apply_status_event(event)
+		if name is None:
+			return Outcome("Waiting", note="Waiting for its message to arrive")
+		note = None if event.status else f"Ack {event.raw_ack} is not on the configured scale"
+		return Outcome("Processed", MESSAGE, name, note)
+
+	if isinstance(event, ih.ReactionEvent):
+		name = messages.apply_reaction(event)
+		if name is None:
+			return Outcome("Waiting", note="Waiting for the message it reacts to")
+		return Outcome("Processed", MESSAGE, name)
+
+	if isinstance(event, ih.SessionEvent):
+		note = None if event.known_status else "Unknown session status"
+		return Outcome("Processed", "WhatsApp Session", apply_session_event(event), note)
+
+	if isinstance(event, ih.ConversationEvent):
+		session = ensure_session(event.session_id)
+		contact = contacts.apply_metadata(
+			session, event.chat_jid, event.phone_jid, event.name, event.picture_url
+		)
+		return Outcome("Processed", "WhatsApp Contact", contact)
+
+	if isinstance(event, ih.PingEvent):
+		return Outcome("Processed", note="Test event: nothing to change")
+
+	return Outcome("Ignored", note=event.reason)

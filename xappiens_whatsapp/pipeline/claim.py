@@ -1,0 +1,25 @@
+"""Insert-or-find by a unique key, safe when two workers insert the same thing at once."""
+
+import frappe
+
+DUPLICATE_ERRORS = (frappe.UniqueValidationError, frappe.DuplicateEntryError)
+
+
+def insert_or_get(values: dict, unique_filters: dict) -> tuple[str, bool]:
+	"""Return (name, created). The database's unique index decides who wins; the loser re-reads with a
+	locking read, which sees the winner's committed row even inside an older snapshot."""
+	doctype = values["doctype"]
+	existing = frappe.db.get_value(doctype, unique_filters, "name", for_update=True)
+	if existing:
+		return existing, False
+	savepoint = "xw_claim"
+	frappe.db.savepoint(savepoint)
+	try:
+		# Links here were found with locking reads (they may be another worker's fresh rows, which Frappe's
+		# snapshot-read link check cannot see yet).
+		doc = frappe.get_doc(values).insert(ignore_permissions=True, ignore_links=True)
+	except DUPLICATE_ERRORS:
+		frappe.db.rollback(save_point=savepoint)
+		frappe.local.message_log = []
+		return frappe.db.get_value(doctype, unique_filters, "name", for_update=True), False
+	return doc.name, True

@@ -1,0 +1,58 @@
+"""Link WhatsApp conversations and calls to the CRM's own Contacts by phone number."""
+
+import frappe
+
+from xappiens_whatsapp.core.phones import to_e164
+
+
+def _national_tail(e164: str) -> str:
+	# The last 9 digits survive every way people type a number ("600 00 00 01", "+34600000001", …).
+	return "".join(ch for ch in e164 if ch.isdigit())[-9:]
+
+
+def find_contact(e164: str | None, region: str = "ES") -> str | None:
+	"""The Frappe Contact whose phone is this number, if exactly one clear match exists (oldest wins)."""
+	if not e164:
+		return None
+	tail = _national_tail(e164)
+	candidates = frappe.db.sql(
+		"""select cp.parent, cp.phone, c.creation from `tabContact Phone` cp
+		join `tabContact` c on c.name = cp.parent
+		where cp.parenttype = 'Contact' and replace(replace(replace(cp.phone, ' ', ''), '-', ''), '.', '') like %s
+		order by c.creation, c.name""",
+		(f"%{tail}",),
+		as_dict=True,
+	)
+	for row in candidates:
+		if to_e164(row.phone, region) == e164:
+			return row.parent
+	return None
+
+
+def contact_phones(contact: str, region: str = "ES") -> set[str]:
+	phones = frappe.get_all(
+		"Contact Phone",
+		filters={"parent": contact, "parenttype": "Contact"},
+		pluck="phone",
+		ignore_permissions=True,
+	)
+	return {p for p in (to_e164(x, region) for x in phones) if p}
+
+
+def contact_updated(doc, method=None) -> None:
+	"""A Contact gained or changed a phone: link the conversations and calls with that number."""
+	phones = contact_phones(doc.name)
+	if not phones:
+		return
+	for whatsapp_contact in frappe.get_all(
+		"WhatsApp Contact",
+		filters={"phone": ["in", list(phones)], "contact": ["is", "not set"]},
+		pluck="name",
+	):
+		frappe.db.set_value("WhatsApp Contact", whatsapp_contact, "contact", doc.name, update_modified=False)
+	for call in frappe.get_all(
+		"Netelip Call",
+		filters={"customer_number": ["in", list(phones)], "contact": ["is", "not set"]},
+		pluck="name",
+	):
+		frappe.db.set_value("Netelip Call", call, "contact", doc.name, update_modified=False)

@@ -1,0 +1,146 @@
+"""The durable half of every webhook: one Inbound Webhook row per delivery, then one job per row.
+
+The row is committed before the job is queued, so a worker always finds it, and a crash or a Redis outage
+between the two only delays processing: the sweep queues any row still in Received.
+"""
+
+import json
+from dataclasses import dataclass
+
+import frappe
+from frappe.utils import now_datetime
+from werkzeug.wrappers import Response
+
+QUEUE = "short"
+DUPLICATE_ERRORS = (frappe.UniqueValidationError, frappe.DuplicateEntryError)
+
+
+@dataclass
+class Accepted:
+	name: str
+	duplicate: bool
+	queued: bool
+
+
+def job_id(name: str) -> str:
+	return f"xw-inbound-{name}"
+
+
+def enqueue(name: str) -> bool:
+	"""Queue the row's job; False when Redis is unreachable (the sweep will pick the row up)."""
+	if not _queue_reachable():
+		return False
+	try:
+		frappe.enqueue(
+			"xappiens_whatsapp.pipeline.process.process",
+			queue=QUEUE,
+			job_id=job_id(name),
+			deduplicate=True,
+			name=name,
+		)
+	except Exception:
+		frappe.logger("xappiens_whatsapp").warning(
+			f"could not queue {name}; the sweep will retry", exc_info=True
+		)
+		return False
+	return True
+
+
+def _queue_reachable() -> bool:
+	"""One quick ping: with Redis down, Frappe's enqueue retries for seconds before failing, and the provider
+	would wait for that (or time out and retry) although the row is already safe."""
+	import redis
+	from frappe.utils.background_jobs import get_redis_connection_without_auth
+
+	try:
+		get_redis_connection_without_auth().ping()
+	except redis.exceptions.ConnectionError:
+		return False
+	except Exception:
+		return True  # e.g. an ACL refusal for this connection: let enqueue decide with its own credentials
+	return True
+
+
+def accept(
+	*,
+	provider: str,
+	dedup_key: str,
+	event: str,
+	raw_event: str | None,
+	session_id: str | None,
+	reference_key: str | None,
+	payload: bytes | str,
+	headers: dict,
+	remote_addr: str | None,
+	ignored_reason: str | None = None,
+) -> Accepted:
+	"""Store a delivery once. A retried delivery finds its first row and queues nothing new."""
+	if isinstance(payload, bytes):
+		payload = payload.decode("utf-8", errors="replace")
+	row = frappe.get_doc(
+		{
+			"doctype": "Inbound Webhook",
+			"provider": provider,
+			"event": (event or "")[:140],
+			"raw_event": (raw_event or "")[:140],
+			"session_id": (session_id or "")[:140] or None,
+			"reference_key": (reference_key or "")[:190] or None,
+			"dedup_key": dedup_key,
+			"status": "Ignored" if ignored_reason else "Received",
+			"note": ignored_reason,
+			"received_at": now_datetime(),
+			"payload": payload,
+			"headers": json.dumps(headers, ensure_ascii=False, sort_keys=True),
+			"remote_addr": remote_addr,
+		}
+	)
+	frappe.db.savepoint("xw_accept")
+	try:
+		# The row is internal and fully formed here: a plain INSERT (name, timestamps, unique key checked by
+		# the database) skips the document life cycle, which was most of the endpoint's time under load.
+		row.db_insert()
+	except DUPLICATE_ERRORS:
+		frappe.db.rollback(save_point="xw_accept")
+		frappe.local.message_log = []
+		existing = frappe.db.get_value("Inbound Webhook", {"dedup_key": dedup_key}, "name", for_update=True)
+		frappe.db.commit()
+		return Accepted(existing, duplicate=True, queued=False)
+	frappe.db.commit()
+	queued = enqueue(row.name) if not ignored_reason else False
+	return Accepted(row.name, duplicate=False, queued=queued)
+
+
+def count_rejection(provider: str, reason: str, remote_addr: str | None) -> None:
+	"""One counter row per provider, reason and hour: a flood of bad requests cannot grow the table."""
+	now = now_datetime()
+	hour = now.replace(minute=0, second=0, microsecond=0)
+	frappe.db.sql(
+		"""insert into `tabWebhook Rejection`
+			(name, provider, reason, hour, `count`, last_seen_at, last_remote_addr,
+			 creation, modified, owner, modified_by, docstatus, idx)
+		values (%(name)s, %(provider)s, %(reason)s, %(hour)s, 1, %(now)s, %(addr)s,
+			%(now)s, %(now)s, 'Guest', 'Guest', 0, 0)
+		on duplicate key update `count` = `count` + 1, last_seen_at = %(now)s,
+			last_remote_addr = %(addr)s, modified = %(now)s""",
+		{
+			"name": frappe.generate_hash(length=12),
+			"provider": provider,
+			"reason": reason,
+			"hour": hour,
+			"now": now,
+			"addr": (remote_addr or "")[:140],
+		},
+	)
+	frappe.db.commit()
+
+
+def json_response(status: int, body: dict) -> Response:
+	return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+def reject(provider: str, reason: str, remote_addr: str | None, status: int = 401) -> Response:
+	"""Count the rejection for managers; tell the caller nothing about why."""
+	count_rejection(provider, reason, remote_addr)
+	return json_response(
+		status, {"success": False, "error": "Unauthorized" if status == 401 else "Forbidden"}
+	)

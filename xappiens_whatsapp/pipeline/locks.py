@@ -1,0 +1,33 @@
+"""Serialise work on one message or one call across every worker, with MariaDB's named locks.
+
+Row locks cannot guard a row that does not exist yet (an ack that arrives before its message); a named lock on
+the message's key can. The lock belongs to the job's connection, so a killed worker frees it.
+"""
+
+import hashlib
+from contextlib import contextmanager
+
+import frappe
+
+
+class LockTimeout(Exception):
+	pass
+
+
+def lock_name(key: str) -> str:
+	# MariaDB caps lock names at 64 characters and shares them across every database on the server.
+	return "xw:" + hashlib.sha1(f"{frappe.local.site}:{key}".encode()).hexdigest()
+
+
+@contextmanager
+def named_lock(key: str | None, timeout: int = 30):
+	if not key:
+		yield
+		return
+	name = lock_name(key)
+	if frappe.db.sql("select get_lock(%s, %s)", (name, timeout))[0][0] != 1:
+		raise LockTimeout(key)
+	try:
+		yield
+	finally:
+		frappe.db.sql("select release_lock(%s)", (name,))

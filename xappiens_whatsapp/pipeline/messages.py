@@ -1,0 +1,222 @@
+"""WhatsApp Message rows from events. Every write here runs under the message's named lock (see process.py),
+so the row, and events waiting for it, are never seen half-made by another worker."""
+
+import json
+
+import frappe
+
+from xappiens_whatsapp.core.inbox_hub_events import MessageEvent, ReactionEvent, StatusEvent
+from xappiens_whatsapp.core.message_state import (
+	STEP_FIELD,
+	DeliveryState,
+	MessageStatus,
+	StatusUpdate,
+	apply_status,
+	merge_reactions,
+)
+from xappiens_whatsapp.pipeline import contacts, realtime
+from xappiens_whatsapp.pipeline.sessions import ensure_session
+from xappiens_whatsapp.pipeline.times import from_epoch, to_epoch
+
+DOCTYPE = "WhatsApp Message"
+STATE_FIELDS = ["status", "raw_ack", "failure_reason", *STEP_FIELD.values()]
+CONTENT_FIELDS = (
+	"body",
+	"message_type",
+	"message_timestamp",
+	"chat_jid",
+	"sender_jid",
+	"serialized_id",
+	"gateway_row_id",
+	"media_url",
+	"media_mimetype",
+	"media_filename",
+	"media_size",
+	"quoted_message_id",
+	"latitude",
+	"longitude",
+)
+
+
+def find(session: str, message_id: str) -> dict | None:
+	return frappe.db.get_value(
+		DOCTYPE,
+		{"session": session, "message_id": message_id},
+		["name", "contact", "from_me", "reactions", *STATE_FIELDS, *CONTENT_FIELDS],
+		as_dict=True,
+		for_update=True,
+	)
+
+
+def delivery_state(row: dict) -> DeliveryState:
+	times = {field: to_epoch(row.get(field)) for field in STEP_FIELD.values() if row.get(field)}
+	raw_ack = row.get("raw_ack")
+	return DeliveryState(
+		status=MessageStatus(row.get("status") or MessageStatus.PENDING),
+		raw_ack=int(raw_ack) if raw_ack not in (None, "") else None,
+		times=times,
+		failure_reason=row.get("failure_reason") or None,
+	)
+
+
+def state_fields(state: DeliveryState) -> dict:
+	raw_ack = str(state.raw_ack) if state.raw_ack is not None else None
+	fields = {"status": str(state.status), "raw_ack": raw_ack, "failure_reason": state.failure_reason}
+	for field in STEP_FIELD.values():
+		fields[field] = from_epoch(state.times.get(field))
+	return fields
+
+
+def write_state(row: dict, updates: list[StatusUpdate]) -> bool:
+	"""Fold updates into the row's delivery state; write and announce only if something changed."""
+	before = delivery_state(row)
+	after = before
+	for update in updates:
+		after = apply_status(after, update)
+	if after == before:
+		return False
+	frappe.db.set_value(DOCTYPE, row["name"], state_fields(after), update_modified=True)
+	return True
+
+
+def _content(event: MessageEvent) -> dict:
+	media = event.media
+	return {
+		"body": event.body,
+		"message_type": event.message_type,
+		"message_timestamp": from_epoch(event.timestamp),
+		"chat_jid": event.chat_jid,
+		"sender_jid": event.sender_jid,
+		"serialized_id": event.serialized_id,
+		"gateway_row_id": event.gateway_row_id,
+		"media_url": media.url if media else None,
+		"media_mimetype": media.mimetype if media else None,
+		"media_filename": media.filename if media else None,
+		"media_size": media.size if media else None,
+		"quoted_message_id": event.quoted_message_id,
+		"latitude": event.latitude,
+		"longitude": event.longitude,
+	}
+
+
+def _preview(event: MessageEvent) -> str:
+	if event.body:
+		return event.body
+	if event.media and event.media.filename:
+		return event.media.filename
+	return f"[{event.message_type}]"
+
+
+def store_message(event: MessageEvent) -> str:
+	session = ensure_session(event.session_id)
+	contact = contacts.resolve(
+		session, event.chat_jid, event.phone_jid, None if event.from_me else event.push_name
+	)
+	content = _content(event)
+	first_status = event.status or (MessageStatus.SENT if event.from_me else MessageStatus.DELIVERED)
+	status_update = StatusUpdate(first_status, at=event.timestamp, raw_ack=event.raw_ack)
+
+	row = find(session, event.message_id)
+	if row:
+		# A second event about a message we know: fill what was missing, never overwrite.
+		missing = {k: v for k, v in content.items() if v not in (None, "") and row.get(k) in (None, "", 0)}
+		if not row.get("contact"):
+			missing["contact"] = contact
+		if missing:
+			frappe.db.set_value(DOCTYPE, row["name"], missing, update_modified=False)
+		changed = write_state(row, [status_update])
+		if missing or changed:
+			realtime.message_changed(session, row.get("contact") or contact, row["name"], "updated")
+		wake_waiting(session, event.message_id)
+		return row["name"]
+
+	state = apply_status(DeliveryState(), status_update)
+	doc = frappe.get_doc(
+		{
+			"doctype": DOCTYPE,
+			"session": session,
+			"contact": contact,
+			"message_id": event.message_id,
+			"from_me": 1 if event.from_me else 0,
+			"is_forwarded": 1 if event.is_forwarded else 0,
+			"source": "Webhook",
+			**content,
+			**state_fields(state),
+		}
+	)
+	# The contact may have been created a moment ago by another worker: our locking read found it, but Frappe's
+	# link check reads with this transaction's older snapshot and would not, so it is skipped.
+	doc.insert(ignore_permissions=True, ignore_links=True)
+	at = doc.message_timestamp or frappe.utils.now_datetime()
+	unread = not event.from_me and _after_last_read(contact, at)
+	contacts.note_message(contact, at, _preview(event), event.from_me, unread)
+	realtime.message_changed(session, contact, doc.name, "new")
+	wake_waiting(session, event.message_id)
+	return doc.name
+
+
+def _after_last_read(contact: str, at) -> bool:
+	last_read = frappe.db.get_value(contacts.DOCTYPE, contact, "last_read_at")
+	return not last_read or frappe.utils.get_datetime(at) > frappe.utils.get_datetime(last_read)
+
+
+def apply_status_event(event: StatusEvent) -> str | None:
+	"""Returns the message's name, or None when the message is not here yet (the event then waits)."""
+	session = ensure_session(event.session_id)
+	row = find(session, event.message_id)
+	if not row:
+		return None
+	if event.status is None:
+		return row["name"]
+	reason = "Reported failed by the gateway" if event.status == MessageStatus.FAILED else None
+	if write_state(row, [StatusUpdate(event.status, event.timestamp, event.raw_ack, reason)]):
+		realtime.message_changed(session, row["contact"], row["name"], "status")
+	return row["name"]
+
+
+def apply_reaction(event: ReactionEvent) -> str | None:
+	session = ensure_session(event.session_id)
+	row = find(session, event.target_message_id)
+	if not row:
+		return None
+	current = json.loads(row["reactions"]) if isinstance(row.get("reactions"), str) else row.get("reactions")
+	merged = merge_reactions(current, event.sender, event.emoji, event.timestamp_ms)
+	if merged != (current or {}):
+		frappe.db.set_value(DOCTYPE, row["name"], "reactions", json.dumps(merged, ensure_ascii=False))
+		realtime.message_changed(session, row["contact"], row["name"], "reaction")
+	return row["name"]
+
+
+def wake_waiting(session: str, message_id: str) -> None:
+	"""Apply the status updates and reactions that arrived before this message, in the same transaction."""
+	from xappiens_whatsapp.pipeline.process import apply_waiting
+
+	waiting = frappe.get_all(
+		"Inbound Webhook",
+		filters={"status": "Waiting", "session_id": session, "reference_key": message_id},
+		pluck="name",
+		order_by="creation asc",
+	)
+	for name in waiting:
+		apply_waiting(name)
+
+
+def attach_gateway_id(name: str, session: str, message_id: str, gateway_row_id: str | None = None) -> str:
+	"""Give an outbound row the id the gateway assigned. If a webhook already made a row for that id (its ack
+	or message.sent raced the send call), fold that row into ours so the agent's message stays one row."""
+	other = find(session, message_id)
+	ours = frappe.db.get_value(DOCTYPE, name, ["name", "contact", "reactions", *STATE_FIELDS], as_dict=True)
+	if other and other["name"] != name:
+		theirs = delivery_state(other)
+		updates = [StatusUpdate(theirs.status, raw_ack=theirs.raw_ack, reason=theirs.failure_reason)]
+		updates += [
+			StatusUpdate(step, at=to_epoch(other[field]))
+			for step, field in STEP_FIELD.items()
+			if other.get(field)
+		]
+		write_state(ours, updates)
+		frappe.db.delete(DOCTYPE, {"name": other["name"]})
+		realtime.message_changed(session, other["contact"], other["name"], "removed")
+	frappe.db.set_value(DOCTYPE, name, {"message_id": message_id, "gateway_row_id": gateway_row_id})
+	wake_waiting(session, message_id)
+	return name

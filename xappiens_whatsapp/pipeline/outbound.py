@@ -1,0 +1,361 @@
+"""Sending from the CRM: a row first, then the gateway, never twice and never lost.
+
+1. The WhatsApp Message row (from_me, Pending) is committed before anything is sent; the desk shows it at once.
+2. A job sends it. Before calling the gateway the attempt is recorded and committed as "in flight", so if the
+   call times out or the worker dies, the next attempt first looks in the gateway's chat history and adopts
+   the message it finds there instead of sending it again.
+3. The gateway's short id is attached under the message's lock, where early acks and message.sent events wait.
+4. The per-session rate (10 a minute by default) is kept by scheduling a later attempt, never by dropping.
+"""
+
+import base64
+import mimetypes
+from datetime import timedelta
+
+import frappe
+from frappe.utils import add_to_date, get_datetime, now_datetime
+
+from xappiens_whatsapp.clients.errors import ProviderError, ProviderRateLimited
+from xappiens_whatsapp.core.jid import parse_jid
+from xappiens_whatsapp.core.message_state import MessageStatus, StatusUpdate
+from xappiens_whatsapp.pipeline import contacts, messages, realtime, settings
+from xappiens_whatsapp.pipeline.gateway import inbox_hub
+from xappiens_whatsapp.pipeline.locks import named_lock
+from xappiens_whatsapp.pipeline.times import to_epoch
+
+DOCTYPE = "WhatsApp Message"
+QUEUE = "default"
+RECONCILE_WINDOW = 50  # history items checked for a message whose fate is unknown
+
+
+def job_id(name: str) -> str:
+	return f"xw-send-{name}"
+
+
+def enqueue(name: str) -> None:
+	frappe.enqueue(
+		"xappiens_whatsapp.pipeline.outbound.send",
+		queue=QUEUE,
+		job_id=job_id(name),
+		deduplicate=True,
+		enqueue_after_commit=True,
+		name=name,
+	)
+
+
+def media_kind(mimetype: str | None) -> str:
+	major = (mimetype or "").split("/", 1)[0]
+	return major if major in ("image", "video", "audio") else "document"
+
+
+def create(
+	*,
+	session: str,
+	contact: str,
+	text: str | None = None,
+	file_url: str | None = None,
+	quoted_message_id: str | None = None,
+	client_ref: str | None = None,
+) -> str:
+	"""Store the message to send and queue it. A repeated `client_ref` (double click, network retry)
+	returns the first row instead of a second message."""
+	if client_ref:
+		existing = frappe.db.get_value(DOCTYPE, {"client_ref": client_ref}, "name")
+		if existing:
+			return existing
+	chat_jid = frappe.db.get_value("WhatsApp Contact", contact, "whatsapp_id")
+	now = now_datetime()
+	values = {
+		"doctype": DOCTYPE,
+		"session": session,
+		"contact": contact,
+		"chat_jid": chat_jid,
+		"from_me": 1,
+		"source": "Desk",
+		"status": str(MessageStatus.PENDING),
+		"message_timestamp": now,
+		"sent_by": frappe.session.user,
+		"client_ref": client_ref or None,
+		"quoted_message_id": quoted_message_id or None,
+		"body": text,
+		"message_type": "text",
+	}
+	if file_url:
+		file = frappe.get_doc("File", {"file_url": file_url})
+		mimetype = mimetypes.guess_type(file.file_name or file_url)[0] or "application/octet-stream"
+		values.update(
+			attachment=file_url,
+			media_filename=file.file_name,
+			media_mimetype=mimetype,
+			media_size=file.file_size,
+			message_type=media_kind(mimetype),
+		)
+	doc = frappe.get_doc(values).insert(ignore_permissions=True)
+	contacts.note_message(contact, now, text or values.get("media_filename"), True, False)
+	realtime.message_changed(session, contact, doc.name, "new")
+	enqueue(doc.name)
+	return doc.name
+
+
+def _throttle_until(session: str, exclude: str) -> object | None:
+	"""When the session already used its sends for the last minute, the moment a slot frees up."""
+	rate = settings.int_setting(settings.whatsapp(), "send_rate_per_minute", 10)
+	if rate <= 0:
+		return None
+	window_start = now_datetime() - timedelta(minutes=1)
+	recent = frappe.get_all(
+		DOCTYPE,
+		filters={
+			"session": session,
+			"from_me": 1,
+			"last_attempt_at": [">", window_start],
+			"name": ["!=", exclude],
+		},
+		pluck="last_attempt_at",
+		order_by="last_attempt_at desc",
+		limit=rate,
+	)
+	if len(recent) < rate:
+		return None
+	return get_datetime(recent[-1]) + timedelta(minutes=1, seconds=1)
+
+
+def _earlier_waiting(row) -> object | None:
+	"""Keep a conversation's order: wait behind an older message that is itself waiting."""
+	return frappe.db.get_value(
+		DOCTYPE,
+		{
+			"contact": row.contact,
+			"from_me": 1,
+			"status": "Pending",
+			"message_id": ["is", "not set"],
+			"next_attempt_at": ["is", "set"],
+			"creation": ["<", row.creation],
+		},
+		"next_attempt_at",
+		order_by="next_attempt_at asc",
+	)
+
+
+def send(name: str) -> None:
+	with named_lock(f"send:{name}"):
+		row = frappe.db.get_value(DOCTYPE, name, ["*"], as_dict=True, for_update=True)
+		if not row or row.message_id or row.status != "Pending":
+			frappe.db.commit()
+			return
+		if row.outcome_uncertain and _reconcile(row):
+			frappe.db.commit()
+			return
+		with named_lock(f"send-session:{row.session}"):
+			wait_until = _earlier_waiting(row) or _throttle_until(row.session, name)
+			if wait_until:
+				frappe.db.set_value(DOCTYPE, name, "next_attempt_at", wait_until, update_modified=False)
+				frappe.db.commit()
+				return
+			attempts = (row.send_attempts or 0) + 1
+			# In flight: from here on, a lost answer means "look before sending again".
+			frappe.db.set_value(
+				DOCTYPE,
+				name,
+				{
+					"send_attempts": attempts,
+					"last_attempt_at": now_datetime(),
+					"next_attempt_at": None,
+					"outcome_uncertain": 1,
+				},
+				update_modified=False,
+			)
+			frappe.db.commit()
+		try:
+			result = _call_gateway(row)
+		except ProviderError as exc:
+			_handle_error(row, attempts, exc)
+			frappe.db.commit()
+			return
+		except Exception as exc:
+			# Not the gateway's doing (a file that cannot be read, a bug): retried, then failed, never looping.
+			frappe.db.rollback()
+			frappe.log_error("WhatsApp send failed", reference_doctype=DOCTYPE, reference_name=name)
+			_handle_error(row, attempts, None, f"{type(exc).__name__}: {exc}")
+			frappe.db.commit()
+			return
+		if not result.message_id:
+			_handle_error(row, attempts, None, "The gateway accepted the message but returned no id")
+			frappe.db.commit()
+			return
+		_mark_sent(row, result.message_id, result.gateway_row_id)
+		frappe.db.commit()
+
+
+def _call_gateway(row):
+	client = inbox_hub()
+	to = parse_jid(row.chat_jid)
+	recipient = to.phone_digits or str(to) if to else row.chat_jid
+	with client:
+		if row.attachment:
+			file = frappe.get_doc("File", {"file_url": row.attachment})
+			with open(file.get_full_path(), "rb") as handle:
+				content = handle.read()  # File.get_content() hands back text when the bytes happen to decode
+			return client.send_media(
+				row.session,
+				recipient,
+				media_kind(row.media_mimetype),
+				base64=base64.b64encode(content).decode(),
+				mimetype=row.media_mimetype,
+				filename=row.media_filename,
+				caption=row.body,
+			)
+		return client.send_text(
+			row.session, recipient, row.body or "", quoted_message_id=row.quoted_message_id
+		)
+
+
+def _mark_sent(row, message_id: str, gateway_row_id: str | None) -> None:
+	with named_lock(f"Inbox Hub:{row.session}:{message_id}"):
+		messages.attach_gateway_id(row.name, row.session, message_id, gateway_row_id)
+		current = frappe.db.get_value(DOCTYPE, row.name, ["name", *messages.STATE_FIELDS], as_dict=True)
+		messages.write_state(current, [StatusUpdate(MessageStatus.SENT, at=to_epoch(now_datetime()))])
+		frappe.db.set_value(
+			DOCTYPE,
+			row.name,
+			{"outcome_uncertain": 0, "next_attempt_at": None, "failure_reason": None},
+			update_modified=False,
+		)
+		realtime.message_changed(row.session, row.contact, row.name, "status")
+		frappe.db.commit()
+
+
+def _handle_error(row, attempts: int, exc: ProviderError | None, message: str | None = None) -> None:
+	limit = settings.int_setting(settings.whatsapp(), "send_attempts", 3)
+	reason = message or (exc.message if exc else "Unknown error")
+	uncertain = bool(exc and exc.outcome_unknown)
+	if isinstance(exc, ProviderRateLimited):
+		# The gateway asked us to slow down: not a failed attempt, just a later one.
+		wait = exc.retry_after or 60
+		frappe.db.set_value(
+			DOCTYPE,
+			row.name,
+			{
+				"send_attempts": attempts - 1,
+				"outcome_uncertain": 0,
+				"next_attempt_at": add_to_date(None, seconds=wait),
+			},
+			update_modified=False,
+		)
+		return
+	if (exc is None or exc.retryable or uncertain) and attempts < limit:
+		frappe.db.set_value(
+			DOCTYPE,
+			row.name,
+			{
+				"outcome_uncertain": 1 if uncertain else 0,
+				"failure_reason": reason[:500],
+				"next_attempt_at": add_to_date(None, seconds=30 * attempts),
+			},
+			update_modified=False,
+		)
+		return
+	if uncertain:
+		reason = f"{reason}. The gateway never answered; check the phone before resending."
+	frappe.db.set_value(
+		DOCTYPE,
+		row.name,
+		{
+			"status": "Failed",
+			"failed_at": now_datetime(),
+			"failure_reason": reason[:500],
+			"outcome_uncertain": 1 if uncertain else 0,
+			"next_attempt_at": None,
+		},
+		update_modified=False,
+	)
+	realtime.message_changed(row.session, row.contact, row.name, "status")
+
+
+def _reconcile(row) -> bool:
+	"""After an unanswered attempt: did the gateway send it anyway? Adopt it if so."""
+	try:
+		with inbox_hub() as client:
+			history = client.get_chat_messages(row.session, row.chat_jid, limit=RECONCILE_WINDOW)
+	except ProviderError:
+		return False  # cannot look: try again later rather than risk a double send
+	since = to_epoch(row.last_attempt_at or row.creation) - 120
+	known = set(
+		frappe.get_all(
+			DOCTYPE,
+			filters={
+				"session": row.session,
+				"message_id": ["in", [m.message_id for m in history if m.message_id] or [""]],
+			},
+			pluck="message_id",
+		)
+	)
+	wanted_body = (row.body or "").strip()
+	for item in history:
+		if not item.from_me or not item.message_id or item.message_id in known:
+			continue
+		when = _epoch(item.timestamp)
+		if when is not None and when < since:
+			continue
+		if row.attachment or (item.body or "").strip() == wanted_body:
+			_mark_sent(row, item.message_id, item.gateway_row_id)
+			return True
+	return False
+
+
+def _epoch(value) -> float | None:
+	from xappiens_whatsapp.core.signatures import to_epoch_seconds
+
+	return to_epoch_seconds(value)
+
+
+def send_due() -> int:
+	"""Cron: queue throttled or retrying messages whose time has come, and attempts whose worker died."""
+	now = now_datetime()
+	due = frappe.get_all(
+		DOCTYPE,
+		filters={
+			"status": "Pending",
+			"from_me": 1,
+			"message_id": ["is", "not set"],
+			"next_attempt_at": ["<=", now],
+		},
+		pluck="name",
+		order_by="next_attempt_at asc",
+		limit=500,
+	)
+	timeout = settings.int_setting(settings.whatsapp(), "request_timeout", 30)
+	abandoned = frappe.get_all(
+		DOCTYPE,
+		filters={
+			"status": "Pending",
+			"from_me": 1,
+			"message_id": ["is", "not set"],
+			"outcome_uncertain": 1,
+			"next_attempt_at": ["is", "not set"],
+			"last_attempt_at": ["<", now - timedelta(seconds=timeout + 60)],
+		},
+		pluck="name",
+		limit=500,
+	)
+	for name in due + abandoned:
+		enqueue(name)
+	frappe.db.commit()
+	return len(due) + len(abandoned)
+
+
+def retry(name: str) -> None:
+	"""An agent's retry of a failed message. An attempt whose fate was unknown is looked up first."""
+	frappe.db.set_value(
+		DOCTYPE,
+		name,
+		{
+			"status": "Pending",
+			"failed_at": None,
+			"failure_reason": None,
+			"send_attempts": 0,
+			"next_attempt_at": None,
+		},
+		update_modified=False,
+	)
+	enqueue(name)

@@ -1,0 +1,81 @@
+"""Realtime events for the desk. Never site-wide: each goes to the users who may see the record, and carries
+only ids; the browser re-reads through permission-checked endpoints."""
+
+import frappe
+
+from xappiens_whatsapp.permissions import MANAGER_ROLES
+
+MESSAGE = "xw_message"  # to the conversation's room: {contact, message, change}
+CONVERSATION = "xw_conversation"  # to each user of the session: {contact, session}
+SESSION = "xw_session"  # to managers: {session, status}
+CALL = "xw_call"  # to the call's room (open forms and lists): {call, status}
+CALL_POPUP = "xw_call_popup"  # to the agent concerned only: {call, status, direction}
+
+
+def managers() -> list[str]:
+	cached = frappe.cache.get_value("xw:managers")
+	if cached is not None:
+		return cached
+	users = frappe.get_all(
+		"Has Role",
+		filters={"role": ["in", MANAGER_ROLES], "parenttype": "User"},
+		pluck="parent",
+		distinct=True,
+		ignore_permissions=True,
+	)
+	enabled = frappe.get_all(
+		"User",
+		filters={"name": ["in", users or [""]], "enabled": 1, "user_type": "System User"},
+		pluck="name",
+		ignore_permissions=True,
+	)
+	result = sorted(set(enabled) | {"Administrator"})
+	frappe.cache.set_value("xw:managers", result, expires_in_sec=60)
+	return result
+
+
+def session_users(session: str) -> list[str]:
+	agents = frappe.get_all(
+		"WhatsApp Session User",
+		filters={"parent": session, "parenttype": "WhatsApp Session"},
+		pluck="user",
+		ignore_permissions=True,
+	)
+	return sorted(set(agents) | set(managers()))
+
+
+def message_changed(session: str, contact: str | None, message: str, change: str) -> None:
+	if contact:
+		frappe.publish_realtime(
+			MESSAGE,
+			{"contact": contact, "message": message, "change": change},
+			doctype="WhatsApp Contact",
+			docname=contact,
+			after_commit=True,
+		)
+		conversation_changed(session, contact)
+
+
+def conversation_changed(session: str, contact: str) -> None:
+	for user in session_users(session):
+		frappe.publish_realtime(
+			CONVERSATION, {"contact": contact, "session": session}, user=user, after_commit=True
+		)
+
+
+def session_changed(session: str, status: str) -> None:
+	for user in managers():
+		frappe.publish_realtime(SESSION, {"session": session, "status": status}, user=user, after_commit=True)
+
+
+def call_changed(call: str, agent: str | None, status: str, direction: str, popup: bool = False) -> None:
+	frappe.publish_realtime(
+		CALL, {"call": call, "status": status}, doctype="Netelip Call", docname=call, after_commit=True
+	)
+	if popup and agent:
+		frappe.publish_realtime(
+			CALL_POPUP,
+			{"call": call, "status": status, "direction": direction},
+			user=agent,
+			after_commit=True,
+		)

@@ -1,0 +1,84 @@
+"""The safety net, every minute: nothing received is left unprocessed, nothing failing is retried forever."""
+
+from datetime import timedelta
+
+import frappe
+from frappe.utils import now_datetime
+
+from xappiens_whatsapp.pipeline import ingress, settings
+
+DOCTYPE = "Inbound Webhook"
+BATCH = 500
+
+
+def run() -> dict:
+	conf = settings.whatsapp()
+	now = now_datetime()
+	stuck_before = now - timedelta(seconds=settings.int_setting(conf, "stuck_after_seconds", 60))
+
+	# Received but never processed: the job was lost (worker killed, Redis down when it was queued).
+	stuck = frappe.get_all(
+		DOCTYPE,
+		filters={"status": "Received", "received_at": ["<", stuck_before]},
+		pluck="name",
+		order_by="received_at asc",
+		limit=BATCH,
+	)
+	# Failed with retries left, once their backoff has passed.
+	due = frappe.get_all(
+		DOCTYPE,
+		filters={"status": "Failed", "needs_attention": 0, "next_retry_at": ["<=", now]},
+		pluck="name",
+		order_by="next_retry_at asc",
+		limit=BATCH,
+	)
+	if stuck:
+		release_abandoned_jobs()
+	queued = sum(ingress.enqueue(name) for name in stuck + due)
+
+	# A status that waited a whole day for its message will not find it any more.
+	ttl = timedelta(hours=settings.int_setting(conf, "waiting_ttl_hours", 24))
+	expired = frappe.get_all(
+		DOCTYPE, filters={"status": "Waiting", "received_at": ["<", now - ttl]}, pluck="name", limit=BATCH
+	)
+	for name in expired:
+		frappe.db.set_value(
+			DOCTYPE,
+			name,
+			{"status": "Ignored", "note": "The message it refers to never arrived"},
+			update_modified=False,
+		)
+	frappe.db.commit()
+	return {"requeued": queued, "stuck": len(stuck), "retried": len(due), "expired": len(expired)}
+
+
+def release_abandoned_jobs(now: float | None = None) -> int:
+	"""A job whose worker was killed stays "started" in RQ, which blocks queueing its row again, until its
+	heartbeat expires (about 90 s); RQ's own clean-up of that runs only every 10 minutes. Do it now."""
+	from frappe.utils.background_jobs import get_queue
+	from rq.registry import StartedJobRegistry
+
+	try:
+		registry = StartedJobRegistry(queue=get_queue(ingress.QUEUE))
+		before = registry.count
+		registry.cleanup(now)
+		return before - registry.count
+	except Exception:
+		frappe.logger("xappiens_whatsapp").warning("could not clean RQ's started jobs", exc_info=True)
+		return 0
+
+
+def purge_old() -> int:
+	days = settings.int_setting(settings.whatsapp(), "retention_days", 30)
+	if days <= 0:
+		return 0
+	cutoff = now_datetime() - timedelta(days=days)
+	names = frappe.get_all(
+		DOCTYPE,
+		filters={"status": ["in", ["Processed", "Ignored"]], "received_at": ["<", cutoff]},
+		pluck="name",
+	)
+	for chunk in range(0, len(names), 1000):
+		frappe.db.delete(DOCTYPE, {"name": ["in", names[chunk : chunk + 1000]]})
+	frappe.db.commit()
+	return len(names)

@@ -1,0 +1,8 @@
+// Desk-wide parts of Xappiens WhatsApp: shared helpers, the conversation and timeline widgets used by the
+// inbox page and the forms, and the call popup.
+import "./xw/utils.js";
+import "./xw/realtime.js";
+import "./xw/conversation.js";
+import "./xw/inbox.js";
+import "./xw/timeline.js";
+import "./xw/calls.js";

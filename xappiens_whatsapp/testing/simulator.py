@@ -1,0 +1,850 @@
+"""Plays Inbox Hub and Netelip against a site: signed webhooks and call callbacks, for demos and load.
+
+Pure Python (no Frappe). `build` turns a seed and a few numbers into a scenario: sessions that show a QR code
+and connect, conversations with inbound messages and agent replies, acks 1 → 2 → 3 for each reply, and inbound
+calls that end answered, unanswered or busy. The same seed and start time always give the same bytes.
+Switches add what real providers do: retried deliveries (the same signed body again), reordering within a
+window, and acks that arrive late (after everything else, so some may even precede their message).
+
+`send` posts the stream with a target rate, bounded in count and time, to loopback URLs only (unless
+explicitly allowed), the way each provider posts: Inbox Hub signs compact JSON with HMAC-SHA256 and retries
+5xx answers; Netelip posts forms to the control URL and a multipart `calls` field to the report URL, with the
+callback token in the query string.
+
+Each scenario knows what the site should end with: one row per message and per call, their final states, and
+the inbox keys (`dedup_keys`) of every logical delivery, so a caller can count what was stored, processed,
+duplicated or lost.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import random
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+import requests
+
+from xappiens_whatsapp.core import inbox_hub_events as ih
+from xappiens_whatsapp.core import netelip_events as ne
+from xappiens_whatsapp.core.signatures import serialise, sign
+
+WEBHOOK_PATH = "/api/method/xappiens_whatsapp.api.webhook.handle_webhook"
+CONTROL_PATH = "/api/method/xappiens_whatsapp.api.netelip.control"
+REPORT_PATH = "/api/method/xappiens_whatsapp.api.netelip.report"
+
+# Hard ceilings: the simulator is for demos and benchmarks on one machine, never a flood tool.
+MAX_COUNT = 200_000
+MAX_DURATION = 3600.0
+MAX_RATE = 10_000.0
+
+ACKS = {"wwebjs": (1, 2, 3), "baileys": (2, 3, 4)}  # sent, delivered, read on each gateway scale
+CALL_OUTCOMES = (("answered", 0.6, "Completed"), ("no_answer", 0.25, "No Answer"), ("busy", 0.15, "Busy"))
+OWN_PHONE = "34600000000"
+SIM_CALLED_NUMBER = "919999999"  # every simulated call is to this number: it marks them for cleanup
+MADRID = ZoneInfo("Europe/Madrid")
+TINY_PNG = (
+	"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kg"
+	"AAAABJRU5ErkJggg=="
+)
+
+
+class NotLoopback(ValueError):
+	"""The target URL is not on this machine and remote targets were not allowed."""
+
+
+@dataclass(frozen=True)
+class Config:
+	sessions: int = 1
+	conversations: int = 5
+	messages: int = 2  # inbound messages per conversation
+	replies: int = 1  # agent replies per conversation (message.sent)
+	acks: bool = True  # acks sent → delivered → read for every reply
+	session_events: bool = True  # each session shows a QR code, then connects
+	calls: int = 0
+	duplicates: float = 0.0  # share of deliveries the provider sends twice
+	reorder: bool = False  # shuffle deliveries within a window of `reorder_window`
+	reorder_window: int = 8
+	late_acks: bool = False  # acks go out after everything else, shuffled
+	seed: int = 0
+	session_prefix: str = "sim_"
+	ack_scale: str = "wwebjs"  # or "baileys"
+
+	def __post_init__(self):
+		for name in ("sessions", "conversations", "messages", "replies", "calls", "reorder_window"):
+			if getattr(self, name) < 0:
+				raise ValueError(f"{name} must not be negative")
+		if self.sessions < 1:
+			raise ValueError("sessions must be at least 1")
+		if not 0.0 <= self.duplicates <= 1.0:
+			raise ValueError("duplicates is a share between 0 and 1")
+		if self.ack_scale not in ACKS:
+			raise ValueError(f"ack_scale must be one of {sorted(ACKS)}")
+
+
+@dataclass(eq=False)
+class Delivery:
+	"""One logical delivery. A retried one appears twice in the stream and posts the same body again."""
+
+	seq: int
+	provider: str  # "Inbox Hub" or "Netelip"
+	kind: str  # message.received, message.sent, message.ack, session.qr, session.connected, call.control…
+	path: str
+	dedup_keys: tuple[str, ...]
+	session_id: str | None = None
+	payload: dict | None = None  # Inbox Hub: the envelope, stamped with the send time on first send
+	secret: str | None = None
+	body: bytes | None = None  # Netelip: the finished body
+	content_type: str = "application/json"
+	_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+	_rendered: bytes | None = field(default=None, repr=False)
+
+	def render(self, now: float) -> bytes:
+		"""The bytes to post. An Inbox Hub envelope carries the time it was first sent; a retry reuses them."""
+		with self._lock:
+			if self._rendered is None:
+				if self.payload is not None:
+					self._rendered = serialise({**self.payload, "timestamp": iso(now)})
+				else:
+					self._rendered = self.body or b""
+			return self._rendered
+
+	def headers(self, body: bytes, now: float) -> dict[str, str]:
+		headers = {"Content-Type": self.content_type}
+		if self.provider == "Inbox Hub":
+			headers.update(
+				{
+					"X-Webhook-Event": self.kind,
+					"X-Webhook-Session": self.session_id or "",
+					"X-Webhook-Timestamp": str(int(now * 1000)),  # unsigned, fresh on every attempt
+					"X-Webhook-Signature": sign(body, self.secret or ""),
+				}
+			)
+		return headers
+
+
+@dataclass
+class Scenario:
+	config: Config
+	deliveries: list[Delivery]  # each logical delivery once, in causal order
+	stream: list[Delivery]  # what is posted, in order (retries included)
+	sessions: list[str]
+	messages: dict[tuple[str, str], str]  # (session, message id) → final status
+	calls: dict[str, str]  # call id → final status
+
+	@property
+	def dedup_keys(self) -> set[str]:
+		return {key for d in self.deliveries for key in d.dedup_keys}
+
+	@property
+	def retries(self) -> int:
+		return len(self.stream) - len(self.deliveries)
+
+	def describe(self) -> str:
+		kinds = Counter(d.kind for d in self.deliveries)
+		listed = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+		return (
+			f"{len(self.sessions)} session(s), {len(self.messages)} messages, {len(self.calls)} calls; "
+			f"{len(self.deliveries)} deliveries + {self.retries} retries ({listed})"
+		)
+
+
+def iso(moment: float) -> str:
+	return datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def session_ids(config: Config) -> list[str]:
+	return [f"{config.session_prefix}{config.seed}_{n + 1}" for n in range(config.sessions)]
+
+
+def _message_id(rng: random.Random) -> str:
+	return "3EB0" + "".join(rng.choice("0123456789ABCDEF") for _ in range(18))
+
+
+def _ih_key(payload: dict) -> str:
+	raw = serialise(payload)
+	parsed = ih.parse(raw, payload.get("event"), payload.get("sessionId"))
+	return parsed.dedup_key
+
+
+class _Builder:
+	def __init__(self, config: Config, secrets: dict[str, str], start: float):
+		self.config = config
+		self.secrets = secrets
+		self.start = start
+		self.rng = random.Random(config.seed)
+		self.deliveries: list[Delivery] = []
+
+	def add_ih(self, session: str, event: str, data: dict) -> Delivery:
+		payload = {"event": event, "sessionId": session, "data": data}
+		delivery = Delivery(
+			seq=len(self.deliveries),
+			provider="Inbox Hub",
+			kind=event,
+			path=WEBHOOK_PATH,
+			dedup_keys=(_ih_key({**payload, "timestamp": iso(self.start)}),),
+			session_id=session,
+			payload=payload,
+			secret=self.secrets[session],
+		)
+		self.deliveries.append(delivery)
+		return delivery
+
+	def add_netelip(self, kind: str, path: str, body: bytes, content_type: str, keys: tuple[str, ...]):
+		delivery = Delivery(
+			seq=len(self.deliveries),
+			provider="Netelip",
+			kind=kind,
+			path=path,
+			dedup_keys=keys,
+			body=body,
+			content_type=content_type,
+		)
+		self.deliveries.append(delivery)
+		return delivery
+
+
+def build(
+	config: Config,
+	*,
+	secrets: dict[str, str] | str,
+	netelip_token: str | None = None,
+	netelip_application: str | None = None,
+	start: float | None = None,
+) -> Scenario:
+	"""The scenario for `config`. `secrets`: one webhook secret for every session, or one per session id."""
+	sessions = session_ids(config)
+	if isinstance(secrets, str):
+		secrets = dict.fromkeys(sessions, secrets)
+	missing = [s for s in sessions if not secrets.get(s)]
+	if missing:
+		raise ValueError(f"no webhook secret for {', '.join(missing)}")
+	if config.calls and not netelip_token:
+		raise ValueError("calls need the Netelip webhook token")
+	start = time.time() if start is None else start
+	b = _Builder(config, secrets, start)
+	rng = b.rng
+	acks = ACKS[config.ack_scale]
+	messages: dict[tuple[str, str], str] = {}
+	ack_deliveries: list[Delivery] = []
+
+	for n, session in enumerate(sessions):
+		if config.session_events:
+			at = start - 60 + n
+			b.add_ih(
+				session, "session.qr", {"qrCode": TINY_PNG, "expiresAt": iso(at + 60), "timestamp": iso(at)}
+			)
+			own = f"{int(OWN_PHONE) + n}"
+			b.add_ih(session, "session.connected", {"phoneNumber": own, "timestamp": iso(at + 1)})
+
+	for c in range(config.conversations):
+		session = sessions[c % len(sessions)]
+		own = f"{int(OWN_PHONE) + sessions.index(session)}@c.us"
+		phone = f"346{config.seed % 100:02d}{c:06d}"[:11]
+		remote = f"{phone}@c.us"
+		moment = start + c
+		for m in range(config.messages):
+			message_id = _message_id(rng)
+			b.add_ih(
+				session,
+				"message.received",
+				{
+					"id": {
+						"fromMe": False,
+						"remote": remote,
+						"id": message_id,
+						"_serialized": f"false_{remote}_{message_id}_in",
+					},
+					"body": f"Hola {c}.{m} (seed {config.seed})",
+					"type": "chat",
+					"timestamp": int(moment + m),
+					"from": remote,
+					"to": own,
+					"fromMe": False,
+					"hasMedia": False,
+					"isForwarded": False,
+					"notifyName": f"Cliente {c}",
+				},
+			)
+			messages[(session, message_id)] = "Delivered"
+		for r in range(config.replies):
+			message_id = _message_id(rng)
+			at = int(moment + config.messages + r)
+			b.add_ih(
+				session,
+				"message.sent",
+				{
+					"id": {
+						"fromMe": True,
+						"remote": remote,
+						"id": message_id,
+						"_serialized": f"true_{remote}_{message_id}_out",
+					},
+					"body": f"Respuesta {c}.{r}",
+					"timestamp": at,
+					"from": own,
+					"to": remote,
+					"fromMe": True,
+				},
+			)
+			messages[(session, message_id)] = "Sent"
+			if config.acks:
+				for step, ack in enumerate(acks):
+					delivery = b.add_ih(
+						session,
+						"message.ack",
+						{"messageId": message_id, "ack": ack, "timestamp": at + 1 + step},
+					)
+					ack_deliveries.append(delivery)
+				messages[(session, message_id)] = "Read"
+
+	calls = _add_calls(b, config, netelip_token, netelip_application, start) if config.calls else {}
+
+	causal = list(b.deliveries)
+	stream = [d for d in causal if not (config.late_acks and d in ack_deliveries)]
+	if config.reorder:
+		stream = _shuffle_windows(stream, config.reorder_window, rng)
+	if config.late_acks:
+		late = list(ack_deliveries)
+		rng.shuffle(late)
+		stream += late
+	stream = _with_retries(stream, config.duplicates, rng)
+	return Scenario(config, causal, stream, sessions, messages, calls)
+
+
+def _shuffle_windows(items: list, window: int, rng: random.Random) -> list:
+	if window < 2:
+		return list(items)
+	out = []
+	for i in range(0, len(items), window):
+		chunk = items[i : i + window]
+		rng.shuffle(chunk)
+		out += chunk
+	return out
+
+
+def _with_retries(stream: list[Delivery], share: float, rng: random.Random) -> list[Delivery]:
+	"""A retried delivery goes out again a little later, as a provider's retry after a lost answer."""
+	if share <= 0:
+		return list(stream)
+	out = list(stream)
+	retried = [d for d in stream if rng.random() < share]
+	for delivery in retried:
+		first = out.index(delivery)
+		out.insert(rng.randint(first + 1, min(len(out), first + 10)), delivery)
+	return out
+
+
+def _madrid(moment: float) -> str:
+	return datetime.fromtimestamp(moment, MADRID).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _multipart(fields: dict[str, str], rng: random.Random) -> tuple[bytes, str]:
+	boundary = "----xwsim" + "".join(rng.choice("0123456789abcdef") for _ in range(16))
+	parts = [
+		f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+		for name, value in fields.items()
+	]
+	body = ("".join(parts) + f"--{boundary}--\r\n").encode()
+	return body, f"multipart/form-data; boundary={boundary}"
+
+
+def _add_calls(
+	b: _Builder, config: Config, token: str | None, application: str | None, start: float
+) -> dict[str, str]:
+	rng = b.rng
+	query = "?" + urlencode({"token": token})
+	calls: dict[str, str] = {}
+	epoch = int(start) - 3600
+	for n in range(config.calls):
+		call_id = f"{epoch}.{config.seed % 10_000:04d}{n:05d}"
+		roll, outcome, final = rng.random(), CALL_OUTCOMES[-1][0], CALL_OUTCOMES[-1][2]
+		for name, share, state in CALL_OUTCOMES:
+			if roll < share:
+				outcome, final = name, state
+				break
+			roll -= share
+		base = {
+			"ID": call_id,
+			"api": application or "API sim",
+			"src": f"6{config.seed % 100:02d}{n:06d}"[:9],
+			"dst": SIM_CALLED_NUMBER,
+			"startcall": _madrid(start - 60 + n),
+			"typesrc": "did",
+			"usersrc": f"6{config.seed % 100:02d}{n:06d}"[:9],
+		}
+		steps = [base]
+		if outcome == "answered":
+			steps.append({**base, "statuscall": "ANSWER", "command": "dial", "status": "OK"})
+			cdr = {**base, "statuscall": "ANSWER", "durationcall": "75", "durationcallanswered": "61"}
+		elif outcome == "no_answer":
+			cdr = {**base, "statuscall": "NOANSWER", "durationcall": "30", "durationcallanswered": "0"}
+		else:
+			cdr = {**base, "statuscall": "BUSY", "durationcall": "3", "durationcallanswered": "0"}
+		for fields in steps:
+			key = ne.dedup_key(ne.parse_control(fields))
+			b.add_netelip(
+				"call.control",
+				CONTROL_PATH + query,
+				urlencode(fields).encode(),
+				"application/x-www-form-urlencoded",
+				(key,),
+			)
+		report = json.dumps([cdr], ensure_ascii=False)
+		keys = tuple(ne.dedup_key(e) for e in ne.read_report({"calls": report}).events)
+		body, content_type = _multipart({"calls": report}, rng)
+		b.add_netelip("call.report", REPORT_PATH + query, body, content_type, keys)
+		calls[call_id] = final
+	return calls
+
+
+# ---------------------------------------------------------------- sending
+
+
+def is_loopback(url: str) -> bool:
+	"""True when every address the URL's host names is on this machine (`*.localhost` always is)."""
+	host = urlsplit(url).hostname
+	if not host:
+		return False
+	if host == "localhost" or host.endswith(".localhost"):
+		return True
+	try:
+		return ipaddress.ip_address(host).is_loopback
+	except ValueError:
+		pass
+	try:
+		infos = socket.getaddrinfo(host, None)
+	except OSError:
+		return False
+	return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos)
+
+
+@dataclass
+class Result:
+	sent: int = 0  # HTTP requests made (retries included)
+	accepted: int = 0  # answered 2xx
+	rejected: int = 0  # answered 4xx
+	failed: int = 0  # answered 5xx or no answer at all
+	duplicate_answers: int = 0  # 2xx answers that said "already had it"
+	provider_retries: int = 0  # resent after a 5xx / no answer, as providers do
+	unsent: int = 0  # stream entries left when a bound stopped the run
+	statuses: Counter = field(default_factory=Counter)
+	latencies_ms: list[float] = field(default_factory=list)
+	elapsed: float = 0.0
+	stopped_by: str = "done"
+
+	def percentile(self, p: float) -> float:
+		return percentile(self.latencies_ms, p)
+
+	def line(self) -> str:
+		rate = self.sent / self.elapsed if self.elapsed else 0.0
+		return (
+			f"sent={self.sent} accepted={self.accepted} rejected={self.rejected} failed={self.failed} "
+			f"duplicate_answers={self.duplicate_answers} provider_retries={self.provider_retries} "
+			f"unsent={self.unsent} elapsed={self.elapsed:.1f}s rate={rate:.1f}/s "
+			f"p50={self.percentile(50):.1f}ms p99={self.percentile(99):.1f}ms stopped_by={self.stopped_by}"
+		)
+
+
+def percentile(values: list[float], p: float) -> float:
+	if not values:
+		return 0.0
+	ordered = sorted(values)
+	rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+	return ordered[rank]
+
+
+def _is_duplicate_answer(text: str) -> bool:
+	try:
+		answer = json.loads(text)
+	except ValueError:
+		return False
+	if not isinstance(answer, dict):
+		return False
+	return answer.get("duplicate") is True or (answer.get("duplicates", 0) > 0 and not answer.get("accepted"))
+
+
+def send(
+	stream: list[Delivery],
+	base_url: str,
+	*,
+	rate: float | None = None,
+	max_count: int = 10_000,
+	max_duration: float = 60.0,
+	concurrency: int = 4,
+	provider_retries: int = 0,
+	retry_delay: float = 0.5,
+	allow_remote: bool = False,
+	site: str | None = None,
+	timeout: float = 10.0,
+	on_answer=None,
+) -> Result:
+	"""Post the stream. `rate`: deliveries per second (None: as fast as `concurrency` allows). Stops after
+	`max_count` requests or `max_duration` seconds, whichever comes first. `site` goes in
+	X-Frappe-Site-Name for servers that host several sites. `on_answer(delivery, status, seconds)` is called
+	from the sending threads."""
+	if not allow_remote and not is_loopback(base_url):
+		raise NotLoopback(f"{urlsplit(base_url).hostname} is not a loopback address")
+	if rate is not None and not 0 < rate <= MAX_RATE:
+		raise ValueError(f"rate must be between 0 and {MAX_RATE:g} per second")
+	max_count = max(0, min(int(max_count), MAX_COUNT))
+	max_duration = max(0.0, min(float(max_duration), MAX_DURATION))
+	concurrency = max(1, min(int(concurrency), 64))
+	base_url = base_url.rstrip("/")
+
+	result = Result()
+	lock = threading.Lock()
+	position = {"next": 0}
+	started = time.monotonic()
+	deadline = started + max_duration
+
+	def claim() -> tuple[int, Delivery] | None:
+		with lock:
+			index = position["next"]
+			if index >= len(stream):
+				return None
+			if result.sent >= max_count:
+				result.stopped_by = "count"
+				return None
+			slot = started + index / rate if rate else time.monotonic()
+			if max(slot, time.monotonic()) >= deadline:
+				result.stopped_by = "duration"
+				return None
+			position["next"] = index + 1
+			result.sent += 1  # reserved now, so the count bound holds across threads
+			return index, stream[index]
+
+	def attempt(http: requests.Session, delivery: Delivery) -> tuple[int | None, str]:
+		now = time.time()
+		body = delivery.render(now)
+		headers = delivery.headers(body, now)
+		if site:
+			headers["X-Frappe-Site-Name"] = site
+		t0 = time.perf_counter()
+		try:
+			response = http.post(base_url + delivery.path, data=body, headers=headers, timeout=timeout)
+			status, text = response.status_code, response.text
+		except requests.RequestException:
+			status, text = None, ""
+		took = time.perf_counter() - t0
+		with lock:
+			result.latencies_ms.append(took * 1000)
+			result.statuses[status or "error"] += 1
+		if on_answer:
+			on_answer(delivery, status, took)
+		return status, text
+
+	def worker():
+		http = requests.Session()
+		try:
+			while True:
+				claimed = claim()
+				if claimed is None:
+					return
+				index, delivery = claimed
+				if rate:
+					wait = started + index / rate - time.monotonic()
+					if wait > 0:
+						time.sleep(wait)
+				status, text = attempt(http, delivery)
+				tries = 0
+				while (status is None or status >= 500 or status == 429) and tries < provider_retries:
+					if time.monotonic() + retry_delay >= deadline:
+						break
+					with lock:
+						if result.sent >= max_count:
+							break
+						result.sent += 1
+						result.provider_retries += 1
+					tries += 1
+					time.sleep(retry_delay * tries)
+					status, text = attempt(http, delivery)
+				with lock:
+					if status is None or status >= 500:
+						result.failed += 1
+					elif status >= 400:
+						result.rejected += 1
+					else:
+						result.accepted += 1
+						result.duplicate_answers += _is_duplicate_answer(text)
+		finally:
+			http.close()
+
+	threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+	for thread in threads:
+		thread.start()
+	for thread in threads:
+		thread.join(max_duration + timeout * (provider_retries + 2) + 5)
+	result.elapsed = time.monotonic() - started
+	result.unsent = len(stream) - position["next"]
+	return result
+
+
+# ---------------------------------------------------------------- hostile input
+
+
+@dataclass(frozen=True)
+class Hostile:
+	"""A request no provider would make: it must get a 4xx and store nothing that gets processed.
+
+	`stores` is True for the few that are authentic but unreadable: the app keeps those once as Ignored rows
+	for inspection (never processed)."""
+
+	label: str
+	path: str
+	body: bytes
+	headers: dict[str, str]
+	stores: bool = False
+	raw_head: str | None = None  # header lines written as they are, over a plain socket
+
+
+def _raw(label: str, body: bytes, head: str) -> Hostile:
+	return Hostile(label, WEBHOOK_PATH, body, {}, raw_head=head)
+
+
+def post_hostile(base_url: str, case: Hostile, site: str | None = None, timeout: float = 30.0) -> int | None:
+	"""Send one hostile request; the HTTP status, or None when the server closed without answering."""
+	if case.raw_head is None:
+		headers = {**case.headers, **({"X-Frappe-Site-Name": site} if site else {})}
+		try:
+			return requests.post(
+				base_url + case.path, data=case.body, headers=headers, timeout=timeout
+			).status_code
+		except requests.RequestException:
+			return None
+	parts = urlsplit(base_url)
+	head = (
+		f"POST {case.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
+		f"Connection: close\r\n{case.raw_head}\r\n"
+	)
+	if "Content-Length" not in case.raw_head:
+		head += f"Content-Length: {len(case.body)}\r\n"
+	if site:
+		head += f"X-Frappe-Site-Name: {site}\r\n"
+	with socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout) as conn:
+		conn.sendall(head.encode("latin-1") + b"\r\n" + case.body)
+		answer = b""
+		while b"\r\n" not in answer:
+			chunk = conn.recv(4096)
+			if not chunk:
+				break
+			answer += chunk
+	try:
+		return int(answer.split(b" ", 2)[1])
+	except (IndexError, ValueError):
+		return None
+
+
+def hostile_requests(
+	session_id: str, secret: str, netelip_token: str, *, now: float | None = None, seed: int = 0
+) -> list[Hostile]:
+	"""Malformed, truncated, mistyped, deeply nested, huge, non-UTF-8, header-injected, replayed, wrongly
+	signed and forged requests against both providers' endpoints."""
+	now = time.time() if now is None else now
+	rng = random.Random(seed)
+	message_id = _message_id(rng)
+	good = {
+		"event": "message.received",
+		"sessionId": session_id,
+		"data": {
+			"id": {"fromMe": False, "remote": "34699000001@c.us", "id": message_id},
+			"body": "hostile",
+			"type": "chat",
+			"timestamp": int(now),
+			"from": "34699000001@c.us",
+			"fromMe": False,
+		},
+		"timestamp": iso(now),
+	}
+
+	def signed(label: str, body: bytes, *, key: str = secret, stamp: float = now, stores=False, **extra):
+		headers = {
+			"Content-Type": "application/json",
+			"X-Webhook-Event": "message.received",
+			"X-Webhook-Session": session_id,
+			"X-Webhook-Timestamp": str(int(stamp * 1000)),
+			"X-Webhook-Signature": sign(body, key),
+			**extra,
+		}
+		return Hostile(label, WEBHOOK_PATH, body, headers, stores)
+
+	raw = serialise(good)
+	old = {**good, "timestamp": iso(now - 3600)}
+	deep = b'{"event":"message.received","sessionId":"' + session_id.encode() + b'","data":'
+	deep += b"[" * 100_000 + b"]" * 100_000 + b"}"
+	huge = serialise({**good, "data": {**good["data"], "body": "x" * (2 * 1024 * 1024)}})
+	cases = [
+		signed("truncated json", raw[: len(raw) // 2], stores=True),
+		signed("malformed json", b'{"event": "message.received", "sessionId": ', stores=True),
+		signed("json array", b"[1,2,3]", stores=True),
+		signed("json scalar", b"42", stores=True),
+		signed("invalid utf-8", b'{"event":"message.received","data":{"body":"\xff\xfe\xfd"}}', stores=True),
+		signed("deep nesting", deep, stores=True),
+		signed("huge body", huge),
+		signed("wrong secret", raw, key="not-the-secret-0123456789"),
+		signed("replayed signature, old header timestamp", raw, stamp=now - 3600),
+		signed("replayed signature, future timestamp", raw, stamp=now + 3600),
+		signed("old envelope with a fresh header", serialise(old)),
+		Hostile(
+			"no signature",
+			WEBHOOK_PATH,
+			raw,
+			{"Content-Type": "application/json", "X-Webhook-Session": session_id},
+		),
+		Hostile(
+			"garbage signature",
+			WEBHOOK_PATH,
+			raw,
+			{"Content-Type": "application/json", "X-Webhook-Signature": "sha256=" + "z" * 64},
+		),
+		signed("session in header differs from body", raw, **{"X-Webhook-Session": session_id + "_other"}),
+		signed(
+			"encoded CRLF and unicode in the session header",
+			raw,
+			**{
+				"X-Webhook-Session": session_id + "%0d%0aX-Injected:%201",
+				"X-Forwarded-For": "1.2.3.4, 5.6.7.8",
+			},
+		),
+		_raw(
+			"bare LF inside a header value",
+			raw,
+			f"X-Webhook-Event: message.received\nX-Webhook-Signature: sha256={'0' * 64}",
+		),
+		_raw(
+			"NUL byte in a header",
+			raw,
+			f"X-Webhook-Session: {session_id}\x00\r\nX-Webhook-Signature: sha256=00",
+		),
+		_raw("conflicting Content-Length", raw, "Content-Length: 3\r\nX-Webhook-Signature: sha256=00"),
+		_raw(
+			"CRLF smuggling a second request",
+			raw,
+			"X-Webhook-Signature: x\r\n\r\nGET /api/method/ping HTTP/1.1\r\nX-A: b",
+		),
+		signed(
+			"wrong content type, signed with another secret",
+			raw,
+			key="x" * 32,
+			**{"Content-Type": "text/plain"},
+		),
+	]
+	# The well-typed-but-wrong payloads are authentic, so they are answered 200 and stored as Ignored (see
+	# `authentic_oddities`); here only what must be refused.
+	bad_netelip_token = "?" + urlencode({"token": "forged-token-0123456789"})
+	real = "?" + urlencode({"token": netelip_token})
+	fields = {
+		"ID": f"{int(now)}.0001",
+		"api": "API sim",
+		"src": "600000001",
+		"dst": "910000001",
+		"startcall": _madrid(now),
+	}
+	form = "application/x-www-form-urlencoded"
+	cases += [
+		Hostile("netelip: no token", CONTROL_PATH, urlencode(fields).encode(), {"Content-Type": form}),
+		Hostile(
+			"netelip: forged token",
+			CONTROL_PATH + bad_netelip_token,
+			urlencode(fields).encode(),
+			{"Content-Type": form},
+		),
+		Hostile(
+			"netelip: token in X-Forwarded-For only",
+			CONTROL_PATH,
+			urlencode(fields).encode(),
+			{"Content-Type": form, "X-Forwarded-For": netelip_token},
+		),
+		Hostile(
+			"netelip report: forged token",
+			REPORT_PATH + bad_netelip_token,
+			json.dumps({"calls": [fields]}).encode(),
+			{"Content-Type": "application/json"},
+		),
+		Hostile(
+			"netelip: malformed json",
+			CONTROL_PATH + real,
+			b'{"ID": "1.2", ',
+			{"Content-Type": "application/json"},
+			stores=True,
+		),
+		Hostile(
+			"netelip: bad call id",
+			CONTROL_PATH + real,
+			urlencode({**fields, "ID": "1e10; drop table"}).encode(),
+			{"Content-Type": form},
+			stores=True,
+		),
+		Hostile(
+			"netelip: huge body",
+			CONTROL_PATH + real,
+			b"ID=" + b"1" * (700 * 1024),
+			{"Content-Type": form},
+		),
+		Hostile(
+			"netelip: invalid utf-8",
+			CONTROL_PATH + real,
+			b"ID=\xff\xfe&api=\xc3\x28",
+			{"Content-Type": form},
+			stores=True,
+		),
+		Hostile(
+			"netelip: deep nesting",
+			REPORT_PATH + real,
+			b"[" * 100_000 + b"]" * 100_000,
+			{"Content-Type": "application/json"},
+			stores=True,
+		),
+	]
+	return cases
+
+
+def authentic_oddities(session_id: str, secret: str, *, now: float | None = None) -> list[Hostile]:
+	"""Correctly signed bodies with wrong types or unknown events: answered 200, stored once as Ignored or
+	applied harmlessly, never a 500."""
+	now = time.time() if now is None else now
+	bodies = {
+		"wrong types everywhere": {"event": "message.received", "sessionId": session_id, "data": "text"},
+		"wrong types inside data": {
+			"event": "message.received",
+			"sessionId": session_id,
+			"data": {"id": 5, "body": {"x": 1}, "fromMe": "maybe", "timestamp": "soon", "from": []},
+		},
+		"unknown event": {"event": "presence.update", "sessionId": session_id, "data": {"x": [1, 2]}},
+		"ack with no message id": {"event": "message.ack", "sessionId": session_id, "data": {"ack": "x"}},
+	}
+	cases = []
+	for label, payload in bodies.items():
+		body = serialise({**payload, "timestamp": iso(now)})
+		headers = {
+			"Content-Type": "application/json",
+			"X-Webhook-Session": session_id,
+			"X-Webhook-Timestamp": str(int(now * 1000)),
+			"X-Webhook-Signature": sign(body, secret),
+		}
+		cases.append(Hostile(label, WEBHOOK_PATH, body, headers, stores=True))
+	return cases
+
+
+__all__ = [
+	"Config",
+	"Delivery",
+	"Hostile",
+	"NotLoopback",
+	"Result",
+	"Scenario",
+	"authentic_oddities",
+	"build",
+	"hostile_requests",
+	"is_loopback",
+	"percentile",
+	"post_hostile",
+	"send",
+]

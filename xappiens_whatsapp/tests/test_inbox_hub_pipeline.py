@@ -1,0 +1,333 @@
+"""Inbox Hub events through the job: the rows they leave, in every shape and arrival order.
+
+Events are stored the way the endpoint stores them (ingress.accept) and applied by the job function itself,
+in this process, so each case can check the database right after; the HTTP tests cover the real worker.
+"""
+
+import itertools
+import json
+from datetime import timedelta
+
+import frappe
+from frappe.utils import now_datetime
+
+from xappiens_whatsapp.core import inbox_hub_events as ih
+from xappiens_whatsapp.pipeline import ingress, sweep
+from xappiens_whatsapp.pipeline.process import process
+from xappiens_whatsapp.testing.payloads import compact, inbox_hub
+from xappiens_whatsapp.tests.base import XWTestCase, capture_realtime, configure_settings, make_user
+
+C_JID = "34600000001@s.whatsapp.net"
+
+
+def deliver(payload: dict, session_id: str, *, run: bool = True) -> str:
+	"""Store like the endpoint does, then run the job for it."""
+	if "sessionId" in payload.get("data", {}) and "sessionId" not in payload:
+		payload["data"]["sessionId"] = session_id  # F shape names the session inside data
+	else:
+		payload["sessionId"] = session_id
+	raw = compact(payload)
+	parsed = ih.parse(raw)
+	accepted = ingress.accept(
+		provider="Inbox Hub",
+		dedup_key=parsed.dedup_key,
+		event=parsed.envelope.event,
+		raw_event=parsed.envelope.raw_event,
+		session_id=session_id,
+		reference_key=parsed.reference_key,
+		payload=raw,
+		headers={"X-Webhook-Event": parsed.envelope.raw_event},
+		remote_addr="127.0.0.1",
+		ignored_reason=parsed.event.reason if isinstance(parsed.event, ih.Ignored) else None,
+	)
+	if run:
+		process(accepted.name)
+	return accepted.name
+
+
+def ack(message_id: str, value: int, ts: int = 1729443650) -> dict:
+	return {"event": "message.ack", "data": {"messageId": message_id, "ack": value, "timestamp": ts}}
+
+
+def sent(message_id: str, ts: int = 1729443610) -> dict:
+	payload = inbox_hub("g_message_sent")
+	payload["data"]["id"]["id"] = message_id
+	payload["data"]["id"]["_serialized"] = f"true_34600000001@c.us_{message_id}_out"
+	payload["data"]["timestamp"] = ts
+	return payload
+
+
+class TestInboxHubPipeline(XWTestCase):
+	def setUp(self):
+		self.cleanup()
+		configure_settings()
+		self.make_session()
+
+	def message(self, message_id: str) -> dict:
+		return frappe.db.get_value(
+			"WhatsApp Message", {"session": self.session_id, "message_id": message_id}, ["*"], as_dict=True
+		)
+
+	def contact(self, whatsapp_id: str = C_JID) -> dict:
+		return frappe.db.get_value(
+			"WhatsApp Contact", {"session": self.session_id, "whatsapp_id": whatsapp_id}, ["*"], as_dict=True
+		)
+
+	def test_received_in_every_shape_lands_once_with_contact_and_unread(self):
+		names = ["g_message_received", "f_message_received", "l_message", "g_message_received_image"]
+		for name in names:
+			deliver(inbox_hub(name), self.session_id)
+		contact = self.contact()
+		self.assertEqual(contact.phone, "+34600000001")
+		self.assertEqual(contact.unread_count, 4)
+		self.assertEqual(frappe.db.count("WhatsApp Contact", {"session": self.session_id}), 1)
+		self.assertEqual(frappe.db.count("WhatsApp Message", {"session": self.session_id}), 4)
+		msg = self.message("3EB0250462D167CE4A3F0D")
+		self.assertEqual((msg.from_me, msg.status, msg.body), (0, "Delivered", "Hola, ¿cómo estás?"))
+		self.assertEqual(msg.contact, contact.name)
+		image = self.message("3EB0AA0462D167CE4A3F11")
+		self.assertEqual((image.message_type, image.quoted_message_id), ("image", "3EB0250462D167CE4A3F0E"))
+		# the same message again (a second event about it) changes nothing
+		deliver(inbox_hub("g_message_received") | {"timestamp": "2025-10-14T06:30:09.000Z"}, self.session_id)
+		self.assertEqual(self.contact().unread_count, 4)
+
+	def test_contact_links_to_the_crm_contact_with_that_number(self):
+		crm = frappe.get_doc(
+			{
+				"doctype": "Contact",
+				"first_name": "Ana",
+				"last_name": "xwt",
+				"phone_nos": [{"phone": "+34 600 00 00 01", "is_primary_phone": 1}],
+			}
+		).insert(ignore_permissions=True)
+		self.addCleanup(frappe.delete_doc, "Contact", crm.name, force=True)
+		deliver(inbox_hub("g_message_received"), self.session_id)
+		self.assertEqual(self.contact().contact, crm.name)
+
+	def test_group_broadcast_and_location(self):
+		deliver(inbox_hub("g_message_received_group"), self.session_id)
+		group = self.contact("120363025555555555@g.us")
+		self.assertEqual((group.is_group, group.phone), (1, None))
+		self.assertEqual(self.message("3EB0BB0462D167CE4A3F12").sender_jid, "34600000003@s.whatsapp.net")
+		name = deliver(inbox_hub("g_status_broadcast"), self.session_id)
+		self.assertEqual(frappe.db.get_value("Inbound Webhook", name, "status"), "Ignored")
+		deliver(inbox_hub("g_message_location"), self.session_id)
+		loc = self.message("3EB0DD0462D167CE4A3F14")
+		self.assertEqual((loc.latitude, loc.longitude), (40.4168, -3.7038))
+
+	def test_every_arrival_order_of_sent_and_acks_ends_in_the_same_row(self):
+		finals = set()
+		for index, order in enumerate(itertools.permutations(["sent", 1, 2, 3])):
+			message_id = f"3EB0PERM{index:04d}AAAAAAAAAA"
+			for step in order:
+				payload = (
+					sent(message_id) if step == "sent" else ack(message_id, step, 1729443600 + step * 10)
+				)
+				deliver(payload, self.session_id)
+			row = self.message(message_id)
+			self.assertIsNotNone(row, order)
+			finals.add(
+				(row.status, row.raw_ack, str(row.sent_at), str(row.delivered_at), str(row.read_at), row.body)
+			)
+			waiting = frappe.db.count("Inbound Webhook", {"reference_key": message_id, "status": "Waiting"})
+			self.assertEqual(waiting, 0, order)
+		self.assertEqual(len(finals), 1, finals)
+		status, raw_ack, *_ = finals.pop()
+		self.assertEqual((status, raw_ack), ("Read", "3"))
+
+	def test_ack_before_its_message_waits_then_applies(self):
+		early = deliver(ack("3EB0250462D167CE4A3F0E", 3), self.session_id)
+		self.assertEqual(frappe.db.get_value("Inbound Webhook", early, "status"), "Waiting")
+		deliver(sent("3EB0250462D167CE4A3F0E"), self.session_id)
+		self.assertEqual(frappe.db.get_value("Inbound Webhook", early, "status"), "Processed")
+		self.assertEqual(self.message("3EB0250462D167CE4A3F0E").status, "Read")
+
+	def test_rival_status_events_feed_the_same_machine_and_never_go_back(self):
+		deliver(sent("3EB0250462D167CE4A3F0E"), self.session_id)
+		deliver(inbox_hub("code_message_read"), self.session_id)
+		deliver(inbox_hub("code_message_delivered"), self.session_id)
+		row = self.message("3EB0250462D167CE4A3F0E")
+		self.assertEqual(row.status, "Read")
+		self.assertIsNotNone(row.delivered_at)
+
+	def test_failed_is_terminal(self):
+		deliver(sent("3EB0250462D167CE4A3F0F"), self.session_id)
+		deliver(inbox_hub("code_message_failed"), self.session_id)
+		deliver(ack("3EB0250462D167CE4A3F0F", 3), self.session_id)
+		self.assertEqual(self.message("3EB0250462D167CE4A3F0F").status, "Failed")
+
+	def test_baileys_scale_is_a_setting(self):
+		configure_settings(ack_scale="Baileys (0 to 5)")
+		deliver(sent("3EB0SCALE0000000000001"), self.session_id)
+		deliver(ack("3EB0SCALE0000000000001", 3), self.session_id)
+		self.assertEqual(self.message("3EB0SCALE0000000000001").status, "Delivered")
+
+	def test_reactions_attach_even_before_their_message(self):
+		early = deliver(inbox_hub("f_reaction"), self.session_id)
+		self.assertEqual(frappe.db.get_value("Inbound Webhook", early, "status"), "Waiting")
+		deliver(sent("3EB0250462D167CE4A3F0E"), self.session_id)
+		reactions = json.loads(self.message("3EB0250462D167CE4A3F0E").reactions)
+		self.assertEqual(reactions[C_JID]["emoji"], "👍")
+		deliver(inbox_hub("f_reaction_removed"), self.session_id)
+		reactions = json.loads(self.message("3EB0250462D167CE4A3F0E").reactions)
+		self.assertEqual(reactions[C_JID]["emoji"], "")
+		# a reaction is not a message of its own
+		self.assertEqual(frappe.db.count("WhatsApp Message", {"session": self.session_id}), 1)
+
+	def test_lid_and_phone_stay_one_contact(self):
+		deliver(inbox_hub("baileys_lid_only"), self.session_id)
+		deliver(inbox_hub("g_message_received"), self.session_id)
+		deliver(inbox_hub("baileys_lid_message"), self.session_id)
+		contact = self.contact()
+		self.assertEqual(contact.lid, "118000000000001@lid")
+		lid_message = self.message("3EB0FF0462D167CE4A3F17")
+		self.assertEqual(lid_message.contact, contact.name)
+		# the lid without a known number stays its own, opaque, conversation with no phone
+		opaque = self.contact("118000000000002@lid")
+		self.assertIsNone(opaque.phone)
+		self.assertEqual(frappe.db.count("WhatsApp Contact", {"session": self.session_id}), 2)
+
+	def test_a_bare_lid_contact_is_folded_into_the_phone_contact_when_the_number_shows_up(self):
+		lid_first = inbox_hub("baileys_lid_message")
+		lid_first["data"]["message"]["key"].pop("remoteJidAlt")
+		deliver(lid_first, self.session_id)
+		deliver(inbox_hub("g_message_received"), self.session_id)
+		self.assertEqual(frappe.db.count("WhatsApp Contact", {"session": self.session_id}), 2)
+		deliver(inbox_hub("conversation_updated_lid"), self.session_id)
+		self.assertEqual(frappe.db.count("WhatsApp Contact", {"session": self.session_id}), 1)
+		contact = self.contact()
+		self.assertEqual(contact.lid, "118000000000001@lid")
+		self.assertEqual(contact.unread_count, 2)
+		self.assertEqual(frappe.db.count("WhatsApp Message", {"contact": contact.name}), 2)
+
+	def test_conversation_and_contact_metadata(self):
+		deliver(inbox_hub("g_message_received"), self.session_id)
+		self.assertEqual(self.contact().display_name, "+34600000001")
+		deliver(inbox_hub("conversation_created"), self.session_id)
+		deliver(inbox_hub("contact_updated"), self.session_id)
+		contact = self.contact()
+		self.assertEqual(contact.display_name, "Ana García López")
+		self.assertEqual(contact.profile_picture_url, "https://pps.whatsapp.net/v/def.jpg")
+		# a name an agent typed is kept
+		frappe.db.set_value("WhatsApp Contact", contact.name, "display_name", "Ana (cliente VIP)")
+		deliver(
+			inbox_hub("conversation_created") | {"timestamp": "2025-10-14T07:00:00.000Z"}, self.session_id
+		)
+		self.assertEqual(self.contact().display_name, "Ana (cliente VIP)")
+
+	def test_session_life_cycle(self):
+		deliver(inbox_hub("g_session_qr"), self.session_id)
+		row = frappe.get_doc("WhatsApp Session", self.session_id)
+		self.assertEqual(row.status, "QR Code Required")
+		self.assertTrue(row.qr_code.startswith("iVBORw0KGgo"))
+		self.assertIsNotNone(row.qr_expires_at)
+		deliver(inbox_hub("g_session_connected"), self.session_id)
+		row.reload()
+		self.assertEqual((row.status, row.phone_number, row.qr_code), ("Connected", "+34600000002", None))
+		deliver(inbox_hub("g_session_disconnected"), self.session_id)
+		row.reload()
+		self.assertEqual((row.status, row.status_reason), ("Disconnected", "logout"))
+		# an older event arriving late does not undo the newer state
+		late = inbox_hub("g_session_connected")
+		late["data"]["timestamp"] = "2025-10-14T06:40:00.000Z"
+		late["timestamp"] = "2025-10-14T06:40:00.000Z"
+		deliver(late, self.session_id)
+		row.reload()
+		self.assertEqual(row.status, "Disconnected")
+
+	def test_realtime_goes_to_the_records_rooms_and_the_sessions_users_only(self):
+		agent = make_user("xwt-agent@example.com", "WhatsApp Agent")
+		make_user("xwt-outsider@example.com", "WhatsApp Agent")
+		self.make_session(users=[agent])
+		with capture_realtime() as capture:
+			deliver(inbox_hub("g_message_received"), self.session_id)
+			deliver(inbox_hub("g_session_qr"), self.session_id)
+		contact = self.contact().name
+		self.assertEqual(capture.rooms("xw_message"), {f"doc:WhatsApp Contact/{contact}"})
+		conversation_rooms = capture.rooms("xw_conversation")
+		self.assertIn(f"user:{agent}", conversation_rooms)
+		self.assertIn("user:Administrator", conversation_rooms)
+		self.assertNotIn("user:xwt-outsider@example.com", conversation_rooms)
+		session_rooms = capture.rooms("xw_session")
+		self.assertIn("user:Administrator", session_rooms)
+		self.assertNotIn(f"user:{agent}", session_rooms)
+		for event in capture.messages:
+			self.assertNotEqual(event["room"], "all")
+			text = json.dumps(event["message"])
+			self.assertNotIn("Hola", text)
+			self.assertNotIn("iVBORw0KGgo", text)
+
+	def test_a_failing_event_keeps_its_error_is_retried_then_flagged(self):
+		configure_settings(max_attempts=2)
+		name = deliver(inbox_hub("g_message_received"), self.session_id, run=False)
+		# break the event: the session it names cannot be created (invalid id)
+		frappe.db.set_value("Inbound Webhook", name, "session_id", "x!")
+		broken = inbox_hub("g_message_received") | {"sessionId": "x!"}
+		frappe.db.set_value("Inbound Webhook", name, "payload", json.dumps(broken))
+		frappe.db.commit()
+		process(name)
+		row = frappe.get_doc("Inbound Webhook", name)
+		self.assertEqual((row.status, row.attempts, row.needs_attention), ("Failed", 1, 0))
+		self.assertIn("Session ID", row.last_error)
+		self.assertIsNotNone(row.next_retry_at)
+		process(name)
+		row.reload()
+		self.assertEqual((row.status, row.attempts, row.needs_attention), ("Failed", 2, 1))
+		self.assertIsNone(row.next_retry_at)
+		frappe.db.commit()
+		frappe.db.delete("Inbound Webhook", {"name": name})
+		frappe.db.commit()
+
+	def test_sweep_requeues_stuck_and_due_rows(self):
+		stuck = deliver(inbox_hub("g_message_received"), self.session_id, run=False)
+		frappe.db.set_value("Inbound Webhook", stuck, "received_at", now_datetime() - timedelta(minutes=5))
+		fresh = deliver(inbox_hub("f_message_received"), self.session_id, run=False)
+		frappe.db.commit()
+		from frappe.utils.background_jobs import get_queue
+
+		get_queue("short").empty()
+		result = sweep.run()
+		self.assertEqual(result["stuck"], 1)
+		queued = {job.kwargs.get("kwargs", {}).get("name") for job in get_queue("short").get_jobs()}
+		self.assertIn(stuck, queued)
+		self.assertNotIn(fresh, queued)
+
+	def test_reprocess_action(self):
+		name = deliver(inbox_hub("g_message_received"), self.session_id, run=False)
+		frappe.db.set_value("Inbound Webhook", name, "status", "Failed")
+		frappe.db.commit()
+		self.assertEqual(frappe.get_doc("Inbound Webhook", name).reprocess(), "Processed")
+		self.assertIsNotNone(self.message("3EB0250462D167CE4A3F0D"))
+
+	def test_a_webhook_row_made_before_the_send_answer_folds_into_the_agents_row(self):
+		from xappiens_whatsapp.pipeline.messages import attach_gateway_id
+
+		deliver(sent("3EB0RACE00000000000001"), self.session_id)
+		deliver(ack("3EB0RACE00000000000001", 2), self.session_id)
+		early = self.message("3EB0RACE00000000000001")
+		ours = frappe.get_doc(
+			{
+				"doctype": "WhatsApp Message",
+				"session": self.session_id,
+				"contact": early.contact,
+				"from_me": 1,
+				"source": "Desk",
+				"body": "Respuesta automática",
+				"status": "Pending",
+				"client_ref": "xwt-race",
+			}
+		).insert(ignore_permissions=True)
+		attach_gateway_id(ours.name, self.session_id, "3EB0RACE00000000000001", "10999")
+		rows = frappe.get_all(
+			"WhatsApp Message",
+			filters={"session": self.session_id},
+			fields=["name", "message_id", "status", "client_ref", "gateway_row_id"],
+		)
+		self.assertEqual(len(rows), 1)
+		self.assertEqual(
+			(rows[0].name, rows[0].message_id, rows[0].status, rows[0].client_ref, rows[0].gateway_row_id),
+			(ours.name, "3EB0RACE00000000000001", "Delivered", "xwt-race", "10999"),
+		)
+		# and a later ack finds the agent's row
+		deliver(ack("3EB0RACE00000000000001", 3), self.session_id)
+		self.assertEqual(frappe.db.get_value("WhatsApp Message", ours.name, "status"), "Read")

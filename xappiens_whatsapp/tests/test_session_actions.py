@@ -1,0 +1,115 @@
+"""Managers link a number from the desk: create on the gateway → QR by webhook → scan → Connected, and the rest
+of the session actions, against the fake gateway over real HTTP."""
+
+import frappe
+
+from xappiens_whatsapp.tests.base import WEBHOOK_PATH, make_agent, make_user, run_worker
+from xappiens_whatsapp.tests.test_outbound import API_KEY, OutboundCase
+
+SESSIONS = "xappiens_whatsapp.api.sessions"
+
+
+class TestSessionActions(OutboundCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.manager = make_user("xwt-manager@example.com", "WhatsApp Manager")
+
+	def setUp(self):
+		super().setUp()
+		self.hub.sessions.pop(self.session_id, None)  # this session starts unknown to the gateway
+		frappe.db.set_value("WhatsApp Session", self.session_id, {"status": "Disconnected", "gateway_id": 0})
+		frappe.db.commit()
+
+	def act(self, action: str, user=None, http="POST", **data):
+		return self.call_as(
+			user or self.manager, f"{SESSIONS}.{action}", http, session=self.session_id, **data
+		)
+
+	def session(self):
+		frappe.db.commit()
+		return frappe.get_doc("WhatsApp Session", self.session_id)
+
+	def test_link_a_phone_from_create_to_connected(self):
+		response = self.act("create_on_gateway")
+		self.assertEqual(response.status_code, 200, response.text)
+		on_gateway = self.hub.session(self.session_id)
+		self.assertEqual(on_gateway["webhookUrl"], self.server.url + WEBHOOK_PATH)
+		self.assertEqual(on_gateway["webhookSecret"], self.session().get_password("webhook_secret"))
+		self.assertIn("message.ack", on_gateway["webhookEvents"])
+		self.assertEqual(self.session().gateway_id, on_gateway["id"])
+
+		# connecting makes the gateway post session.qr, signed with the secret it was given
+		self.settle(1)
+		session = self.session()
+		self.assertEqual(session.status, "QR Code Required")
+		qr = self.act("get_qr", http="GET").json()["message"]
+		self.assertTrue(qr["qr"])
+		self.assertIsNotNone(qr["expires_at"])
+
+		self.hub.scan(self.session_id, "34600000002")
+		self.settle(1)
+		session = self.session()
+		self.assertEqual(
+			(session.status, session.phone_number, session.qr_code), ("Connected", "+34600000002", None)
+		)
+		self.assertIsNone(self.act("get_qr", http="GET").json()["message"]["qr"])
+
+	def test_actions_follow_the_gateway(self):
+		self.act("create_on_gateway")
+		self.hub.scan(self.session_id)
+		self.settle(1)
+		self.assertEqual(self.act("disconnect").json()["message"]["status"], "Disconnected")
+		self.assertEqual(self.session().status, "Disconnected")
+		self.assertIn(self.act("restart").status_code, (200,))
+		self.hub.update_session(self.session_id, status="connected", isConnected=False)
+		self.assertEqual(self.act("refresh_status").json()["message"]["status"], "Disconnected")
+		self.hub.update_session(self.session_id, status="connected", isConnected=True)
+		self.assertEqual(self.act("refresh_status").json()["message"]["status"], "Connected")
+
+	def test_rotation_keeps_events_flowing(self):
+		self.act("create_on_gateway")
+		old = self.session().get_password("webhook_secret")
+		response = self.act("rotate_secret")
+		self.assertEqual(response.status_code, 200, response.text)
+		session = self.session()
+		new = session.get_password("webhook_secret")
+		self.assertNotEqual(new, old)
+		self.assertEqual(session.get_password("previous_webhook_secret"), old)
+		self.assertEqual(self.hub.session(self.session_id)["webhookSecret"], new)
+		# an event signed with either secret still lands
+		self.assertEqual(
+			self.post_event(
+				{"event": "webhook.test", "sessionId": self.session_id, "data": {"nonce": "a"}}, old
+			).status_code,
+			200,
+		)
+		self.assertEqual(
+			self.post_event(
+				{"event": "webhook.test", "sessionId": self.session_id, "data": {"nonce": "b"}}, new
+			).status_code,
+			200,
+		)
+
+	def test_send_test_event_goes_through_the_real_path(self):
+		nonce = self.act("send_test_event").json()["message"]["nonce"]
+		run_worker()  # the job posts the signed event to this site's public URL
+		run_worker()  # and the event's own job applies it
+		status = self.act("test_event_status", http="GET", nonce=nonce).json()["message"]
+		self.assertEqual(
+			(status["posted"], status["http_status"], status["status"]), (True, 200, "Processed")
+		)
+
+	def test_only_managers_manage_sessions(self):
+		agent = make_agent("xwt-sender@example.com")
+		for action in ("create_on_gateway", "connect", "disconnect", "rotate_secret", "send_test_event"):
+			with self.subTest(action):
+				self.assertEqual(self.act(action, user=agent).status_code, 403)
+		self.assertEqual(self.act("get_qr", user=agent, http="GET").status_code, 403)
+
+	def test_gateway_errors_are_shown_clearly(self):
+		self.hub.fail("/api/sessions", 409, error="Session already exists", code="SESSION_EXISTS")
+		response = self.act("create_on_gateway")
+		self.assertEqual(response.status_code, 417)
+		self.assertIn("Session already exists", response.text)
+		self.assertNotIn(API_KEY, response.text)

@@ -1,0 +1,39 @@
+// Calls at a glance: outcome colours, and one-click views of my calls and of missed ones.
+const MISSED_CALL_STATES = ["No Answer", "Busy", "Failed"];
+
+frappe.listview_settings["Netelip Call"] = {
+	add_fields: ["status", "direction", "agent", "talk_time", "needs_review"],
+	get_indicator(doc) {
+		const colors = {
+			Initiated: "gray",
+			Ringing: "orange",
+			Answered: "blue",
+			Completed: "green",
+			Failed: "red",
+			Busy: "red",
+			"No Answer": "red",
+		};
+		return [__(doc.status), colors[doc.status] || "gray", `status,=,${doc.status}`];
+	},
+	formatters: {
+		direction(value) {
+			return value === "Outbound" ? `↗ ${__("Outbound")}` : `↙ ${__("Inbound")}`;
+		},
+	},
+	onload(listview) {
+		listview.page.add_inner_button(__("My calls"), () => {
+			listview.filter_area.clear(false).then(() => listview.filter_area.add([["Netelip Call", "agent", "=", frappe.session.user]]));
+		});
+		listview.page.add_inner_button(__("Missed"), () => {
+			listview.filter_area.clear(false).then(() => {
+				listview.filter_area.add([
+					["Netelip Call", "direction", "=", "Inbound"],
+					["Netelip Call", "status", "in", MISSED_CALL_STATES],
+				]);
+			});
+		});
+		listview.page.add_inner_button(__("Needs review"), () => {
+			listview.filter_area.clear(false).then(() => listview.filter_area.add([["Netelip Call", "needs_review", "=", 1]]));
+		});
+	},
+};

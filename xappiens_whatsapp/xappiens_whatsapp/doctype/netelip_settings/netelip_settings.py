@@ -1,0 +1,40 @@
+# Copyright (c) 2026, Xappiens and contributors
+# For license information, please see license.txt
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+
+from xappiens_whatsapp.core.phones import to_e164
+from xappiens_whatsapp.pipeline.settings import default_region
+from xappiens_whatsapp.xappiens_whatsapp.doctype.whatsapp_settings.whatsapp_settings import (
+	check_secret_length,
+)
+
+
+class NetelipSettings(Document):
+	def validate(self):
+		from xappiens_whatsapp.core.origin import parse_networks
+
+		check_secret_length(self, "webhook_token")
+		for field in ("allowed_sources", "trusted_proxies"):
+			try:
+				parse_networks(self.get(field) or "")
+			except ValueError as exc:
+				frappe.throw(_("{0}: {1}").format(self.meta.get_label(field), exc))
+		self.api_base_url = (self.api_base_url or "").strip().rstrip("/") or None
+		region = default_region()
+		for row in self.allowed_numbers:
+			number = to_e164(row.number, region)
+			if not number:
+				frappe.throw(_("Row {0}: {1} is not a valid phone number").format(row.idx, row.number))
+			row.number = number
+		for row in self.agents:
+			if row.number:
+				number = to_e164(row.number, region)
+				if not number:
+					frappe.throw(_("Agent {0}: {1} is not a valid phone number").format(row.user, row.number))
+				row.number = number
+		users = [row.user for row in self.agents]
+		if len(users) != len(set(users)):
+			frappe.throw(_("Each agent can appear only once"))

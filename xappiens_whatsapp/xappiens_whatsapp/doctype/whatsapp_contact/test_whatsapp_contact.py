@@ -1,0 +1,43 @@
+# Copyright (c) 2026, Xappiens and contributors
+# For license information, please see license.txt
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+
+from xappiens_whatsapp.pipeline.claim import insert_or_get
+
+
+class TestWhatsAppContact(FrappeTestCase):
+	def setUp(self):
+		if not frappe.db.exists("WhatsApp Session", "xwt_contacts"):
+			frappe.get_doc({"doctype": "WhatsApp Session", "session_id": "xwt_contacts"}).insert(
+				ignore_permissions=True
+			)
+
+	def contact(self, jid="34600000001@s.whatsapp.net", **values):
+		return frappe.get_doc(
+			{"doctype": "WhatsApp Contact", "session": "xwt_contacts", "whatsapp_id": jid, **values}
+		)
+
+	def test_one_conversation_per_chat_and_session_is_enforced_by_the_database(self):
+		self.contact("34600000011@s.whatsapp.net").insert(ignore_permissions=True)
+		duplicate = self.contact("34600000011@s.whatsapp.net")
+		self.assertRaises(frappe.UniqueValidationError, duplicate.insert, ignore_permissions=True)
+
+	def test_insert_or_get_returns_the_existing_row(self):
+		values = {
+			"doctype": "WhatsApp Contact",
+			"session": "xwt_contacts",
+			"whatsapp_id": "34600000002@s.whatsapp.net",
+		}
+		keys = {"session": "xwt_contacts", "whatsapp_id": "34600000002@s.whatsapp.net"}
+		first, created = insert_or_get(values, keys)
+		again, created_again = insert_or_get(values, keys)
+		self.assertEqual((first, created, created_again), (again, True, False))
+
+	def test_display_name_falls_back_to_phone_then_id(self):
+		self.assertEqual(
+			self.contact(phone="+34600000001").insert(ignore_permissions=True).display_name, "+34600000001"
+		)
+		group = self.contact("120363025555555555@g.us").insert(ignore_permissions=True)
+		self.assertEqual(group.display_name, "120363025555555555@g.us")

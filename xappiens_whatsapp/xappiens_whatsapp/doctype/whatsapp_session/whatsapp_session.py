@@ -1,0 +1,36 @@
+# Copyright (c) 2026, Xappiens and contributors
+# For license information, please see license.txt
+
+import re
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+
+from xappiens_whatsapp.xappiens_whatsapp.doctype.whatsapp_settings.whatsapp_settings import (
+	check_secret_length,
+)
+
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{3,100}$")
+
+
+class WhatsAppSession(Document):
+	def validate(self):
+		if not SESSION_ID.match(self.session_id or ""):
+			frappe.throw(_("Session ID must be 3 to 100 letters, digits, hyphens or underscores"))
+		self.session_name = self.session_name or self.session_id
+		for field in ("webhook_secret", "previous_webhook_secret"):
+			check_secret_length(self, field)
+		seen = set()
+		for row in self.allowed_users:
+			if row.user in seen:
+				frappe.throw(_("{0} is listed twice").format(row.user))
+			seen.add(row.user)
+
+	def on_update(self):
+		if self.is_default:
+			# Only one default session: the one used when an agent writes to a new number.
+			frappe.db.sql(
+				"update `tabWhatsApp Session` set is_default = 0 where name != %s and is_default = 1",
+				self.name,
+			)
