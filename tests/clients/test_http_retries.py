@@ -11,6 +11,7 @@ from xappiens_whatsapp.clients.errors import (
 	ProviderAuthError,
 	ProviderError,
 	ProviderNotFound,
+	ProviderOutcomeUnknown,
 	ProviderRateLimited,
 	ProviderRejected,
 	ProviderTimeout,
@@ -116,14 +117,28 @@ def test_5xx_is_retried_then_succeeds(hub, client, connected, sleeps):
 	assert len(hub.sent_messages()) == 1
 
 
-@pytest.mark.parametrize("call", ["send", "status"])
-def test_5xx_exhausted_after_exactly_three_attempts(hub, client, connected, sleeps, call):
+def test_5xx_exhausted_after_exactly_three_attempts(hub, client, connected, sleeps):
 	hub.fail("/api/*", 500, times=None)
 	with pytest.raises(ProviderUnavailable) as caught:
-		client.send_text(connected, CONTACT, "x") if call == "send" else client.get_status(93)
+		client.get_status(93)
 	assert (caught.value.status, caught.value.code, caught.value.retryable) == (500, "INTERNAL_ERROR", True)
 	assert len(hub.requests) == 3
 	assert sleeps.calls == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("status", [500, 502])
+def test_a_500_or_502_to_a_send_is_not_resent(hub, client, connected, sleeps, status):
+	# The message may have gone out before the gateway failed: the caller must look before sending again.
+	hub.fail(SEND, status, times=None)
+	with pytest.raises(ProviderOutcomeUnknown) as caught:
+		client.send_text(connected, CONTACT, "x")
+	assert (caught.value.status, caught.value.outcome_unknown, caught.value.retryable) == (
+		status,
+		True,
+		False,
+	)
+	assert len(hub.requests_to(SEND)) == 1
+	assert sleeps.calls == []
 
 
 def test_backoff_base_is_configurable(hub, make_client, connected, sleeps):

@@ -11,6 +11,7 @@ from provider_test_values import APPLICATION, NETELIP_TOKEN
 from xappiens_whatsapp.clients.errors import (
 	ProviderAuthError,
 	ProviderError,
+	ProviderOutcomeUnknown,
 	ProviderRejected,
 	ProviderTimeout,
 	ProviderUnavailable,
@@ -106,10 +107,21 @@ def test_http_errors_are_typed(netelip, make_netelip, sleeps):
 	assert sleeps.calls == [1.0, 2.0]
 
 
-def test_5xx_then_success(netelip, make_netelip, sleeps):
-	netelip.fail(VOICE, 502)
+def test_503_then_success(netelip, make_netelip, sleeps):
+	netelip.fail(VOICE, 503)
 	assert make_netelip().launch_call("1", "103").endswith(".0001")
 	assert sleeps.calls == [1.0]
+
+
+@pytest.mark.parametrize("status", [500, 502])
+def test_a_500_or_502_to_a_launch_is_not_retried(netelip, make_netelip, sleeps, status):
+	# The agent's phone may already be ringing: a second launch would ring it twice.
+	netelip.fail(VOICE, status, times=None)
+	with pytest.raises(ProviderOutcomeUnknown) as caught:
+		make_netelip().launch_call("1", "103")
+	assert caught.value.outcome_unknown is True
+	assert len(netelip.requests) == 1
+	assert sleeps.calls == []
 
 
 def test_timeout_is_not_retried(netelip, make_netelip, sleeps):

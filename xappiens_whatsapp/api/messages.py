@@ -102,7 +102,7 @@ def send_file(
 	file = next((f for f in candidates if frappe.has_permission("File", "read", doc=f.name)), None)
 	if not file:
 		frappe.throw(_("File not found"))
-	limit_mb = settings.int_setting(settings.whatsapp(), "max_file_mb", 16)
+	limit_mb = settings.int_setting(settings.whatsapp(), "max_file_mb", 16, minimum=1)
 	if (file.file_size or 0) > limit_mb * 1024 * 1024:
 		frappe.throw(
 			_("The file is {0} MB; WhatsApp files can be at most {1} MB").format(

@@ -12,7 +12,14 @@ import json
 import frappe
 from frappe.rate_limiter import rate_limit
 
-from xappiens_whatsapp.api.request import BodyTooLarge, header, peer_address, raw_body, webhook_rate_limit
+from xappiens_whatsapp.api.request import (
+	BodyTooLarge,
+	counted_per_peer,
+	header,
+	peer_address,
+	raw_body,
+	webhook_rate_limit,
+)
 from xappiens_whatsapp.core import netelip_events as ne
 from xappiens_whatsapp.core.origin import ip_allowed, parse_networks, token_matches, valid_application
 from xappiens_whatsapp.pipeline import calls, ingress, settings
@@ -21,7 +28,12 @@ PROVIDER = "Netelip"
 MAX_BODY = 512 * 1024
 
 
+def _trusted_proxies() -> str | None:
+	return settings.netelip().trusted_proxies
+
+
 @frappe.whitelist(allow_guest=True, methods=["POST"])
+@counted_per_peer(_trusted_proxies)
 @rate_limit(limit=webhook_rate_limit, seconds=60)
 def control():
 	frappe.local.flags.xw_endpoint_ran = True
@@ -29,6 +41,7 @@ def control():
 
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])
+@counted_per_peer(_trusted_proxies)
 @rate_limit(limit=webhook_rate_limit, seconds=60)
 def report():
 	frappe.local.flags.xw_endpoint_ran = True

@@ -12,6 +12,7 @@ from frappe.rate_limiter import rate_limit
 
 from xappiens_whatsapp.api.request import (
 	BodyTooLarge,
+	counted_per_peer,
 	header,
 	peer_address,
 	raw_body,
@@ -26,7 +27,12 @@ PROVIDER = "Inbox Hub"
 KEPT_HEADERS = ("X-Webhook-Event", "X-Webhook-Session", "X-Webhook-Timestamp", "Content-Type", "User-Agent")
 
 
+def _trusted_proxies() -> str | None:
+	return settings.whatsapp().trusted_proxies
+
+
 @frappe.whitelist(allow_guest=True, methods=["POST"])
+@counted_per_peer(_trusted_proxies)
 @rate_limit(limit=webhook_rate_limit, seconds=60)
 def handle_webhook():
 	frappe.local.flags.xw_endpoint_ran = True
@@ -35,9 +41,9 @@ def handle_webhook():
 
 def receive():
 	conf = settings.whatsapp()
-	remote = peer_address()
+	remote = peer_address(conf.trusted_proxies)
 	try:
-		raw = raw_body(settings.int_setting(conf, "max_body_kb", 1024) * 1024)
+		raw = raw_body(settings.int_setting(conf, "max_body_kb", 1024, minimum=1) * 1024)
 	except BodyTooLarge:
 		return ingress.reject(PROVIDER, "too_large", remote, status=413)
 
@@ -61,7 +67,7 @@ def receive():
 
 	# The header is not signed, so the envelope's own (signed) time is checked too where it has one;
 	# a replay of an identical body is caught by the delivery key below.
-	now, tolerance = time.time(), settings.int_setting(conf, "timestamp_tolerance", 300)
+	now, tolerance = time.time(), settings.int_setting(conf, "timestamp_tolerance", 300, minimum=1)
 	header_time = header("X-Webhook-Timestamp")
 	if header_time is not None and not is_fresh(header_time, now, tolerance):
 		return ingress.reject(PROVIDER, "stale_timestamp", remote)

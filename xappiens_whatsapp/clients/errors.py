@@ -90,17 +90,22 @@ class ProviderUnavailable(ProviderError):
 	default_retryable = True
 
 
-class ProviderTimeout(ProviderError):
-	"""No answer in time after the request was sent: the provider may or may not have acted on it.
-
-	For a send or a call launch, look the result up (e.g. the chat history) before sending again.
-	"""
+class ProviderOutcomeUnknown(ProviderError):
+	"""The request reached the provider but the answer says nothing about what it did (a 500 or 502 to a
+	send or a call launch): it may or may not have acted. Look the result up before trying again."""
 
 	default_retryable = False
 
 	@property
 	def outcome_unknown(self) -> bool:
 		return True
+
+
+class ProviderTimeout(ProviderOutcomeUnknown):
+	"""No answer in time after the request was sent: the provider may or may not have acted on it.
+
+	For a send or a call launch, look the result up (e.g. the chat history) before sending again.
+	"""
 
 
 class ProviderRateLimited(ProviderError):

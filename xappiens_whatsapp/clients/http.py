@@ -3,8 +3,9 @@
 Retry policy (`JsonHttpClient.request`): at most `max_attempts` tries in total, waiting `backoff_base`
 then twice that, or what `Retry-After` asks when it is within `max_wait`. Retried: 429, 5xx and transport
 failures. Never retried: other 4xx. Requests marked non-idempotent (a send, a call launch) are retried only
-when nothing can have reached the server (connect timeout, connection refused); a read timeout, a connection
-dropped after sending, or a proxy's 504 raise `ProviderTimeout` at once because the provider may have acted.
+when the server cannot have acted on them: connect timeout, connection refused, 429 and 503 (both say "not
+now"). A read timeout, a connection dropped after sending or a proxy's 504 raise `ProviderTimeout`, and any
+other 5xx `ProviderOutcomeUnknown`, at once: the provider may have acted, so the caller looks before resending.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from xappiens_whatsapp.clients.errors import (
 	ProviderAuthError,
 	ProviderError,
 	ProviderNotFound,
+	ProviderOutcomeUnknown,
 	ProviderRateLimited,
 	ProviderRejected,
 	ProviderTimeout,
@@ -249,6 +251,9 @@ class JsonHttpClient:
 		if status == 504 and not idempotent:
 			# A gateway timeout from a proxy means the upstream may still have done the work.
 			return ProviderTimeout(message, **kwargs)
+		if status >= 500 and status != 503 and not idempotent:
+			# A 500 or a proxy's 502 can come after the message went out or the phone started ringing.
+			return ProviderOutcomeUnknown(message, **kwargs)
 		if status >= 500:
 			return ProviderUnavailable(message, **kwargs)
 		if 400 <= status < 500:

@@ -150,8 +150,8 @@ def by_userdata(userdata: str | None):
 
 def _dial(kind: str, target: str) -> dict:
 	conf = settings.netelip()
-	ring = min(max(settings.int_setting(conf, "no_answer_timeout", 30), 1), 60)
-	longest = settings.int_setting(conf, "max_call_seconds", 7200)
+	ring = min(max(settings.int_setting(conf, "no_answer_timeout", 30, minimum=1), 1), 60)
+	longest = settings.int_setting(conf, "max_call_seconds", 7200, minimum=1)
 	return {"command": "dial", "options": f"{kind},{target},{ring},calling,{longest}"}
 
 
@@ -254,7 +254,7 @@ def client() -> NetelipClient:
 		token=token,
 		application=conf.api_application,
 		base_url=conf.api_base_url or "https://api.netelip.com/v1",
-		timeout=settings.int_setting(conf, "request_timeout", 15),
+		timeout=settings.int_setting(conf, "request_timeout", 15, minimum=1),
 	)
 
 
@@ -273,7 +273,7 @@ def launch(name: str) -> None:
 				src=conf.caller_id or row.agent_line,
 				dst=row.agent_line,
 				typedst="extension",
-				duration=settings.int_setting(conf, "max_call_seconds", 7200),
+				duration=settings.int_setting(conf, "max_call_seconds", 7200, minimum=1),
 				userdata=row.userdata,
 			)
 	except ProviderError as exc:

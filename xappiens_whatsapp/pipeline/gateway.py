@@ -16,5 +16,8 @@ def inbox_hub(**options) -> InboxHubClient:
 	if not conf.base_url or not api_key:
 		frappe.throw(_("Set the gateway URL and API key in WhatsApp Settings first"))
 	return InboxHubClient(
-		conf.base_url, api_key, timeout=settings.int_setting(conf, "request_timeout", 30), **options
+		conf.base_url,
+		api_key,
+		timeout=settings.int_setting(conf, "request_timeout", 30, minimum=1),
+		**options,
 	)

@@ -15,7 +15,7 @@ DOCTYPE = "Netelip Call"
 
 
 def run() -> int:
-	timeout = settings.int_setting(settings.netelip(), "no_answer_timeout", 30)
+	timeout = settings.int_setting(settings.netelip(), "no_answer_timeout", 30, minimum=1)
 	cutoff = now_datetime() - timedelta(seconds=timeout)
 	candidates = frappe.get_all(
 		DOCTYPE,

@@ -226,7 +226,7 @@ def _mark_sent(row, message_id: str, gateway_row_id: str | None) -> None:
 
 
 def _handle_error(row, attempts: int, exc: ProviderError | None, message: str | None = None) -> None:
-	limit = settings.int_setting(settings.whatsapp(), "send_attempts", 3)
+	limit = settings.int_setting(settings.whatsapp(), "send_attempts", 3, minimum=1)
 	reason = message or (exc.message if exc else "Unknown error")
 	uncertain = bool(exc and exc.outcome_unknown)
 	if isinstance(exc, ProviderRateLimited):
@@ -324,7 +324,7 @@ def send_due() -> int:
 		order_by="next_attempt_at asc",
 		limit=500,
 	)
-	timeout = settings.int_setting(settings.whatsapp(), "request_timeout", 30)
+	timeout = settings.int_setting(settings.whatsapp(), "request_timeout", 30, minimum=1)
 	abandoned = frappe.get_all(
 		DOCTYPE,
 		filters={

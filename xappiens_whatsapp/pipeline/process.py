@@ -107,7 +107,7 @@ def backoff(attempts: int) -> timedelta:
 
 def record_failure(row, exc: Exception) -> None:
 	attempts = (row.attempts or 0) + 1
-	limit = settings.int_setting(settings.whatsapp(), "max_attempts", 5)
+	limit = settings.int_setting(settings.whatsapp(), "max_attempts", 5, minimum=1)
 	exhausted = attempts >= limit
 	error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
 	frappe.db.set_value(

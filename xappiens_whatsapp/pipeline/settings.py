@@ -15,9 +15,14 @@ def netelip():
 	return frappe.get_cached_doc("Netelip Settings")
 
 
-def int_setting(doc, field: str, default: int) -> int:
+def int_setting(doc, field: str, default: int, minimum: int | None = None) -> int:
+	"""An Int setting. A cleared Int field reads back as 0, so where 0 makes no sense pass `minimum`:
+	anything below it means "not set" and gives the default."""
 	value = doc.get(field)
-	return int(value) if value not in (None, "") else default
+	if value in (None, ""):
+		return default
+	value = int(value)
+	return default if minimum is not None and value < minimum else value
 
 
 def default_region() -> str:

@@ -14,7 +14,7 @@ BATCH = 500
 def run() -> dict:
 	conf = settings.whatsapp()
 	now = now_datetime()
-	stuck_before = now - timedelta(seconds=settings.int_setting(conf, "stuck_after_seconds", 60))
+	stuck_before = now - timedelta(seconds=settings.int_setting(conf, "stuck_after_seconds", 60, minimum=1))
 
 	# Received but never processed: the job was lost (worker killed, Redis down when it was queued).
 	stuck = frappe.get_all(
@@ -37,7 +37,7 @@ def run() -> dict:
 	queued = sum(ingress.enqueue(name) for name in stuck + due)
 
 	# A status that waited a whole day for its message will not find it any more.
-	ttl = timedelta(hours=settings.int_setting(conf, "waiting_ttl_hours", 24))
+	ttl = timedelta(hours=settings.int_setting(conf, "waiting_ttl_hours", 24, minimum=1))
 	expired = frappe.get_all(
 		DOCTYPE, filters={"status": "Waiting", "received_at": ["<", now - ttl]}, pluck="name", limit=BATCH
 	)
