@@ -40,19 +40,37 @@ def ensure_roles():
 def before_uninstall():
 	# Secrets first, while the doctypes still exist to name them.
 	frappe.db.delete("__Auth", {"doctype": ["in", DOCTYPES]})
-	for doctype in ("Notification Log",):
-		frappe.db.delete(doctype, {"document_type": ["in", DOCTYPES]})
+	# Through the File controller, so the files leave the disk too (first: it comments on their documents).
+	for name in frappe.get_all("File", filters={"attached_to_doctype": ["in", DOCTYPES]}, pluck="name"):
+		frappe.delete_doc("File", name, ignore_permissions=True, force=True, delete_permanently=True)
+	frappe.db.delete("Notification Log", {"document_type": ["in", DOCTYPES]})
 	frappe.db.delete("ToDo", {"reference_type": ["in", DOCTYPES]})
-	for doctype in ("Comment", "Version", "Communication", "File"):
-		field = "attached_to_doctype" if doctype == "File" else "reference_doctype"
-		if doctype == "Version":
-			field = "ref_doctype"
+	for doctype, field in (
+		("Comment", "reference_doctype"),
+		("Version", "ref_doctype"),
+		("Communication", "reference_doctype"),
+		("Error Log", "reference_doctype"),
+		("DocShare", "share_doctype"),
+		("User Permission", "allow"),
+		("List Filter", "reference_doctype"),
+	):
 		frappe.db.delete(doctype, {field: ["in", DOCTYPES]})
-	frappe.db.delete("Error Log", {"reference_doctype": ["in", DOCTYPES]})
+	frappe.db.delete("__UserSettings", {"doctype": ["in", DOCTYPES]})
+
+
+def scheduled_methods() -> list[str]:
+	from xappiens_whatsapp import hooks
+
+	events = hooks.scheduler_events
+	methods = [m for key, value in events.items() if key != "cron" for m in value]
+	return methods + [m for value in events.get("cron", {}).values() for m in value]
 
 
 def after_uninstall():
-	frappe.db.delete("Scheduled Job Type", {"method": ["like", "xappiens_whatsapp.%"]})
+	jobs = frappe.get_all("Scheduled Job Type", filters={"method": ["in", scheduled_methods()]}, pluck="name")
+	if jobs:
+		frappe.db.delete("Scheduled Job Log", {"scheduled_job_type": ["in", jobs]})
+		frappe.db.delete("Scheduled Job Type", {"name": ["in", jobs]})
 	for role in ROLES:
 		frappe.db.delete("Has Role", {"role": role})
 		frappe.db.delete("Custom DocPerm", {"role": role})

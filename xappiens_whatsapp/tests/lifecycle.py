@@ -1,15 +1,21 @@
-"""Install / uninstall check, run by CI on a throwaway site with `bench execute`:
+"""Install / uninstall check, run by CI on a throwaway site:
 
 	bench --site S execute xappiens_whatsapp.tests.lifecycle.seed
 	bench --site S uninstall-app xappiens_whatsapp --yes --no-backup
-	bench --site S execute xappiens_whatsapp.tests.lifecycle.assert_nothing_left
+	cd sites && ../env/bin/python -m xappiens_whatsapp.tests.lifecycle S
 
+(`bench execute` refuses the functions of an app the site no longer has, hence the last line.)
 Not a test_*.py module, so `run-tests` does not pick it up (it would uninstall the app under the suite).
 """
 
+import os
+import sys
+
 import frappe
 
-from xappiens_whatsapp.install import DOCTYPES, ROLES
+from xappiens_whatsapp.install import DOCTYPES, ROLES, scheduled_methods
+
+FILE_MARKER = "xw_lifecycle_file"
 
 
 def seed() -> None:
@@ -73,20 +79,52 @@ def seed() -> None:
 			"reference_name": contact.name,
 		}
 	).insert(ignore_permissions=True)
+	attachment = frappe.get_doc(
+		{
+			"doctype": "File",
+			"file_name": "lifecycle.txt",
+			"content": b"lifecycle attachment",
+			"attached_to_doctype": "WhatsApp Message",
+			"attached_to_name": message.name,
+			"is_private": 1,
+		}
+	).insert(ignore_permissions=True)
+	# Remembered outside the app's tables (and not in the cache, which the install steps clear).
+	frappe.db.set_global(FILE_MARKER, os.path.abspath(attachment.get_full_path()))
+	frappe.share.add_docshare(
+		"WhatsApp Contact", contact.name, "Guest", read=1, flags={"ignore_share_permission": 1}
+	)
+	frappe.get_doc(
+		{
+			"doctype": "User Permission",
+			"user": "Guest",
+			"allow": "WhatsApp Session",
+			"for_value": session.name,
+		}
+	).insert(ignore_permissions=True)
+	# Each run of a scheduled job leaves a Scheduled Job Log row.
+	job = frappe.db.get_value("Scheduled Job Type", {"method": "xappiens_whatsapp.pipeline.sweep.run"})
+	frappe.get_doc({"doctype": "Scheduled Job Log", "scheduled_job_type": job, "status": "Complete"}).insert(
+		ignore_permissions=True
+	)
 	frappe.get_doc("User", "Administrator").add_roles(*ROLES)
 	frappe.db.commit()
 	print("seeded")
 
 
+def scheduled_job_names() -> list[str]:
+	"""Frappe names a Scheduled Job Type after the last two parts of its method."""
+	return [".".join(method.split(".")[-2:]) for method in scheduled_methods()]
+
+
 def leftovers() -> dict[str, int]:
-	like = "xappiens_whatsapp.%"
 	checks = {
 		"DocType": {"name": ["in", DOCTYPES]},
 		"Module Def": {"app_name": "xappiens_whatsapp"},
 		"Role": {"name": ["in", ROLES]},
 		"Has Role": {"role": ["in", ROLES]},
 		"Custom DocPerm": {"role": ["in", ROLES]},
-		"Scheduled Job Type": {"method": ["like", like]},
+		"Scheduled Job Type": {"method": ["in", scheduled_methods()]},
 		"Notification Log": {"document_type": ["in", DOCTYPES]},
 		"ToDo": {"reference_type": ["in", DOCTYPES]},
 		"Version": {"ref_doctype": ["in", DOCTYPES]},
@@ -98,6 +136,17 @@ def leftovers() -> dict[str, int]:
 		"Property Setter": {"doc_type": ["in", DOCTYPES]},
 	}
 	found = {doctype: frappe.db.count(doctype, filters) for doctype, filters in checks.items()}
+	found["Scheduled Job Log"] = frappe.db.count(
+		"Scheduled Job Log", {"scheduled_job_type": ["in", scheduled_job_names()]}
+	)
+	found["DocShare"] = frappe.db.count("DocShare", {"share_doctype": ["in", DOCTYPES]})
+	found["User Permission"] = frappe.db.count("User Permission", {"allow": ["in", DOCTYPES]})
+	found["File"] = frappe.db.count("File", {"attached_to_doctype": ["in", DOCTYPES]})
+	found["__UserSettings"] = frappe.db.sql(
+		"select count(*) from `__UserSettings` where doctype in %s", [DOCTYPES]
+	)[0][0]
+	path = frappe.db.get_global(FILE_MARKER)
+	found["files on disk"] = int(bool(path) and os.path.exists(path))
 	found["__Auth"] = frappe.db.sql("select count(*) from `__Auth` where doctype in %s", [DOCTYPES])[0][0]
 	found["Singles"] = frappe.db.sql("select count(*) from `tabSingles` where doctype in %s", [DOCTYPES])[0][
 		0
@@ -110,8 +159,49 @@ def leftovers() -> dict[str, int]:
 	return {name: count for name, count in found.items() if count}
 
 
+SEEDED = (
+	"DocType",
+	"Module Def",
+	"Role",
+	"Has Role",
+	"Scheduled Job Type",
+	"Scheduled Job Log",
+	"Notification Log",
+	"ToDo",
+	"Workspace",
+	"Number Card",
+	"Dashboard Chart",
+	"DocShare",
+	"User Permission",
+	"File",
+	"files on disk",
+	"__Auth",
+	"Singles",
+	"tables",
+)
+
+
+def assert_seeded() -> None:
+	"""Before uninstalling: the check sees every kind of thing it will then require to be gone."""
+	missing = sorted(set(SEEDED) - set(leftovers()))
+	if missing:
+		raise AssertionError(f"the leftover check cannot see: {missing}")
+	print("the leftover check sees all", len(SEEDED), "kinds")
+
+
 def assert_nothing_left() -> None:
 	left = leftovers()
+	frappe.db.set_global(FILE_MARKER, None)
+	frappe.db.commit()
 	if left:
 		raise AssertionError(f"uninstall left these behind: {left}")
 	print("nothing left behind")
+
+
+if __name__ == "__main__":
+	frappe.init(site=sys.argv[1], sites_path=".")
+	frappe.connect()
+	try:
+		assert_seeded() if sys.argv[2:] == ["--seeded"] else assert_nothing_left()
+	finally:
+		frappe.destroy()
