@@ -274,3 +274,22 @@ def test_deep_nesting_is_a_payload_error_not_a_crash():
 	deep = b'{"event":"message.received","sessionId":"s","data":' + b'{"a":' * 50_000 + b"1" + b"}" * 50_001
 	with pytest.raises(PayloadError):
 		parse(deep)
+
+
+def test_session_events_in_the_same_second_with_different_states_are_two_events():
+	connecting = inbox_hub("l_session_status")
+	connecting["data"].update(status="connecting", isConnected=False)
+	a, b = parse(compact(connecting)), parsed("l_session_status")
+	assert a.event.state != b.event.state
+	assert a.dedup_key != b.dedup_key
+	assert parsed("l_session_status").dedup_key == b.dedup_key  # a retry is still one event
+
+
+def test_timeless_session_events_are_told_apart_by_the_delivery_time():
+	body = inbox_hub("g_session_connected")
+	del body["timestamp"], body["data"]["timestamp"]
+	first = parse(compact(body), header_timestamp="1760423400000")
+	retry = parse(compact(body), header_timestamp="1760423400000")
+	reconnect = parse(compact(body), header_timestamp="1760427000000")
+	assert first.dedup_key == retry.dedup_key
+	assert first.dedup_key != reconnect.dedup_key

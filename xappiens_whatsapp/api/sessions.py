@@ -20,6 +20,7 @@ from xappiens_whatsapp.pipeline.times import from_epoch
 
 WEBHOOK_PATH = "/api/method/xappiens_whatsapp.api.webhook.handle_webhook"
 ROTATION_GRACE_HOURS = 24
+QR_SECONDS = 60  # a QR whose expiry the gateway did not say; WhatsApp renews them about every minute
 
 
 def _manager_session(session: str):
@@ -39,20 +40,27 @@ def _require_gateway_id(doc) -> int:
 
 
 def _apply_info(doc, info) -> str:
-	"""Record what the gateway said about the session (a poll, or an action's answer)."""
-	state, known = map_session_status(info.status, info.is_connected)
-	changes = {"status": str(state), "status_reason": None if known else f"Unknown status: {info.status}"}
+	"""Record what the gateway said about the session (a poll, or an action's answer). An answer without a
+	status (some actions only say "ok") changes nothing but what it does carry."""
+	changes = {}
+	if info.status is not None or info.is_connected is not None:
+		state, known = map_session_status(info.status, info.is_connected)
+		# last_event_at stays the gateway's own event time: this answer's moment, on our clock, cannot be
+		# ordered against it (a session.qr made during a connect call would look older and be dropped).
+		changes.update(status=str(state), status_reason=None if known else f"Unknown status: {info.status}")
+		if info.qr_code and state == SessionState.QR_REQUIRED:
+			changes.update(qr_code=info.qr_code, qr_expires_at=add_to_date(None, seconds=QR_SECONDS))
+		if state in (SessionState.CONNECTED, SessionState.DISCONNECTED):
+			changes.update(qr_code=None, qr_expires_at=None)
 	if info.id:
 		changes["gateway_id"] = info.id
 	if info.phone_number:
 		changes["phone_number"] = "+" + str(info.phone_number).lstrip("+")
-	if info.qr_code and state == SessionState.QR_REQUIRED:
-		changes["qr_code"] = info.qr_code
-	if state in (SessionState.CONNECTED, SessionState.DISCONNECTED):
-		changes.update(qr_code=None, qr_expires_at=None)
-	frappe.db.set_value("WhatsApp Session", doc.name, changes)
-	realtime.session_changed(doc.name, changes["status"])
-	return changes["status"]
+	if changes:
+		frappe.db.set_value("WhatsApp Session", doc.name, changes)
+	status = changes.get("status") or frappe.db.get_value("WhatsApp Session", doc.name, "status")
+	realtime.session_changed(doc.name, status)
+	return status
 
 
 def webhook_url() -> str:
@@ -61,21 +69,66 @@ def webhook_url() -> str:
 
 @frappe.whitelist(methods=["POST"])
 def create_on_gateway(session: str) -> dict:
-	"""Register the session with this site's endpoint, a fresh secret and every event, then start linking."""
+	"""Register the session with this site's endpoint, a fresh secret and every event, then start linking.
+
+	Safe to press again: a session the gateway already has (an earlier attempt whose answer was lost, or one
+	made elsewhere) is adopted and given this site's webhook and the new secret."""
 	doc = _manager_session(session)
-	secret = doc.get_password("webhook_secret", raise_exception=False) or secrets.token_urlsafe(32)
+	secret = secrets.token_urlsafe(32)
 	url = webhook_url()
 	try:
 		with inbox_hub() as client:
-			info = client.create_session(
-				doc.session_id, doc.session_name or doc.session_id, url, secret, events=ALL_EVENTS
-			)
-			doc.db_set({"gateway_id": info.id, "webhook_url": url})
-			_store_secret(doc, secret)
-			info = client.connect(info.id) if info.id else info
+			info = _create_or_adopt(client, doc, url, secret)
 	except ProviderError as exc:
 		_gateway_error(exc)
-	return {"status": _apply_info(doc, info), "gateway_id": doc.gateway_id}
+	if not info.id:
+		frappe.throw(
+			_("The gateway created the session but did not say its id; press Create on gateway again")
+		)
+	# Kept before connecting: if connecting fails, the gateway still signs with this secret.
+	doc.db_set({"gateway_id": info.id, "webhook_url": url})
+	_store_secret(doc, secret)
+	frappe.db.commit()
+	try:
+		with inbox_hub() as client:
+			info = client.connect(info.id)
+	except ProviderError as exc:
+		frappe.throw(
+			_(
+				"The session is on the gateway, but connecting failed: {0}. Press Connect to try again."
+			).format(exc.message),
+			title=_("WhatsApp gateway"),
+		)
+	return {"status": _apply_info(doc, info), "gateway_id": info.id or doc.gateway_id}
+
+
+def _create_or_adopt(client, doc, url: str, secret: str):
+	try:
+		info = client.create_session(
+			doc.session_id, doc.session_name or doc.session_id, url, secret, events=ALL_EVENTS
+		)
+	except ProviderError as exc:
+		# 409 "already exists", or no answer to a create that may have worked: look for it.
+		if not (exc.outcome_unknown or exc.status == 409):
+			raise
+		info = _find_on_gateway(client, doc.session_id)
+		if not info:
+			raise
+		client.set_webhook(info.id, url, secret, events=ALL_EVENTS)
+		return info
+	return info if info.id else (_find_on_gateway(client, doc.session_id) or info)
+
+
+def _find_on_gateway(client, session_id: str):
+	"""The gateway's record of `session_id`, from its session list (bounded: 50 pages)."""
+	seen = 0
+	for page in range(1, 51):
+		found = client.list_sessions(page=page, limit=100)
+		seen += len(found)
+		match = next((s for s in found if s.session_id == session_id and s.id), None)
+		if match or not found or (found.total is not None and seen >= found.total):
+			return match
+	return None
 
 
 def _store_secret(doc, secret: str) -> None:
@@ -115,9 +168,10 @@ def refresh_status(session: str) -> dict:
 	return _action(session, "get_status")
 
 
-@frappe.whitelist()
+@frappe.whitelist(methods=["POST"])
 def get_qr(session: str) -> dict:
-	"""The current QR for linking a phone: the one a session.qr event brought, or a fresh one from the gateway."""
+	"""The current QR for linking a phone: the one a session.qr event brought, or a fresh one from the gateway
+	(kept on the session, hence POST)."""
 	doc = _manager_session(session)
 	fresh = (
 		doc.qr_code and doc.qr_expires_at and frappe.utils.get_datetime(doc.qr_expires_at) > now_datetime()
@@ -132,7 +186,9 @@ def get_qr(session: str) -> dict:
 			_gateway_error(exc)
 		if qr:
 			expires = (
-				from_epoch(to_epoch_seconds(qr.expires_at)) if qr.expires_at else add_to_date(None, minutes=5)
+				from_epoch(to_epoch_seconds(qr.expires_at))
+				if qr.expires_at
+				else add_to_date(None, seconds=QR_SECONDS)
 			)
 			frappe.db.set_value(
 				"WhatsApp Session",
@@ -176,7 +232,8 @@ def rotate_secret(session: str) -> dict:
 @frappe.whitelist(methods=["POST"])
 def send_test_event(session: str) -> dict:
 	"""Sign a harmless event with the session's secret and post it to this site's public endpoint, from a
-	background job, exactly as the gateway would. The desk then follows it with `test_event_status`."""
+	background job, exactly as the gateway would. The desk follows it through `xw_test_event` realtime events
+	(posted, then processed) and reads the outcome with `test_event_status`."""
 	doc = _manager_session(session)
 	if not settings.webhook_secrets(doc.name):
 		frappe.throw(_("This session has no webhook secret, and there is no default one"))
@@ -225,6 +282,7 @@ def post_test_event(session: str, nonce: str) -> None:
 		json.dumps({"nonce": nonce, **outcome}),
 		update_modified=False,
 	)
+	realtime.test_event(session, nonce, "posted", outcome["http_status"])
 	frappe.db.commit()
 
 

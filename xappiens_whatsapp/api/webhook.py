@@ -79,7 +79,14 @@ def receive():
 		store_unreadable(raw, session_id, kept, remote)
 		return ingress.json_response(400, {"success": False, "error": "Body is not a JSON object"})
 
-	parsed = ih.parse(raw, header("X-Webhook-Event"), session_id, settings.ack_scale(), body=body)
+	parsed = ih.parse(
+		raw,
+		header("X-Webhook-Event"),
+		session_id,
+		settings.ack_scale(),
+		body=body,
+		header_timestamp=header_time,
+	)
 	ignored = parsed.event.reason if isinstance(parsed.event, ih.Ignored) else None
 	accepted = ingress.accept(
 		provider=PROVIDER,

@@ -198,6 +198,7 @@ class ConversationEvent:
 @dataclass(frozen=True)
 class PingEvent:
 	session_id: str | None
+	nonce: str | None = None
 
 
 @dataclass(frozen=True)
@@ -640,8 +641,10 @@ def parse(
 	header_session: str | None = None,
 	scale: AckScale | str = AckScale.WWEBJS,
 	body: dict | None = None,
+	header_timestamp: str | None = None,
 ) -> Parsed:
-	"""Parse one delivery (`body`: the already decoded `raw`, if the caller has it).
+	"""Parse one delivery (`body`: the already decoded `raw`, if the caller has it; `header_timestamp`:
+	the delivery's X-Webhook-Timestamp, which tells apart session events whose bodies carry no time).
 
 	Raises PayloadError only when the body is not a JSON object."""
 	if body is None:
@@ -657,7 +660,7 @@ def parse(
 		nonce = _text(env.data.get("nonce"))
 		return Parsed(
 			env,
-			PingEvent(session),
+			PingEvent(session, nonce),
 			_key("ih", "test", session, nonce) if nonce else _key("ih", "test", digest),
 		)
 	if not session:
@@ -689,12 +692,11 @@ def parse(
 
 	if env.event.startswith("session."):
 		event = parse_session(env, session)
-		marker = (
-			hashlib.sha256(event.qr_base64.encode()).hexdigest()[:24]
-			if event.qr_base64
-			else (event.timestamp or digest)
-		)
-		return Parsed(env, event, _key("ih", session, env.event, marker))
+		# The state is part of the key: "connecting" and "connected" in the same second are two events. A
+		# body without a time cannot tell a reconnect from a retry; the delivery's own time can.
+		when = event.timestamp or header_timestamp or digest
+		marker = hashlib.sha256(event.qr_base64.encode()).hexdigest()[:24] if event.qr_base64 else when
+		return Parsed(env, event, _key("ih", session, env.event, event.state, marker))
 
 	event = parse_conversation(env, session)
 	return Parsed(env, event, _key("ih", session, env.event, digest))

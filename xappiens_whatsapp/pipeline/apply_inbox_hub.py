@@ -1,7 +1,7 @@
 """Inbox Hub events → CRM records. Parsing is pure (core/); this module only decides which record changes."""
 
 from xappiens_whatsapp.core import inbox_hub_events as ih
-from xappiens_whatsapp.pipeline import contacts, messages, settings
+from xappiens_whatsapp.pipeline import contacts, messages, realtime, settings
 from xappiens_whatsapp.pipeline.process import Outcome
 from xappiens_whatsapp.pipeline.sessions import apply_session_event, ensure_session
 
@@ -40,6 +40,8 @@ def apply(row, raw: bytes, headers: dict) -> Outcome:
 		return Outcome("Processed", "WhatsApp Contact", contact)
 
 	if isinstance(event, ih.PingEvent):
+		if event.session_id and event.nonce:
+			realtime.test_event(event.session_id, event.nonce, "processed")
 		return Outcome("Processed", note="Test event: nothing to change")
 
 	return Outcome("Ignored", note=event.reason)

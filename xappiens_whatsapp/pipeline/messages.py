@@ -191,11 +191,18 @@ def wake_waiting(session: str, message_id: str) -> None:
 	"""Apply the status updates and reactions that arrived before this message, in the same transaction."""
 	from xappiens_whatsapp.pipeline.process import apply_waiting
 
-	waiting = frappe.get_all(
-		"Inbound Webhook",
-		filters={"status": "Waiting", "session_id": session, "reference_key": message_id},
-		pluck="name",
-		order_by="creation asc",
+	inbox = frappe.qb.DocType("Inbound Webhook")
+	# A locking read: it sees rows committed after this transaction's snapshot began (an ack parked while
+	# this job waited for the message's lock, or while a send call was in flight). A plain read would not.
+	waiting = (
+		frappe.qb.from_(inbox)
+		.select(inbox.name)
+		.where(
+			(inbox.status == "Waiting") & (inbox.session_id == session) & (inbox.reference_key == message_id)
+		)
+		.orderby(inbox.creation)
+		.for_update()
+		.run(pluck=True)
 	)
 	for name in waiting:
 		apply_waiting(name)

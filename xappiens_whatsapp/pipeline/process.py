@@ -15,10 +15,11 @@ import frappe
 from frappe.utils import now_datetime
 
 from xappiens_whatsapp.pipeline import settings
-from xappiens_whatsapp.pipeline.locks import named_lock
+from xappiens_whatsapp.pipeline.locks import LockTimeout, named_lock
 
 DOCTYPE = "Inbound Webhook"
 FINAL = ("Processed", "Ignored")
+CONFLICT_RETRIES = 3
 ROW_FIELDS = ["name", "provider", "status", "event", "session_id", "reference_key", "attempts", "received_at"]
 
 
@@ -51,22 +52,32 @@ def process(name: str) -> None:
 	row = frappe.db.get_value(DOCTYPE, name, ROW_FIELDS, as_dict=True)
 	if not row or row.status in FINAL:
 		return
+	for attempt in range(1, CONFLICT_RETRIES + 1):
+		try:
+			_apply_locked(name, row)
+			return
+		except Exception as exc:
+			frappe.db.rollback()
+			conflict = isinstance(exc, LockTimeout) or is_lock_conflict(exc)
+			if conflict and attempt < CONFLICT_RETRIES:
+				# Another worker holds the message or row: wait our turn rather than fail the event.
+				time.sleep(0.2 * attempt)
+				continue
+			# Kept on the row, whatever went wrong (lock, handler, bookkeeping): the sweep retries it with
+			# backoff and flags it once the attempts run out.
+			record_failure(frappe.db.get_value(DOCTYPE, name, ROW_FIELDS, as_dict=True) or row, exc)
+			frappe.db.commit()
+			return
+
+
+def _apply_locked(name: str, row) -> None:
 	started = time.monotonic()
 	with named_lock(lock_key(row)):
 		row = frappe.db.get_value(DOCTYPE, name, ROW_FIELDS, as_dict=True, for_update=True)
 		if row.status in FINAL:
 			frappe.db.commit()
 			return
-		try:
-			outcome = _handler(row.provider)(row, *load(name))
-		except Exception as exc:
-			if is_lock_conflict(exc):
-				# Frappe's job runner retries this one itself, at once (a Failed row would wait for the sweep).
-				raise frappe.RetryBackgroundJobError(str(exc)) from exc
-			frappe.db.rollback()
-			record_failure(row, exc)
-			frappe.db.commit()
-			return
+		outcome = _handler(row.provider)(row, *load(name))
 		finish(row, outcome, started)
 		frappe.db.commit()
 
@@ -91,7 +102,11 @@ def finish(row, outcome: Outcome, started: float) -> None:
 		"last_error": None,
 		"needs_attention": 0,
 	}
-	if outcome.status != "Waiting":
+	if outcome.status == "Waiting":
+		# Looked at again by the sweep in case the event that wakes it was missed (e.g. a message stored
+		# before this row was committed).
+		values["next_retry_at"] = now + backoff(values["attempts"])
+	else:
 		values["processed_at"] = now
 		values["processing_ms"] = round((time.monotonic() - started) * 1000, 1)
 		if row.received_at:

@@ -8,6 +8,7 @@ from xappiens_whatsapp.permissions import MANAGER_ROLES
 MESSAGE = "xw_message"  # to the conversation's room: {contact, message, change}
 CONVERSATION = "xw_conversation"  # to each user of the session: {contact, session}
 SESSION = "xw_session"  # to managers: {session, status}
+TEST_EVENT = "xw_test_event"  # to managers: {session, nonce, stage: posted | processed, http_status}
 CALL = "xw_call"  # to the call's room (open forms and lists): {call, status}
 CALL_POPUP = "xw_call_popup"  # to the agent concerned only: {call, status, direction}
 
@@ -66,6 +67,13 @@ def conversation_changed(session: str, contact: str) -> None:
 def session_changed(session: str, status: str) -> None:
 	for user in managers():
 		frappe.publish_realtime(SESSION, {"session": session, "status": status}, user=user, after_commit=True)
+
+
+def test_event(session: str, nonce: str, stage: str, http_status: int | None = None) -> None:
+	"""How far a manager's "Send test event" got: posted to the endpoint, then applied by a worker."""
+	message = {"session": session, "nonce": nonce, "stage": stage, "http_status": http_status}
+	for user in managers():
+		frappe.publish_realtime(TEST_EVENT, message, user=user, after_commit=True)
 
 
 def call_changed(call: str, agent: str | None, status: str, direction: str, popup: bool = False) -> None:

@@ -24,10 +24,11 @@ def run() -> dict:
 		order_by="received_at asc",
 		limit=BATCH,
 	)
-	# Failed with retries left, once their backoff has passed.
+	# Failed with retries left, once their backoff has passed; and waiting ones, in case what they wait for
+	# arrived without waking them.
 	due = frappe.get_all(
 		DOCTYPE,
-		filters={"status": "Failed", "needs_attention": 0, "next_retry_at": ["<=", now]},
+		filters={"status": ["in", ["Failed", "Waiting"]], "needs_attention": 0, "next_retry_at": ["<=", now]},
 		pluck="name",
 		order_by="next_retry_at asc",
 		limit=BATCH,
@@ -45,7 +46,7 @@ def run() -> dict:
 		frappe.db.set_value(
 			DOCTYPE,
 			name,
-			{"status": "Ignored", "note": "The message it refers to never arrived"},
+			{"status": "Ignored", "note": "The message it refers to never arrived", "next_retry_at": None},
 			update_modified=False,
 		)
 	frappe.db.commit()

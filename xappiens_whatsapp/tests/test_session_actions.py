@@ -3,7 +3,8 @@ of the session actions, against the fake gateway over real HTTP."""
 
 import frappe
 
-from xappiens_whatsapp.tests.base import WEBHOOK_PATH, make_agent, make_user, run_worker
+from xappiens_whatsapp.pipeline.realtime import managers as realtime_managers
+from xappiens_whatsapp.tests.base import WEBHOOK_PATH, capture_realtime, make_agent, make_user, run_worker
 from xappiens_whatsapp.tests.test_outbound import API_KEY, OutboundCase
 
 SESSIONS = "xappiens_whatsapp.api.sessions"
@@ -43,7 +44,7 @@ class TestSessionActions(OutboundCase):
 		self.settle(1)
 		session = self.session()
 		self.assertEqual(session.status, "QR Code Required")
-		qr = self.act("get_qr", http="GET").json()["message"]
+		qr = self.act("get_qr").json()["message"]
 		self.assertTrue(qr["qr"])
 		self.assertIsNotNone(qr["expires_at"])
 
@@ -53,7 +54,7 @@ class TestSessionActions(OutboundCase):
 		self.assertEqual(
 			(session.status, session.phone_number, session.qr_code), ("Connected", "+34600000002", None)
 		)
-		self.assertIsNone(self.act("get_qr", http="GET").json()["message"]["qr"])
+		self.assertIsNone(self.act("get_qr").json()["message"]["qr"])
 
 	def test_actions_follow_the_gateway(self):
 		self.act("create_on_gateway")
@@ -92,20 +93,95 @@ class TestSessionActions(OutboundCase):
 		)
 
 	def test_send_test_event_goes_through_the_real_path(self):
-		nonce = self.act("send_test_event").json()["message"]["nonce"]
-		run_worker()  # the job posts the signed event to this site's public URL
-		run_worker()  # and the event's own job applies it
+		with capture_realtime() as realtime:
+			nonce = self.act("send_test_event").json()["message"]["nonce"]
+			run_worker()  # the job posts the signed event to this site's public URL
+			run_worker()  # and the event's own job applies it
 		status = self.act("test_event_status", http="GET", nonce=nonce).json()["message"]
 		self.assertEqual(
 			(status["posted"], status["http_status"], status["status"]), (True, 200, "Processed")
 		)
+		# The form follows it live: posted, then processed, told to managers only.
+		stages = [
+			m["message"] for m in realtime.events("xw_test_event") if m["room"] == f"user:{self.manager}"
+		]
+		self.assertEqual(
+			[(m["stage"], m["nonce"], m["session"]) for m in stages],
+			[("posted", nonce, self.session_id), ("processed", nonce, self.session_id)],
+		)
+		self.assertEqual(stages[0]["http_status"], 200)
+		agents = {f"user:{u}" for u in frappe.get_all("Has Role", {"role": "WhatsApp Agent"}, pluck="parent")}
+		managers = {f"user:{u}" for u in realtime_managers()}
+		self.assertFalse(realtime.rooms("xw_test_event") & (agents - managers))
+		self.assertTrue(realtime.rooms("xw_test_event") <= managers)
+
+	def test_create_is_safe_to_press_again_after_a_lost_answer(self):
+		# The gateway makes the session but its answer never comes: pressing once more must adopt it.
+		self.hub.accept_then_timeout("/api/sessions", seconds=6, method="POST")
+		response = self.act("create_on_gateway")
+		self.assertEqual(response.status_code, 200, response.text)
+		self.assertEqual(len(self.hub.requests_to("/api/sessions", "POST")), 1)  # adopted, not made twice
+		on_gateway = self.hub.session(self.session_id)
+		session = self.session()
+		self.assertEqual(session.gateway_id, on_gateway["id"])
+		self.assertEqual(on_gateway["webhookSecret"], session.get_password("webhook_secret"))
+		self.assertEqual(on_gateway["webhookUrl"], self.server.url + WEBHOOK_PATH)
+
+	def test_a_session_the_gateway_already_has_is_adopted_with_a_fresh_secret(self):
+		before = self.session().get_password("webhook_secret")
+		self.hub.add_session(
+			self.session_id, webhook_url="https://elsewhere.example/hook", webhook_secret="x" * 24
+		)
+		response = self.act("create_on_gateway")
+		self.assertEqual(response.status_code, 200, response.text)
+		on_gateway, session = self.hub.session(self.session_id), self.session()
+		secret = session.get_password("webhook_secret")
+		self.assertNotIn(secret, (before, "x" * 24))
+		self.assertEqual(on_gateway["webhookSecret"], secret)
+		self.assertEqual(on_gateway["webhookUrl"], self.server.url + WEBHOOK_PATH)
+		self.assertEqual(session.gateway_id, on_gateway["id"])
+
+	def test_a_failed_connect_keeps_the_session_usable(self):
+		self.hub.fail("/api/sessions/*/connect", 400, error="Cannot connect now", times=1)
+		response = self.act("create_on_gateway")
+		self.assertEqual(response.status_code, 417)
+		self.assertIn("Cannot connect now", response.text)
+		on_gateway, session = self.hub.session(self.session_id), self.session()
+		# what the gateway now signs with, and the id to act on, were kept despite the error
+		self.assertEqual(session.gateway_id, on_gateway["id"])
+		self.assertEqual(on_gateway["webhookSecret"], session.get_password("webhook_secret"))
+		self.assertEqual(self.act("connect").status_code, 200)
+		self.settle(1)
+		self.assertEqual(self.session().status, "QR Code Required")
+
+	def test_an_answer_without_a_status_leaves_the_status_alone(self):
+		self.act("create_on_gateway")
+		self.hub.scan(self.session_id)
+		self.settle(1)
+		self.assertEqual(self.session().status, "Connected")
+		self.hub.fail("/api/sessions/*/restart", 200, body={"success": True, "message": "Restarting"})
+		response = self.act("restart")
+		self.assertEqual(response.json()["message"]["status"], "Connected")
+		self.assertEqual(self.session().status, "Connected")
+
+	def test_the_qr_is_fetched_from_the_gateway_and_kept(self):
+		self.act("create_on_gateway")
+		frappe.db.set_value("WhatsApp Session", self.session_id, {"qr_code": None, "qr_expires_at": None})
+		frappe.db.commit()
+		qr = self.act("get_qr").json()["message"]
+		self.assertTrue(qr["qr"])
+		self.assertEqual(self.session().qr_code, qr["qr"])  # kept: the next call does not ask again
+		asked = len(self.hub.requests_to("/api/sessions/*/qr", "GET"))
+		self.act("get_qr")
+		self.assertEqual(len(self.hub.requests_to("/api/sessions/*/qr", "GET")), asked)
+		self.assertEqual(self.act("get_qr", http="GET").status_code, 403)  # it writes: POST only
 
 	def test_only_managers_manage_sessions(self):
 		agent = make_agent("xwt-sender@example.com")
 		for action in ("create_on_gateway", "connect", "disconnect", "rotate_secret", "send_test_event"):
 			with self.subTest(action):
 				self.assertEqual(self.act(action, user=agent).status_code, 403)
-		self.assertEqual(self.act("get_qr", user=agent, http="GET").status_code, 403)
+		self.assertEqual(self.act("get_qr", user=agent).status_code, 403)
 
 	def test_gateway_errors_are_shown_clearly(self):
 		self.hub.fail("/api/sessions", 409, error="Session already exists", code="SESSION_EXISTS")
