@@ -19,13 +19,17 @@ def lock_name(key: str) -> str:
 	return "xw:" + hashlib.sha1(f"{frappe.local.site}:{key}".encode()).hexdigest()
 
 
+LOCK_WAIT_SECONDS = 30
+
+
 @contextmanager
-def named_lock(key: str | None, timeout: int = 30):
+def named_lock(key: str | None, timeout: int | None = None):
 	if not key:
 		yield
 		return
 	name = lock_name(key)
-	if frappe.db.sql("select get_lock(%s, %s)", (name, timeout))[0][0] != 1:
+	wait = LOCK_WAIT_SECONDS if timeout is None else timeout
+	if frappe.db.sql("select get_lock(%s, %s)", (name, wait))[0][0] != 1:
 		raise LockTimeout(key)
 	try:
 		yield

@@ -4,6 +4,7 @@ so the row, and events waiting for it, are never seen half-made by another worke
 import json
 
 import frappe
+from frappe.utils import get_datetime
 
 from xappiens_whatsapp.core.inbox_hub_events import MessageEvent, ReactionEvent, StatusEvent
 from xappiens_whatsapp.core.message_state import (
@@ -118,8 +119,15 @@ def store_message(event: MessageEvent) -> str:
 
 	row = find(session, event.message_id)
 	if row:
-		# A second event about a message we know: fill what was missing, never overwrite.
+		# A second event about a message we know (message.sent and message.received both describe what we
+		# send): fill what was missing, never overwrite, so the order they come in does not matter.
 		missing = {k: v for k, v in content.items() if v not in (None, "") and row.get(k) in (None, "", 0)}
+		if content["message_type"] not in (None, "", "text") and row.get("message_type") == "text":
+			missing["message_type"] = content["message_type"]  # "text" is only the default
+		if content["message_timestamp"] and row.get("message_timestamp"):
+			earliest = min(get_datetime(content["message_timestamp"]), get_datetime(row["message_timestamp"]))
+			if earliest != get_datetime(row["message_timestamp"]):
+				missing["message_timestamp"] = earliest
 		if not row.get("contact"):
 			missing["contact"] = contact
 		if missing:

@@ -265,6 +265,26 @@ def cleanup_test_data() -> None:
 
 
 @contextmanager
+def second_connection():
+	"""Another connection to the site's database, as another worker or request would have."""
+	from frappe.database import get_db
+
+	conf = frappe.local.conf
+	db = get_db(
+		host=conf.db_host,
+		port=conf.db_port,
+		user=conf.db_name,
+		password=conf.db_password,
+		cur_db_name=conf.db_name,
+	)
+	db.connect()
+	try:
+		yield db
+	finally:
+		db.close()
+
+
+@contextmanager
 def capture_realtime():
 	with RealtimeCapture() as capture:
 		yield capture

@@ -6,6 +6,7 @@ in this process, so each case can check the database right after; the HTTP tests
 
 import itertools
 import json
+import random
 from datetime import timedelta
 
 import frappe
@@ -15,7 +16,13 @@ from xappiens_whatsapp.core import inbox_hub_events as ih
 from xappiens_whatsapp.pipeline import ingress, sweep
 from xappiens_whatsapp.pipeline.process import process
 from xappiens_whatsapp.testing.payloads import compact, inbox_hub
-from xappiens_whatsapp.tests.base import XWTestCase, capture_realtime, configure_settings, make_user
+from xappiens_whatsapp.tests.base import (
+	XWTestCase,
+	capture_realtime,
+	configure_settings,
+	make_user,
+	second_connection,
+)
 
 C_JID = "34600000001@s.whatsapp.net"
 
@@ -134,6 +141,84 @@ class TestInboxHubPipeline(XWTestCase):
 		self.assertEqual(len(finals), 1, finals)
 		status, raw_ack, *_ = finals.pop()
 		self.assertEqual((status, raw_ack), ("Read", "3"))
+
+	def test_sent_received_and_status_events_in_any_order_end_in_the_same_row(self):
+		# message.received (fromMe) and message.sent both describe our own message; the acks and the status
+		# words of the other envelope feed the same machine. A fixed sample of the 5040 orders.
+		rng = random.Random(20261201)
+		steps = ["sent", "received", 1, 2, 3, "delivered", "read"]
+		finals = set()
+		for index in range(24):
+			order = rng.sample(steps, len(steps))
+			message_id = f"3EB0MIX{index:04d}AAAAAAAAAAA"
+			for step in order:
+				deliver(self.mixed_step(step, message_id), self.session_id)
+			row = self.message(message_id)
+			finals.add(
+				(
+					row.status,
+					row.raw_ack,
+					row.message_type,
+					str(row.message_timestamp),
+					str(row.read_at),
+					row.body,
+				)
+			)
+			self.assertEqual(
+				frappe.db.count("WhatsApp Message", {"session": self.session_id, "message_id": message_id}), 1
+			)
+		self.assertEqual(len(finals), 1, finals)
+		status, raw_ack, message_type, *_ = finals.pop()
+		self.assertEqual((status, raw_ack, message_type), ("Read", "3", "image"))
+
+	def mixed_step(self, step, message_id: str) -> dict:
+		if step == "sent":
+			return sent(message_id, ts=1729443611)
+		if step == "received":
+			payload = inbox_hub("g_message_received_image")
+			data = payload["data"]
+			data["id"] = {"fromMe": True, "remote": "34600000001@c.us", "id": message_id}
+			data.update(fromMe=True, timestamp=1729443610, body="Respuesta automática")
+			return payload
+		if step in ("delivered", "read"):
+			payload = inbox_hub(f"code_message_{step}")
+			payload["data"]["messageId"] = message_id
+			return payload
+		return ack(message_id, step, 1729443600 + step * 10)
+
+	def test_an_ack_parked_while_the_message_job_waits_is_still_applied(self):
+		# The message's job began its transaction (its snapshot) before the ack's job parked the ack: the
+		# message job must still see and apply it. The other job is played by a second connection.
+		message_id = "3EB0SNAP000000000000001"
+		message = deliver(sent(message_id), self.session_id, run=False)
+		early = deliver(ack(message_id, 3), self.session_id, run=False)
+		frappe.db.commit()
+		frappe.db.sql("select count(*) from `tabInbound Webhook`")  # the snapshot starts here
+		with second_connection() as other:
+			other.sql("update `tabInbound Webhook` set status = 'Waiting' where name = %s", early)
+			other.commit()
+		process(message)
+		self.assertEqual(self.message(message_id).status, "Read")
+		self.assertEqual(frappe.db.get_value("Inbound Webhook", early, "status"), "Processed")
+
+	def test_a_lock_held_elsewhere_ends_as_a_kept_failure_not_a_silent_retry(self):
+		from xappiens_whatsapp.pipeline import locks
+		from xappiens_whatsapp.pipeline import process as process_module
+
+		self.addCleanup(setattr, locks, "LOCK_WAIT_SECONDS", locks.LOCK_WAIT_SECONDS)
+		locks.LOCK_WAIT_SECONDS = 1
+		name = deliver(inbox_hub("g_message_received"), self.session_id, run=False)
+		frappe.db.commit()
+		row = frappe.db.get_value("Inbound Webhook", name, process_module.ROW_FIELDS, as_dict=True)
+		with second_connection() as other:
+			other.sql("select get_lock(%s, 5)", locks.lock_name(process_module.lock_key(row)))
+			process(name)
+		row = frappe.get_doc("Inbound Webhook", name)
+		self.assertEqual((row.status, row.attempts), ("Failed", 1))
+		self.assertIn("LockTimeout", row.last_error)
+		self.assertIsNotNone(row.next_retry_at)
+		process(name)  # the lock is free again
+		self.assertEqual(frappe.db.get_value("Inbound Webhook", name, "status"), "Processed")
 
 	def test_ack_before_its_message_waits_then_applies(self):
 		early = deliver(ack("3EB0250462D167CE4A3F0E", 3), self.session_id)
@@ -291,6 +376,45 @@ class TestInboxHubPipeline(XWTestCase):
 		queued = {job.kwargs.get("kwargs", {}).get("name") for job in get_queue("short").get_jobs()}
 		self.assertIn(stuck, queued)
 		self.assertNotIn(fresh, queued)
+
+	def test_sweep_retries_failed_after_their_backoff_rechecks_waiting_and_expires_old_waiting(self):
+		from frappe.utils.background_jobs import get_queue
+
+		past = now_datetime() - timedelta(seconds=5)
+		due = deliver(inbox_hub("g_message_received"), self.session_id, run=False)
+		later = deliver(inbox_hub("f_message_received"), self.session_id, run=False)
+		flagged = deliver(inbox_hub("l_message"), self.session_id, run=False)
+		frappe.db.set_value("Inbound Webhook", due, {"status": "Failed", "next_retry_at": past})
+		frappe.db.set_value(
+			"Inbound Webhook",
+			later,
+			{"status": "Failed", "next_retry_at": now_datetime() + timedelta(hours=1)},
+		)
+		frappe.db.set_value(
+			"Inbound Webhook", flagged, {"status": "Failed", "next_retry_at": None, "needs_attention": 1}
+		)
+		waiting = deliver(ack("3EB0SWEEP0000000000001", 3), self.session_id)
+		self.assertEqual(frappe.db.get_value("Inbound Webhook", waiting, "status"), "Waiting")
+		frappe.db.set_value("Inbound Webhook", waiting, "next_retry_at", past)
+		old = deliver(ack("3EB0SWEEP0000000000002", 3), self.session_id)
+		frappe.db.set_value("Inbound Webhook", old, "received_at", now_datetime() - timedelta(days=2))
+		frappe.db.commit()
+
+		get_queue("short").empty()
+		result = sweep.run()
+		queued = {job.kwargs.get("kwargs", {}).get("name") for job in get_queue("short").get_jobs()}
+		self.assertEqual(queued & {due, later, flagged, waiting}, {due, waiting})
+		self.assertEqual(result["expired"], 1)
+		self.assertEqual(frappe.db.get_value("Inbound Webhook", old, "status"), "Ignored")
+
+		# a waiting ack whose message arrived without waking it is applied when the sweep's job runs
+		frappe.db.sql(
+			"""insert into `tabWhatsApp Message` (name, session, message_id, from_me, status, creation, modified)
+			values ('xwt-sweep-msg', %s, '3EB0SWEEP0000000000001', 1, 'Sent', now(), now())""",
+			self.session_id,
+		)
+		process(waiting)
+		self.assertEqual(frappe.db.get_value("WhatsApp Message", "xwt-sweep-msg", "status"), "Read")
 
 	def test_reprocess_action(self):
 		name = deliver(inbox_hub("g_message_received"), self.session_id, run=False)
