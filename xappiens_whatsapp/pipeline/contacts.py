@@ -11,6 +11,7 @@ from xappiens_whatsapp.core.jid import parse_jid, user_jid
 from xappiens_whatsapp.core.phones import to_e164
 from xappiens_whatsapp.pipeline import crm_links
 from xappiens_whatsapp.pipeline.claim import insert_or_get
+from xappiens_whatsapp.pipeline.locks import named_lock
 
 DOCTYPE = "WhatsApp Contact"
 
@@ -18,7 +19,8 @@ DOCTYPE = "WhatsApp Contact"
 def phone_of(jid: str | None) -> str | None:
 	parsed = parse_jid(jid)
 	digits = parsed.phone_digits if parsed else None
-	return (to_e164(digits) or "+" + digits) if digits else None
+	# A JID's digits always start with the country code: never read them as a national number.
+	return (to_e164("+" + digits) or "+" + digits) if digits else None
 
 
 def _find(session: str, **filters) -> str | None:
@@ -50,6 +52,13 @@ def resolve(session: str, chat_jid: str, phone_jid: str | None = None, name: str
 		return _find(session, whatsapp_id=str(chat)) or _create(session, str(chat), None, name, chat.is_group)
 
 	lid = str(chat)
+	# Two messages of the same person can be applied at once (each under its own message's lock); without
+	# this, both could find no contact for the lid and make one each.
+	with named_lock(f"contact:{session}:{lid}"):
+		return _resolve_lid(session, lid, phone_jid, name)
+
+
+def _resolve_lid(session: str, lid: str, phone_jid: str | None, name: str | None) -> str:
 	by_lid = _find(session, lid=lid)
 	if not phone_jid:
 		return by_lid or _create(session, lid, lid, name, False)

@@ -111,6 +111,13 @@ class TestInboxHubPipeline(XWTestCase):
 		deliver(inbox_hub("g_message_received"), self.session_id)
 		self.assertEqual(self.contact().contact, crm.name)
 
+	def test_a_jid_is_read_with_its_country_code_never_as_a_national_number(self):
+		# 687 751234 is New Caledonia, though "687751234" would also be a valid Spanish mobile number.
+		payload = inbox_hub("g_message_received")
+		payload["data"]["from"] = payload["data"]["id"]["remote"] = "687751234@c.us"
+		deliver(payload, self.session_id)
+		self.assertEqual(self.contact("687751234@s.whatsapp.net").phone, "+687751234")
+
 	def test_group_broadcast_and_location(self):
 		deliver(inbox_hub("g_message_received_group"), self.session_id)
 		group = self.contact("120363025555555555@g.us")

@@ -41,3 +41,29 @@ class TestWhatsAppContact(FrappeTestCase):
 		)
 		group = self.contact("120363025555555555@g.us").insert(ignore_permissions=True)
 		self.assertEqual(group.display_name, "120363025555555555@g.us")
+
+	def test_one_conversation_per_lid_and_session_is_enforced_by_the_database(self):
+		self.contact("118000000000091@lid", lid="118000000000091@lid").insert(ignore_permissions=True)
+		twin = self.contact("34600000091@s.whatsapp.net", lid="118000000000091@lid")
+		self.assertRaises(frappe.UniqueValidationError, twin.insert, ignore_permissions=True)
+		# contacts without a lid are not caught by it
+		self.contact("34600000092@s.whatsapp.net").insert(ignore_permissions=True)
+		self.contact("34600000093@s.whatsapp.net").insert(ignore_permissions=True)
+
+	def test_the_chat_a_conversation_belongs_to_cannot_be_edited(self):
+		frappe.get_doc({"doctype": "WhatsApp Session", "session_id": "xwt_contacts_other"}).insert(
+			ignore_permissions=True
+		)
+		doc = self.contact("34600000094@s.whatsapp.net", phone="+34600000094").insert(ignore_permissions=True)
+		for field, value in (
+			("session", "xwt_contacts_other"),
+			("whatsapp_id", "34600000095@s.whatsapp.net"),
+			("phone", "+34600000095"),
+		):
+			with self.subTest(field):
+				doc.reload()
+				doc.set(field, value)
+				self.assertRaises(frappe.ValidationError, doc.save, ignore_permissions=True)
+		doc.reload()
+		doc.display_name = "Ana (cliente)"
+		doc.save(ignore_permissions=True)  # what an agent may change

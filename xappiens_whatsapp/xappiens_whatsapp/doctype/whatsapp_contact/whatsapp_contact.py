@@ -15,7 +15,8 @@ def on_doctype_update():
 	frappe.db.add_unique(
 		"WhatsApp Contact", ["session", "whatsapp_id"], constraint_name="unique_session_chat"
 	)
-	frappe.db.add_index("WhatsApp Contact", ["session", "lid"])
+	# One person behind a privacy @lid id is one conversation too.
+	frappe.db.add_unique("WhatsApp Contact", ["session", "lid"], constraint_name="unique_session_lid")
 	frappe.db.add_index("WhatsApp Contact", ["session", "last_message_at"])
 	frappe.db.add_index("WhatsApp Contact", ["phone"])
 	frappe.db.add_index("WhatsApp Contact", ["contact"])
