@@ -53,6 +53,25 @@ def test_echoed_webhook_secret_is_redacted(hub, client):
 	assert caught.value.message == f"secret {MASK} rejected"
 
 
+@pytest.mark.parametrize(
+	"body",
+	[
+		{
+			"success": False,
+			"error": f"secret {WEBHOOK_SECRET} is weak",
+			"details": {"webhookSecret": WEBHOOK_SECRET},
+		},
+		f"<pre>accepted webhookSecret={WEBHOOK_SECRET}</pre>",
+	],
+	ids=["200 with success false", "200 that is not JSON"],
+)
+def test_a_secret_echoed_in_a_200_that_is_an_error_is_redacted(hub, client, body):
+	hub.fail("/api/sessions", 200, body=body)
+	with pytest.raises(ProviderError) as caught:
+		client.create_session("crm_x2", "X", "https://crm.example/hook", WEBHOOK_SECRET)
+	assert_clean(caught.value, WEBHOOK_SECRET, API_KEY)
+
+
 def test_secret_in_a_non_json_error_page_is_redacted(hub, client, connected):
 	hub.fail("/api/sessions/93/status", 500, body=f"<pre>upstream said {API_KEY}</pre>", times=None)
 	with pytest.raises(ProviderUnavailable) as caught:

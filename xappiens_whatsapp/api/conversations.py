@@ -7,7 +7,7 @@ import frappe
 from frappe import _
 
 from xappiens_whatsapp.core.message_state import visible_reactions
-from xappiens_whatsapp.permissions import allowed_sessions, is_manager
+from xappiens_whatsapp.permissions import allowed_sessions, can_use_session, is_manager
 
 CONVERSATION_FIELDS = [
 	"name",
@@ -176,6 +176,9 @@ def get_message(name: str) -> dict:
 def mark_read(contact: str) -> dict:
 	"""Opening a conversation reads it: the unread badge clears here and on the phone."""
 	_check_read("WhatsApp Contact", contact)
+	# It also tells the gateway (and the customer's blue ticks): only for users of the conversation's number.
+	if not can_use_session(frappe.db.get_value("WhatsApp Contact", contact, "session")):
+		raise frappe.PermissionError(_("Not permitted"))
 	from xappiens_whatsapp.pipeline.read_receipts import mark_conversation_read
 
 	return mark_conversation_read(contact)

@@ -4,6 +4,7 @@ background job (pipeline/outbound.py), so the desk never waits on the gateway.""
 import frappe
 from frappe import _
 
+from xappiens_whatsapp.clients.inbox_hub import MAX_MEDIA_BYTES, MAX_TEXT_UNITS, utf16_length
 from xappiens_whatsapp.core.jid import user_jid
 from xappiens_whatsapp.core.phones import digits, to_e164
 from xappiens_whatsapp.permissions import allowed_sessions, can_use_session, is_manager
@@ -26,9 +27,14 @@ def _default_session() -> str:
 def resolve_target(contact: str | None, phone: str | None, session: str | None) -> tuple[str, str]:
 	"""(session, conversation) for a reply to a conversation or a first message to a phone number."""
 	if contact:
-		if not frappe.has_permission("WhatsApp Contact", "read", doc=contact):
-			raise frappe.PermissionError(_("You cannot write in this conversation"))
 		session = frappe.db.get_value("WhatsApp Contact", contact, "session")
+		# Reading a conversation (which a share can grant) is not enough to write in it from its number.
+		if not (
+			session
+			and frappe.has_permission("WhatsApp Contact", "read", doc=contact)
+			and can_use_session(session)
+		):
+			raise frappe.PermissionError(_("You cannot write in this conversation"))
 	elif phone:
 		e164 = to_e164(phone, settings.default_region())
 		if not e164:
@@ -74,8 +80,9 @@ def send_message(
 	text = (text or "").strip()
 	if not text:
 		frappe.throw(_("Write something to send"))
-	if len(text) > 4096:
-		frappe.throw(_("A WhatsApp message can have at most 4096 characters"))
+	# Counted as the gateway counts (UTF-16 units: an emoji is two), so the limit is met here, not later.
+	if utf16_length(text) > MAX_TEXT_UNITS:
+		frappe.throw(_("A WhatsApp message can have at most {0} characters").format(MAX_TEXT_UNITS))
 	session, contact = resolve_target(contact, phone, session)
 	name = outbound.create(
 		session=session,
@@ -102,7 +109,9 @@ def send_file(
 	file = next((f for f in candidates if frappe.has_permission("File", "read", doc=f.name)), None)
 	if not file:
 		frappe.throw(_("File not found"))
-	limit_mb = settings.int_setting(settings.whatsapp(), "max_file_mb", 16, minimum=1)
+	limit_mb = min(
+		settings.int_setting(settings.whatsapp(), "max_file_mb", 16, minimum=1), MAX_MEDIA_BYTES // 2**20
+	)
 	if (file.file_size or 0) > limit_mb * 1024 * 1024:
 		frappe.throw(
 			_("The file is {0} MB; WhatsApp files can be at most {1} MB").format(

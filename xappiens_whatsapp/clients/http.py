@@ -284,8 +284,16 @@ class JsonHttpClient:
 	def _reason(response: requests.Response) -> str:
 		return f"HTTP {response.status_code} {response.reason or ''}".strip()
 
-	def parse_json(self, response: requests.Response, *, strict: bool = True, **loads_kwargs: Any) -> Any:
-		"""Decoded JSON body; None when empty. A body that is not JSON raises `ProviderError` if `strict`."""
+	def parse_json(
+		self,
+		response: requests.Response,
+		*,
+		strict: bool = True,
+		secrets: Iterable[str | None] = (),
+		**loads_kwargs: Any,
+	) -> Any:
+		"""Decoded JSON body; None when empty. A body that is not JSON raises `ProviderError` if `strict`
+		(with this client's secrets and `secrets` masked in its message)."""
 		text = response.text
 		if not text or not text.strip():
 			return None
@@ -298,5 +306,5 @@ class JsonHttpClient:
 				f"answer is not JSON: {text.strip()[:200]!r}",
 				provider=self.provider,
 				status=response.status_code,
-				secrets=self._secrets,
+				secrets=(*self._secrets, *secrets),
 			) from None

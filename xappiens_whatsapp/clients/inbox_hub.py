@@ -200,11 +200,14 @@ class InboxHubClient(JsonHttpClient):
 	# ---- envelope ----------------------------------------------------------------------------------
 
 	def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-		return self.unwrap(self.request(method, path, **kwargs))
+		return self.unwrap(self.request(method, path, **kwargs), secrets=kwargs.get("secrets", ()))
 
-	def unwrap(self, response: requests.Response) -> Any:
-		"""`data` of a success envelope ({} for an empty answer, the whole body when there is no `data`)."""
-		body = self.parse_json(response)
+	def unwrap(self, response: requests.Response, secrets: Iterable[str | None] = ()) -> Any:
+		"""`data` of a success envelope ({} for an empty answer, the whole body when there is no `data`).
+
+		`secrets`: values of this request (a webhook secret) that an error echoing it must not carry."""
+		secrets = (*self._secrets, *secrets)
+		body = self.parse_json(response, secrets=secrets)
 		if body is None:
 			return {}
 		if isinstance(body, dict):
@@ -216,7 +219,7 @@ class InboxHubClient(JsonHttpClient):
 					status=response.status_code,
 					code=code,
 					details=details,
-					secrets=self._secrets,
+					secrets=secrets,
 				)
 			if "data" in body:
 				return {} if body["data"] is None else body["data"]

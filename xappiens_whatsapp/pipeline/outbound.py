@@ -25,7 +25,11 @@ from xappiens_whatsapp.pipeline.times import to_epoch
 
 DOCTYPE = "WhatsApp Message"
 QUEUE = "default"
-RECONCILE_WINDOW = 50  # history items checked for a message whose fate is unknown
+RECONCILE_WINDOW = 50  # history items per page checked for a message whose fate is unknown
+RECONCILE_PAGES = 4
+VERIFY_FOR_SECONDS = 3600  # how long to keep trying to read the history before giving up on a message
+ORPHANED_AFTER_SECONDS = 120
+SENT, NOT_SENT, UNKNOWN = "sent", "not sent", "unknown"
 
 
 def job_id(name: str) -> str:
@@ -60,7 +64,7 @@ def create(
 	"""Store the message to send and queue it. A repeated `client_ref` (double click, network retry)
 	returns the first row instead of a second message."""
 	if client_ref:
-		existing = frappe.db.get_value(DOCTYPE, {"client_ref": client_ref}, "name")
+		existing = _by_client_ref(client_ref)
 		if existing:
 			return existing
 	chat_jid = frappe.db.get_value("WhatsApp Contact", contact, "whatsapp_id")
@@ -90,11 +94,28 @@ def create(
 			media_size=file.file_size,
 			message_type=media_kind(mimetype),
 		)
-	doc = frappe.get_doc(values).insert(ignore_permissions=True)
+	frappe.db.savepoint("xw_create")
+	try:
+		doc = frappe.get_doc(values).insert(ignore_permissions=True)
+	except frappe.UniqueValidationError:
+		# The same client reference from a second request a moment ago (a double click): one message.
+		frappe.db.rollback(save_point="xw_create")
+		frappe.local.message_log = []
+		existing = client_ref and _by_client_ref(client_ref, lock=True)
+		if not existing:
+			raise
+		return existing
 	contacts.note_message(contact, now, text or values.get("media_filename"), True, False)
 	realtime.message_changed(session, contact, doc.name, "new")
 	enqueue(doc.name)
 	return doc.name
+
+
+def _by_client_ref(client_ref: str, lock: bool = False) -> str | None:
+	"""A client reference is the sender's own: another user's equal reference finds nothing."""
+	return frappe.db.get_value(
+		DOCTYPE, {"client_ref": client_ref, "sent_by": frappe.session.user}, "name", for_update=lock
+	)
 
 
 def _throttle_until(session: str, exclude: str) -> object | None:
@@ -139,13 +160,20 @@ def _earlier_waiting(row) -> object | None:
 
 def send(name: str) -> None:
 	with named_lock(f"send:{name}"):
-		row = frappe.db.get_value(DOCTYPE, name, ["*"], as_dict=True, for_update=True)
-		if not row or row.message_id or row.status != "Pending":
-			frappe.db.commit()
+		row = _sendable(name)
+		if not row:
 			return
-		if row.outcome_uncertain and _reconcile(row):
-			frappe.db.commit()
-			return
+		if row.outcome_uncertain:
+			frappe.db.commit()  # no row lock held across the history lookup (acks on this row would wait)
+			found = _reconcile(row)
+			if found != NOT_SENT:
+				if found == UNKNOWN:
+					_cannot_verify(row)
+				frappe.db.commit()
+				return
+			row = _sendable(name)
+			if not row:
+				return
 		with named_lock(f"send-session:{row.session}"):
 			wait_until = _earlier_waiting(row) or _throttle_until(row.session, name)
 			if wait_until:
@@ -169,22 +197,41 @@ def send(name: str) -> None:
 		try:
 			result = _call_gateway(row)
 		except ProviderError as exc:
-			_handle_error(row, attempts, exc)
+			_handle_error(
+				row, attempts, exc.message, retryable=exc.retryable, uncertain=exc.outcome_unknown, exc=exc
+			)
 			frappe.db.commit()
 			return
 		except Exception as exc:
-			# Not the gateway's doing (a file that cannot be read, a bug): retried, then failed, never looping.
+			# Not the gateway's answer (a file that cannot be read, a bug, an answer we could not read): it may
+			# have gone out, so the next attempt looks first; retried, then failed, never looping.
 			frappe.db.rollback()
 			frappe.log_error("WhatsApp send failed", reference_doctype=DOCTYPE, reference_name=name)
-			_handle_error(row, attempts, None, f"{type(exc).__name__}: {exc}")
+			_handle_error(row, attempts, f"{type(exc).__name__}: {exc}", retryable=True, uncertain=True)
 			frappe.db.commit()
 			return
 		if not result.message_id:
-			_handle_error(row, attempts, None, "The gateway accepted the message but returned no id")
+			# Accepted, but we cannot match its acks: find it in the chat history on the next attempt.
+			_handle_error(
+				row,
+				attempts,
+				"The gateway accepted the message but returned no id",
+				retryable=True,
+				uncertain=True,
+			)
 			frappe.db.commit()
 			return
 		_mark_sent(row, result.message_id, result.gateway_row_id)
 		frappe.db.commit()
+
+
+def _sendable(name: str):
+	"""The row, locked, if it still waits to be sent; else None (and the transaction is closed)."""
+	row = frappe.db.get_value(DOCTYPE, name, ["*"], as_dict=True, for_update=True)
+	if not row or row.message_id or row.status != "Pending":
+		frappe.db.commit()
+		return None
+	return row
 
 
 def _call_gateway(row):
@@ -225,10 +272,16 @@ def _mark_sent(row, message_id: str, gateway_row_id: str | None) -> None:
 		frappe.db.commit()
 
 
-def _handle_error(row, attempts: int, exc: ProviderError | None, message: str | None = None) -> None:
+def _handle_error(
+	row,
+	attempts: int,
+	reason: str,
+	*,
+	retryable: bool,
+	uncertain: bool,
+	exc: ProviderError | None = None,
+) -> None:
 	limit = settings.int_setting(settings.whatsapp(), "send_attempts", 3, minimum=1)
-	reason = message or (exc.message if exc else "Unknown error")
-	uncertain = bool(exc and exc.outcome_unknown)
 	if isinstance(exc, ProviderRateLimited):
 		# The gateway asked us to slow down: not a failed attempt, just a later one.
 		wait = exc.retry_after or 60
@@ -243,7 +296,7 @@ def _handle_error(row, attempts: int, exc: ProviderError | None, message: str | 
 			update_modified=False,
 		)
 		return
-	if (exc is None or exc.retryable or uncertain) and attempts < limit:
+	if (retryable or uncertain) and attempts < limit:
 		frappe.db.set_value(
 			DOCTYPE,
 			row.name,
@@ -257,6 +310,10 @@ def _handle_error(row, attempts: int, exc: ProviderError | None, message: str | 
 		return
 	if uncertain:
 		reason = f"{reason}. The gateway never answered; check the phone before resending."
+	_fail(row, reason, uncertain)
+
+
+def _fail(row, reason: str, uncertain: bool) -> None:
 	frappe.db.set_value(
 		DOCTYPE,
 		row.name,
@@ -272,35 +329,73 @@ def _handle_error(row, attempts: int, exc: ProviderError | None, message: str | 
 	realtime.message_changed(row.session, row.contact, row.name, "status")
 
 
-def _reconcile(row) -> bool:
-	"""After an unanswered attempt: did the gateway send it anyway? Adopt it if so."""
-	try:
-		with inbox_hub() as client:
-			history = client.get_chat_messages(row.session, row.chat_jid, limit=RECONCILE_WINDOW)
-	except ProviderError:
-		return False  # cannot look: try again later rather than risk a double send
+def _cannot_verify(row) -> None:
+	"""The history could not be read: look again later, and stop guessing after a while."""
+	since = get_datetime(row.last_attempt_at or row.creation)
+	if now_datetime() - since > timedelta(seconds=VERIFY_FOR_SECONDS):
+		_fail(
+			row,
+			"The gateway never confirmed this message and its history could not be read; "
+			"check the phone before resending.",
+			True,
+		)
+		return
+	frappe.db.set_value(
+		DOCTYPE, row.name, "next_attempt_at", add_to_date(None, seconds=60), update_modified=False
+	)
+
+
+def _reconcile(row) -> str:
+	"""After an attempt whose answer was lost: did the gateway send it anyway? SENT (adopted), NOT_SENT,
+	or UNKNOWN when the history cannot be read (then nothing is sent: a double is worse than a delay)."""
 	since = to_epoch(row.last_attempt_at or row.creation) - 120
+	try:
+		history = _recent_from_me(row, since)
+	except ProviderError:
+		return UNKNOWN
 	known = set(
 		frappe.get_all(
 			DOCTYPE,
-			filters={
-				"session": row.session,
-				"message_id": ["in", [m.message_id for m in history if m.message_id] or [""]],
-			},
+			filters={"session": row.session, "message_id": ["in", [m.message_id for m in history] or [""]]},
 			pluck="message_id",
 		)
 	)
-	wanted_body = (row.body or "").strip()
 	for item in history:
-		if not item.from_me or not item.message_id or item.message_id in known:
-			continue
-		when = _epoch(item.timestamp)
-		if when is not None and when < since:
-			continue
-		if row.attachment or (item.body or "").strip() == wanted_body:
+		if item.message_id not in known and _same_message(row, item):
 			_mark_sent(row, item.message_id, item.gateway_row_id)
-			return True
-	return False
+			return SENT
+	return NOT_SENT
+
+
+def _recent_from_me(row, since: float) -> list:
+	"""Our messages in the chat since `since`, reading a few pages of history (its order is not documented:
+	paging stops early only when it is visibly newest-first and already past `since`)."""
+	found = []
+	with inbox_hub() as client:
+		for page in range(1, RECONCILE_PAGES + 1):
+			items = client.get_chat_messages(row.session, row.chat_jid, limit=RECONCILE_WINDOW, page=page)
+			times = [_epoch(item.timestamp) for item in items]
+			for item, when in zip(items, times, strict=True):
+				if item.from_me and item.message_id and (when is None or when >= since):
+					found.append(item)
+			dated = [t for t in times if t is not None]
+			newest_first = len(dated) > 1 and dated[0] >= dated[-1]
+			if len(items) < RECONCILE_WINDOW or (newest_first and dated[-1] < since):
+				break
+	return found
+
+
+TEXT_TYPES = (None, "chat", "text", "conversation", "extendedTextMessage")
+
+
+def _same_message(row, item) -> bool:
+	body, caption = (row.body or "").strip(), (item.body or "").strip()
+	if not row.attachment:
+		return item.type in TEXT_TYPES and caption == body
+	# A file: a media item of the same kind, with the same caption when we sent one.
+	kind = media_kind(row.media_mimetype)
+	same_kind = item.type is None or kind in item.type.lower() or (kind == "audio" and item.type == "ptt")
+	return item.type not in TEXT_TYPES[1:] and same_kind and (caption == body if body else True)
 
 
 def _epoch(value) -> float | None:
@@ -338,10 +433,25 @@ def send_due() -> int:
 		pluck="name",
 		limit=500,
 	)
-	for name in due + abandoned:
+	# Never attempted, or retried by an agent, and no job ran it (lost when it was queued, or its worker died
+	# before the attempt was recorded).
+	orphaned = frappe.get_all(
+		DOCTYPE,
+		filters={
+			"status": "Pending",
+			"from_me": 1,
+			"message_id": ["is", "not set"],
+			"outcome_uncertain": 0,
+			"next_attempt_at": ["is", "not set"],
+			"modified": ["<", now - timedelta(seconds=ORPHANED_AFTER_SECONDS)],
+		},
+		pluck="name",
+		limit=500,
+	)
+	for name in due + abandoned + orphaned:
 		enqueue(name)
 	frappe.db.commit()
-	return len(due) + len(abandoned)
+	return len(due) + len(abandoned) + len(orphaned)
 
 
 def retry(name: str) -> None:
@@ -356,6 +466,6 @@ def retry(name: str) -> None:
 			"send_attempts": 0,
 			"next_attempt_at": None,
 		},
-		update_modified=False,
+		update_modified=True,  # the sweep finds an agent's retry whose job was lost by this time
 	)
 	enqueue(name)

@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-FAULT_ACTIONS = ("respond", "delay", "drop", "accept_then_timeout")
+FAULT_ACTIONS = ("respond", "delay", "drop", "accept_then_timeout", "accept_then_respond")
 DEFAULT_HANG_SECONDS = 35.0  # longer than any client read timeout in use (30 s)
 
 
@@ -37,7 +37,8 @@ class Fault:
 
 	action: `respond` (answer `status` with `body`, or the provider's error body built from `error`/`code`),
 	`delay` (wait `delay` s, then answer normally), `drop` (close the socket without answering),
-	`accept_then_timeout` (do the work, e.g. record the send, then hang `delay` s before answering).
+	`accept_then_timeout` (do the work, e.g. record the send, then hang `delay` s before answering),
+	`accept_then_respond` (do the work, then answer as `respond` would: a 500 after the message went out).
 	`times` is how many requests it hits (None: all of them).
 	"""
 
@@ -229,6 +230,10 @@ class FakeServer:
 	) -> Fault:
 		return self.add_fault(path=path, action="accept_then_timeout", delay=seconds, times=times, **spec)
 
+	def accept_then_fail(self, path: str, status: int, *, times: int | None = 1, **spec: Any) -> Fault:
+		"""Do the work, then answer `status` as `fail` would."""
+		return self.add_fault(path=path, action="accept_then_respond", status=status, times=times, **spec)
+
 	def clear_faults(self) -> None:
 		with self._lock:
 			self.faults.clear()
@@ -313,6 +318,8 @@ class FakeServer:
 			response = self.route(request)
 			self.pause(DEFAULT_HANG_SECONDS if fault.delay is None else fault.delay)
 			return response
+		if fault.action == "accept_then_respond":
+			self.route(request)
 		headers = dict(fault.headers)
 		if fault.retry_after is not None:
 			headers["Retry-After"] = str(fault.retry_after)

@@ -101,6 +101,113 @@ class TestSending(OutboundCase):
 		self.assertIsNotNone(row.delivered_at)
 		self.assertEqual(frappe.db.count("WhatsApp Message", {"session": self.session_id}), 1)
 
+	def make_due(self, name: str) -> None:
+		frappe.db.set_value(
+			"WhatsApp Message", name, "next_attempt_at", now_datetime() - timedelta(seconds=1)
+		)
+		frappe.db.commit()
+		outbound.send_due()
+		self.settle(1)
+
+	def test_an_unreadable_history_never_leads_to_a_second_send(self):
+		self.hub.accept_then_timeout("/api/messages/*/send", seconds=6)
+		name = self.send(text="sin duplicados", phone=CUSTOMER).json()["message"]["name"]
+		self.settle(1)
+		self.hub.fail(f"/api/messages/{self.session_id}/*", 500, method="GET", times=None)
+		self.make_due(name)
+		row = self.row(name)
+		self.assertEqual((row.status, row.outcome_uncertain), ("Pending", 1))
+		self.assertGreater(row.next_attempt_at, now_datetime())  # looked, could not see: later, not again
+		self.assertEqual(len(self.hub.sent_messages(self.session_id)), 1)
+		self.hub.clear_faults()
+		self.make_due(name)
+		row = self.row(name)
+		self.assertEqual(len(self.hub.sent_messages(self.session_id)), 1)
+		self.assertEqual(
+			(row.status, row.message_id),
+			("Sent", self.hub.sent_messages(self.session_id)[0]["whatsappMessageId"]),
+		)
+
+	def test_a_500_after_the_message_went_out_does_not_send_it_again(self):
+		self.hub.accept_then_fail("/api/messages/*/send", 500, error="WhatsApp error", code="WHATSAPP_ERROR")
+		name = self.send(text="una vez", phone=CUSTOMER).json()["message"]["name"]
+		self.settle(1)
+		self.assertEqual(len(self.requests()), 1)  # not re-posted by the client
+		self.assertEqual(self.row(name).outcome_uncertain, 1)
+		self.make_due(name)
+		self.assertEqual(len(self.requests()), 1)
+		self.assertEqual(len(self.hub.sent_messages(self.session_id)), 1)
+		self.assertEqual(self.row(name).status, "Sent")
+
+	def test_an_accepted_send_without_an_id_is_found_in_the_history(self):
+		self.hub.accept_then_fail(
+			"/api/messages/*/send", 200, body={"success": True, "data": {"status": "sent"}}
+		)
+		name = self.send(text="sin id", phone=CUSTOMER).json()["message"]["name"]
+		self.settle(1)
+		self.assertEqual(self.row(name).outcome_uncertain, 1)
+		self.make_due(name)
+		self.assertEqual(len(self.requests()), 1)
+		row = self.row(name)
+		self.assertEqual(
+			(row.status, row.message_id),
+			("Sent", self.hub.sent_messages(self.session_id)[0]["whatsappMessageId"]),
+		)
+
+	def test_a_send_lost_before_the_gateway_took_it_goes_out_exactly_once(self):
+		self.hub.drop("/api/messages/*/send")  # the connection breaks and the message was never stored
+		name = self.send(text="exactamente una", phone=CUSTOMER).json()["message"]["name"]
+		self.settle(1)
+		self.assertEqual(len(self.hub.sent_messages(self.session_id)), 0)
+		self.make_due(name)
+		self.assertEqual(len(self.hub.sent_messages(self.session_id)), 1)
+		self.assertEqual(self.row(name).status, "Sent")
+
+	def test_a_message_whose_job_was_lost_is_sent_by_the_sweep(self):
+		name = self.send(text="perdido", phone=CUSTOMER).json()["message"]["name"]
+		from frappe.utils.background_jobs import get_queue
+
+		queue = get_queue(outbound.QUEUE)
+		queue.empty()  # as if Redis had lost it
+		frappe.db.sql(
+			"update `tabWhatsApp Message` set modified = %s where name = %s",
+			(now_datetime() - timedelta(minutes=5), name),
+		)
+		frappe.db.commit()
+		outbound.send_due()
+		self.assertIn(name, {job.kwargs.get("kwargs", {}).get("name") for job in queue.get_jobs()})
+		self.settle(1)
+		self.assertEqual(self.row(name).status, "Sent")
+		self.assertEqual(len(self.hub.sent_messages(self.session_id)), 1)
+
+	def test_sharing_a_conversation_does_not_let_an_outsider_send_from_its_number(self):
+		self.send(text="hola", phone=CUSTOMER)
+		frappe.db.commit()
+		contact = frappe.db.get_value("WhatsApp Contact", {"session": self.session_id}, "name")
+		frappe.share.add_docshare(
+			"WhatsApp Contact", contact, self.outsider, read=1, flags={"ignore_share_permission": 1}
+		)
+		frappe.db.commit()
+		self.assertEqual(self.send(user=self.outsider, text="hola", contact=contact).status_code, 403)
+		mark = self.call_as(self.outsider, "xappiens_whatsapp.api.conversations.mark_read", contact=contact)
+		self.assertEqual(mark.status_code, 403)
+
+	def test_a_long_text_is_measured_as_the_gateway_measures_it(self):
+		response = self.send(text="😀" * 2049, phone=CUSTOMER)  # 2049 characters, 4098 UTF-16 units
+		self.assertEqual(response.status_code, 417)
+		self.assertIn("4096", response.text)
+
+	def test_client_refs_belong_to_their_sender(self):
+		mine = self.send(text="uno", phone=CUSTOMER, client_ref="ref-shared").json()["message"]["name"]
+		other_agent = make_agent("xwt-second-sender@example.com")
+		frappe.get_doc("WhatsApp Session", self.session_id).append(
+			"allowed_users", {"user": other_agent}
+		).save(ignore_permissions=True)
+		frappe.db.commit()
+		theirs = self.send(user=other_agent, text="dos", phone=CUSTOMER, client_ref="ref-shared")
+		self.assertEqual(theirs.status_code, 200, theirs.text)
+		self.assertNotEqual(theirs.json()["message"]["name"], mine)
+
 	def test_message_sent_webhook_racing_the_send_response_stays_one_row(self):
 		# The gateway posts message.sent (and acks) for our own send; whichever lands first, one row remains.
 		self.hub.configure(emit_message_sent=True, auto_ack=True)

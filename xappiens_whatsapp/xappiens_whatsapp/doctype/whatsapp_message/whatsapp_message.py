@@ -15,5 +15,7 @@ def on_doctype_update():
 	frappe.db.add_unique(
 		"WhatsApp Message", ["session", "message_id"], constraint_name="unique_session_message"
 	)
+	# A double click or a network retry from the desk sends the same reference twice: one message per sender.
+	frappe.db.add_unique("WhatsApp Message", ["sent_by", "client_ref"], constraint_name="unique_sender_ref")
 	frappe.db.add_index("WhatsApp Message", ["contact", "message_timestamp"])
 	frappe.db.add_index("WhatsApp Message", ["status", "next_attempt_at"])

@@ -5,6 +5,8 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from xappiens_whatsapp.clients.inbox_hub import MAX_MEDIA_BYTES
+from xappiens_whatsapp.core.origin import parse_networks
 from xappiens_whatsapp.core.signatures import MIN_SECRET_LENGTH
 
 
@@ -15,6 +17,13 @@ class WhatsAppSettings(Document):
 			check_secret_length(self, field)
 		if self.public_site_url:
 			self.public_site_url = self.public_site_url.strip().rstrip("/")
+		if self.max_file_mb and self.max_file_mb > MAX_MEDIA_BYTES // 2**20:
+			frappe.throw(_("WhatsApp files can be at most {0} MB").format(MAX_MEDIA_BYTES // 2**20))
+		if self.trusted_proxies:
+			try:
+				parse_networks(self.trusted_proxies)
+			except ValueError as exc:
+				frappe.throw(_("Trusted proxies: {0}").format(exc))
 
 
 def normalise_base_url(url: str | None) -> str | None:
