@@ -184,8 +184,12 @@ class TestSessionActions(OutboundCase):
 		self.assertEqual(self.act("get_qr", user=agent).status_code, 403)
 
 	def test_gateway_errors_are_shown_clearly(self):
-		self.hub.fail("/api/sessions", 409, error="Session already exists", code="SESSION_EXISTS")
+		# a 409 for a session the gateway cannot then list, with the request's key echoed back
+		self.hub.fail(
+			"/api/sessions", 409, error=f"Session already exists (key {API_KEY})", code="SESSION_EXISTS"
+		)
 		response = self.act("create_on_gateway")
 		self.assertEqual(response.status_code, 417)
 		self.assertIn("Session already exists", response.text)
 		self.assertNotIn(API_KEY, response.text)
+		self.assertIn("***", response.text)

@@ -18,6 +18,8 @@ from xappiens_whatsapp.tests.base import (
 	run_worker,
 )
 
+LOOPBACK = "127.0.0.1"
+
 
 def event(name: str, session_id: str, **data_overrides) -> dict:
 	payload = inbox_hub(name)
@@ -219,3 +221,29 @@ class TestWebhookEndpoint(XWTestCase):
 	def test_only_post(self):
 		response = requests.get(self.server.url + WEBHOOK_PATH, headers=self.server.headers, timeout=10)
 		self.assertEqual(response.status_code, 403)
+
+	def test_a_forged_x_forwarded_for_neither_dodges_nor_spends_a_callers_quota(self):
+		key = frappe.cache.make_key(f"rl:xappiens_whatsapp.api.webhook.handle_webhook:{LOOPBACK}")
+		frappe.cache.delete(key)
+		self.addCleanup(frappe.cache.delete, key)
+		self.addCleanup(configure_settings)
+		configure_settings(webhook_rate_limit=3)
+		statuses = [
+			self.post_event(
+				b"{}", signature="sha256=00", headers={"X-Forwarded-For": f"203.0.113.{i}"}
+			).status_code
+			for i in range(4)
+		]
+		# counted against the real peer, whatever the header says
+		self.assertEqual(statuses, [401, 401, 401, 429])
+
+	def test_behind_a_trusted_proxy_the_caller_is_the_forwarded_address(self):
+		configure_settings(trusted_proxies="127.0.0.1/32")
+		self.post_event(
+			b"{}", signature="sha256=00", headers={"X-Forwarded-For": "198.51.100.7, 203.0.113.9"}
+		)
+		frappe.db.commit()
+		seen = frappe.get_all(
+			"Webhook Rejection", filters={"reason": "bad_signature"}, pluck="last_remote_addr"
+		)
+		self.assertEqual(seen, ["203.0.113.9"])  # the right-most hop the proxy saw, not the first claim
