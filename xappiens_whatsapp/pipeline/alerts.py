@@ -23,8 +23,29 @@ def notify(users: list[str], subject: str, doctype: str, name: str, message: str
 	)
 
 
+def notify_in_their_language(
+	users: list[str], template: str, args: tuple, doctype: str, name: str, message: str | None = None
+) -> None:
+	"""`notify`, with the subject translated for each recipient: jobs run in the system's language, and the
+	bell should speak the reader's."""
+	default = frappe.db.get_default("lang") or "en"
+	by_lang: dict[str, list[str]] = {}
+	for user in frappe.get_all(
+		"User", filters={"name": ["in", users or [""]]}, fields=["name", "language"], ignore_permissions=True
+	):
+		by_lang.setdefault(user.language or default, []).append(user.name)
+	for lang, group in by_lang.items():
+		notify(group, frappe._(template, lang=lang).format(*args), doctype, name, message)
+
+
 def event_needs_attention(name: str, provider: str, event: str | None, error: str) -> None:
 	if not settings.whatsapp().notify_managers:
 		return
-	subject = frappe._("{0} event {1} keeps failing and needs attention").format(provider, event or name)
-	notify(realtime.managers(), subject, "Inbound Webhook", name, error[:500])
+	notify_in_their_language(
+		realtime.managers(),
+		"{0} event {1} keeps failing and needs attention",
+		(provider, event or name),
+		"Inbound Webhook",
+		name,
+		error[:500],
+	)

@@ -21,6 +21,7 @@ from xappiens_whatsapp.tests.base import (
 	capture_realtime,
 	configure_settings,
 	make_user,
+	run_worker,
 	second_connection,
 )
 
@@ -462,3 +463,37 @@ class TestInboxHubPipeline(XWTestCase):
 		# and a later ack finds the agent's row
 		deliver(ack("3EB0RACE00000000000001", 3), self.session_id)
 		self.assertEqual(frappe.db.get_value("WhatsApp Message", ours.name, "status"), "Read")
+
+	def test_an_alert_speaks_each_readers_language(self):
+		from xappiens_whatsapp.pipeline.alerts import notify_in_their_language
+
+		spanish = make_user("xwt-es-manager@example.com", "WhatsApp Manager")
+		english = make_user("xwt-en-manager@example.com", "WhatsApp Manager")
+		frappe.db.set_value("User", spanish, "language", "es")
+		frappe.db.set_value("User", english, "language", "en")
+		name = deliver(inbox_hub("g_message_received"), self.session_id)
+		frappe.db.delete("Notification Log", {"document_name": name})
+		frappe.db.commit()
+		notify_in_their_language(
+			[spanish, english],
+			"{0} event {1} keeps failing and needs attention",
+			("Inbox Hub", "message.received"),
+			"Inbound Webhook",
+			name,
+		)
+		frappe.db.commit()
+		run_worker()
+		subjects = dict(
+			frappe.get_all(
+				"Notification Log",
+				filters={"document_name": name},
+				fields=["for_user", "subject"],
+				as_list=True,
+			)
+		)
+		self.assertEqual(
+			subjects[english], "Inbox Hub event message.received keeps failing and needs attention"
+		)
+		self.assertEqual(
+			subjects[spanish], "El evento message.received de Inbox Hub sigue fallando y necesita atención"
+		)
