@@ -1,4 +1,4 @@
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 from xappiens_whatsapp import __version__ as version
 
@@ -12,7 +12,8 @@ setup(
 	author="Xappiens",
 	author_email="dev@xappiens.com",
 	license="MIT",
-	packages=find_packages(exclude=["tests", "tests.*", "benchmarks"]),
+	# Namespace discovery: the folders of assets and sample payloads (no __init__.py) ship with the code.
+	packages=find_namespace_packages(include=["xappiens_whatsapp", "xappiens_whatsapp.*"]),
 	zip_safe=False,
 	include_package_data=True,
 	install_requires=install_requires,
