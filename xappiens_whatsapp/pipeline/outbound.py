@@ -405,53 +405,35 @@ def _epoch(value) -> float | None:
 
 
 def send_due() -> int:
-	"""Cron: queue throttled or retrying messages whose time has come, and attempts whose worker died."""
+	"""Cron: queue the unsent messages whose time has come. `send` re-checks each under its lock."""
 	now = now_datetime()
-	due = frappe.get_all(
-		DOCTYPE,
-		filters={
-			"status": "Pending",
-			"from_me": 1,
-			"message_id": ["is", "not set"],
-			"next_attempt_at": ["<=", now],
-		},
-		pluck="name",
-		order_by="next_attempt_at asc",
-		limit=500,
-	)
 	timeout = settings.int_setting(settings.whatsapp(), "request_timeout", 30, minimum=1)
-	abandoned = frappe.get_all(
-		DOCTYPE,
-		filters={
-			"status": "Pending",
-			"from_me": 1,
-			"message_id": ["is", "not set"],
-			"outcome_uncertain": 1,
-			"next_attempt_at": ["is", "not set"],
-			"last_attempt_at": ["<", now - timedelta(seconds=timeout + 60)],
-		},
-		pluck="name",
-		limit=500,
-	)
-	# Never attempted, or retried by an agent, and no job ran it (lost when it was queued, or its worker died
-	# before the attempt was recorded).
-	orphaned = frappe.get_all(
-		DOCTYPE,
-		filters={
-			"status": "Pending",
-			"from_me": 1,
-			"message_id": ["is", "not set"],
+	unsent = {"status": "Pending", "from_me": 1, "message_id": ["is", "not set"]}
+	waiting = {"next_attempt_at": ["is", "not set"]}
+	groups = (
+		# throttled, or retrying after an error, once their time has come
+		{"next_attempt_at": ["<=", now]},
+		# an attempt whose worker died while it waited for the gateway
+		{**waiting, "outcome_uncertain": 1, "last_attempt_at": ["<", now - timedelta(seconds=timeout + 60)]},
+		# never attempted (or retried by an agent) and no job ran it: lost when queued, or its worker died
+		# before the attempt was recorded
+		{
+			**waiting,
 			"outcome_uncertain": 0,
-			"next_attempt_at": ["is", "not set"],
 			"modified": ["<", now - timedelta(seconds=ORPHANED_AFTER_SECONDS)],
 		},
-		pluck="name",
-		limit=500,
 	)
-	for name in due + abandoned + orphaned:
+	names = [
+		name
+		for extra in groups
+		for name in frappe.get_all(
+			DOCTYPE, filters={**unsent, **extra}, pluck="name", order_by="creation asc", limit=500
+		)
+	]
+	for name in names:
 		enqueue(name)
 	frappe.db.commit()
-	return len(due) + len(abandoned) + len(orphaned)
+	return len(names)
 
 
 def retry(name: str) -> None:
