@@ -167,6 +167,27 @@ function qr_png_base64(size = 29, scale = 6) {
 	return png.toString("base64");
 }
 
+// Record the page's server calls (/api/method/...) from now on: { calls: [{method, verb}], stop() }.
+function track_calls(page) {
+	const calls = [];
+	const listener = (request) => {
+		const url = request.url();
+		const at = url.indexOf("/api/method/");
+		if (at >= 0) calls.push({ method: url.slice(at + 12).split("?")[0], verb: request.method() });
+	};
+	page.on("request", listener);
+	return { calls, stop: () => page.off("request", listener), count: (method) => calls.filter((c) => c.method.endsWith(method)).length };
+}
+
+// Pretend the tab went to the background (or came back): what the page sees of document.hidden.
+async function set_tab_hidden(page, hidden) {
+	await page.evaluate((value) => {
+		Object.defineProperty(document, "hidden", { configurable: true, get: () => value });
+		Object.defineProperty(document, "visibilityState", { configurable: true, get: () => (value ? "hidden" : "visible") });
+		document.dispatchEvent(new Event("visibilitychange"));
+	}, hidden);
+}
+
 function assert(condition, message) {
 	if (!condition) throw new Error(message);
 }
@@ -184,6 +205,8 @@ module.exports = {
 	post_netelip_control,
 	gateway,
 	qr_png_base64,
+	track_calls,
+	set_tab_hidden,
 	assert,
 	sleep,
 };

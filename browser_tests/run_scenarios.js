@@ -12,6 +12,8 @@ const {
 	post_netelip_control,
 	gateway,
 	qr_png_base64,
+	track_calls,
+	set_tab_hidden,
 	assert,
 	sleep,
 } = require("./lib");
@@ -31,6 +33,25 @@ const scenarios = [];
 const scenario = (name, fn) => scenarios.push({ name, fn });
 
 const row = (page, text) => page.locator(".xw-conv-row", { hasText: text });
+const XSS_MARK = "onerror=window.__xss";
+
+// Markup from customers must show as text: nothing injected ran, and no element came out of it.
+async function assert_no_xss(page, where) {
+	const found = await page.evaluate(() => {
+		// The app's widgets and dialogs; Frappe's own chrome may use such attributes itself.
+		const scope = ".xw-inbox, .xw-conversation, .xw-timeline, .xw-call-stack, .modal";
+		const inside = (selector) =>
+			[...document.querySelectorAll(scope)].reduce((n, el) => n + el.querySelectorAll(selector).length, 0);
+		return {
+			xss: window.__xss,
+			img: document.querySelectorAll('img[src="x"]').length,
+			script_links: inside('a[href^="javascript:" i], img[src^="javascript:" i]'),
+			handlers: inside("[onmouseover], [onerror]"),
+		};
+	});
+	assert(found.xss === undefined, `${where}: injected script ran (window.__xss = ${found.xss})`);
+	assert(!found.img && !found.script_links && !found.handlers, `${where}: markup from a customer became elements ${JSON.stringify(found)}`);
+}
 
 async function close_dialogs(page) {
 	await sleep(500);
@@ -65,7 +86,64 @@ scenario("the thread shows quotes, reactions, media, location, files and failure
 	assert((await failed.locator(".xw-failure-reason").innerText()).includes("Session is not connected"), "failure reason missing");
 	assert((await failed.locator(".xw-retry").count()) === 1, "Retry button missing");
 	assert((await thread.locator('.xw-msg.xw-out[data-status="Read"] .xw-ticks-read').count()) >= 1, "read ticks missing");
+	await page.waitForFunction(() => document.querySelector(".xw-image img")?.naturalWidth > 0, null, { timeout: LIVE });
 	await screenshot(page, "02-thread-kinds");
+});
+
+scenario("customer names, texts and media addresses with markup show as text in the inbox", async () => {
+	const page = state.a;
+	const xss_row = page.locator(`.xw-conv-row[data-name="${fx.xss_conversation}"]`);
+	await xss_row.waitFor({ timeout: LIVE });
+	assert((await xss_row.locator(".xw-conv-title").innerText()).includes(XSS_MARK), "the name did not show as text");
+	assert((await xss_row.locator(".xw-conv-preview").innerText()).includes("<script>"), "the preview did not show as text");
+	await xss_row.click();
+	const bubble = page.locator(".xw-thread-list .xw-msg", { hasText: "<script>" });
+	await bubble.waitFor({ timeout: LIVE });
+	assert((await bubble.innerText()).includes(XSS_MARK), "the message did not show as text");
+	assert((await page.locator(".xw-conv-header .xw-conv-name").innerText()).includes(XSS_MARK), "the header did not show the name as text");
+	// javascript: media addresses never become links or sources; the file name stays readable.
+	await page.locator(".xw-thread-list .xw-media-missing", { hasText: "manual.pdf" }).waitFor();
+	assert((await page.locator(".xw-thread-list .xw-msg a.xw-file, .xw-thread-list .xw-msg .xw-image").count()) === 0, "an unsafe media address became a link");
+	await sleep(1500); // let any injected <img> fail to load and fire its handler
+	await assert_no_xss(page, "inbox");
+	await screenshot(page, "02b-markup-as-text");
+	// The session chooser: Frappe's Select inserts option labels as HTML.
+	await page.locator(".primary-action", { hasText: "New conversation" }).click();
+	try {
+		const select = page.locator('.modal.show select[data-fieldname="session"]');
+		await select.locator("option").nth(1).waitFor({ state: "attached", timeout: LIVE });
+		const options = await select.locator("option").allTextContents();
+		assert(options.some((o) => o.includes(XSS_MARK)), `session names are not shown as text: ${options}`);
+		await select.selectOption({ label: options.find((o) => o.includes(XSS_MARK)) });
+		await sleep(1000);
+		await assert_no_xss(page, "new conversation dialog");
+		await screenshot(page, "02c-session-chooser-as-text");
+	} finally {
+		await close_dialogs(page);
+	}
+});
+
+scenario("older messages load when the thread is scrolled to the top", async () => {
+	const page = state.a;
+	await row(page, "Historial Largo").click();
+	const thread = page.locator(".xw-thread-list");
+	await thread.locator(".xw-msg", { hasText: `Mensaje antiguo ${fx.older_messages}` }).waitFor({ timeout: LIVE });
+	const first_page = await thread.locator(".xw-msg").count();
+	assert(first_page === 30, `the first page shows ${first_page} messages`);
+	assert((await thread.locator(".xw-msg", { hasText: "Mensaje antiguo 01" }).count()) === 0, "the oldest message is already shown");
+	const calls = track_calls(page);
+	await page.locator(".xw-thread").evaluate((el) => (el.scrollTop = 0));
+	await thread.locator(".xw-msg", { hasText: "Mensaje antiguo 01" }).waitFor({ timeout: LIVE });
+	calls.stop();
+	assert((await thread.locator(".xw-msg").count()) === fx.older_messages, `${await thread.locator(".xw-msg").count()} messages after loading older ones`);
+	assert(calls.count("get_messages") === 1, `loading older messages took ${calls.count("get_messages")} requests`);
+	await page.locator(".xw-thread-top", { hasText: "Start of the conversation" }).waitFor({ timeout: LIVE });
+	// The place the agent was reading stays in view: the old top message is not at the top now.
+	const top = await page.locator(".xw-thread").evaluate((el) => el.scrollTop);
+	assert(top > 100, `the thread jumped to the top (scrollTop ${top})`);
+	await page.locator(".xw-thread").evaluate((el) => (el.scrollTop = 0));
+	await sleep(300);
+	await screenshot(page, "02d-older-messages-loaded");
 });
 
 scenario("a signed webhook brings a message live, with an unread badge", async () => {
@@ -108,6 +186,59 @@ scenario("opening the conversation shows it and clears the badge", async () => {
 	assert((await row(page, run_id).count()) === 1, "search lost the conversation");
 	await page.locator(".xw-search").fill("");
 	await row(page, "Carmen Seed").waitFor({ timeout: LIVE });
+});
+
+scenario("an open conversation makes no requests while nothing happens", async () => {
+	const page = state.a;
+	await sleep(1500); // the search's last refresh
+	const calls = track_calls(page);
+	await sleep(8000);
+	calls.stop();
+	assert(calls.calls.length === 0, `idle inbox requests: ${calls.calls.map((c) => c.method).join(", ")}`);
+});
+
+scenario("a message that comes while the tab is hidden is read when the agent comes back", async () => {
+	const page = state.a;
+	const text = `Mientras no mirabas ${run_id}`;
+	const server_unread = () =>
+		page.evaluate(
+			(contact) => frappe.xcall("xappiens_whatsapp.api.conversations.get_conversation", { contact }).then((r) => r.unread_count),
+			state.live_contact
+		);
+	await set_tab_hidden(page, true);
+	await post_inbox_hub("message.received", MAIN, message_received(CUSTOMER_DIGITS, OWN_DIGITS, text));
+	await page.locator(".xw-thread-list .xw-msg.xw-in", { hasText: text }).waitFor({ timeout: LIVE });
+	await page.locator(`.xw-conv-row[data-name="${state.live_contact}"] .xw-badge`).waitFor({ timeout: LIVE });
+	await sleep(1000);
+	assert((await server_unread()) >= 1, "read while the tab was hidden");
+	await screenshot(page, "04b-unread-while-hidden");
+	await set_tab_hidden(page, false);
+	await page.waitForFunction((name) => !document.querySelector(`.xw-conv-row[data-name="${name}"] .xw-badge`), state.live_contact, { timeout: LIVE });
+	let unread = null;
+	for (let i = 0; i < 20 && unread !== 0; i++) {
+		if (i) await sleep(500);
+		unread = await server_unread();
+	}
+	assert(unread === 0, `back on the tab, the server still counts ${unread} unread`);
+});
+
+scenario("after a socket reconnect the list and the open thread are live again", async () => {
+	const page = state.a;
+	const calls = track_calls(page);
+	// Drop the connection the way a network blip or a socket.io restart does; the client reconnects by itself.
+	await page.evaluate(() => frappe.realtime.socket.io.engine.close());
+	await page.waitForFunction(() => !frappe.realtime.socket.connected, null, { timeout: LIVE });
+	await page.waitForFunction(() => frappe.realtime.socket.connected, null, { timeout: 30000 });
+	await sleep(3000);
+	calls.stop();
+	assert(calls.count("list_conversations") === 1, `the list was read ${calls.count("list_conversations")} times after the reconnect`);
+	assert(calls.count("get_messages") === 1, `the thread was read ${calls.count("get_messages")} times after the reconnect`);
+	const text = `Después de reconectar ${run_id}`;
+	await post_inbox_hub("message.received", MAIN, message_received(CUSTOMER_DIGITS, OWN_DIGITS, text));
+	await page.locator(".xw-thread-list .xw-msg.xw-in", { hasText: text }).waitFor({ timeout: LIVE });
+	await row(page, text).waitFor({ timeout: LIVE });
+	assert(await page.evaluate(() => window.__xw_no_reload === true), "the page reloaded");
+	await screenshot(page, "04c-live-after-reconnect");
 });
 
 scenario("a reply shows at once and its ticks turn sent, delivered, read live", async () => {
@@ -226,6 +357,25 @@ scenario("a manager sees the QR appear, refresh and go away when connected", asy
 	await page.waitForFunction((b64) => document.querySelector(".xw-qr-image")?.src.endsWith(b64), second, { timeout: LIVE });
 	assert(await image.isVisible(), "refreshed QR not visible");
 	await screenshot(page, "10-qr-refreshed");
+	// A code that expires is asked for once, then the form waits for the next session.qr event.
+	const calls = track_calls(page);
+	const short = qr_png_base64();
+	await post_inbox_hub("session.qr", QR, { qrCode: `data:image/png;base64,${short}`, expiresAt: new Date(Date.now() + 4000).toISOString() });
+	await page.waitForFunction((b64) => document.querySelector(".xw-qr-image")?.src.endsWith(b64), short, { timeout: LIVE });
+	await page.locator(".xw-qr-countdown", { hasText: "Waiting for a new code" }).waitFor({ timeout: LIVE });
+	const asked = calls.count("get_qr");
+	await sleep(7000);
+	calls.stop();
+	assert(calls.count("get_qr") === asked, `the expired form kept asking: ${calls.count("get_qr") - asked} more get_qr calls`);
+	assert(asked <= 2, `${asked} get_qr calls for one new code and its expiry`);
+	assert(calls.calls.filter((c) => c.method.endsWith("get_qr")).every((c) => c.verb === "POST"), "get_qr was not called with POST");
+	console.log(`    get_qr calls for a new code that expired: ${asked}, then none while waiting`);
+	await screenshot(page, "10b-qr-expired-waiting");
+	const manual = track_calls(page);
+	await page.locator(".xw-qr-refresh").click();
+	await sleep(1500);
+	manual.stop();
+	assert(manual.count("get_qr") === 1, `Refresh QR made ${manual.count("get_qr")} calls`);
 	await post_inbox_hub("session.connected", QR, { phoneNumber: "34600000009", timestamp: new Date().toISOString() });
 	await page.locator(".page-title .indicator-pill", { hasText: "Connected" }).waitFor({ timeout: LIVE });
 	await page.waitForFunction(() => !document.querySelector(".xw-qr-image") || !document.querySelector(".xw-qr-image").offsetParent, null, {
@@ -235,14 +385,25 @@ scenario("a manager sees the QR appear, refresh and go away when connected", asy
 	await screenshot(page, "11-session-connected");
 });
 
-scenario("a manager's webhook test event is followed until processed", async () => {
+scenario("a manager's webhook test event is followed through realtime until processed", async () => {
 	const page = state.m;
+	await page.evaluate(() => {
+		window.__xw_test_events = [];
+		frappe.realtime.on("xw_test_event", (data) => window.__xw_test_events.push(data));
+	});
+	const calls = track_calls(page);
 	await page.locator(".inner-group-button", { hasText: "Webhook" }).click();
 	await page.locator(".dropdown-menu.show .dropdown-item", { hasText: "Send test event" }).click();
 	const progress = page.locator(".modal.show .xw-test-event");
 	await progress.waitFor({ timeout: LIVE });
 	await page.locator('.modal.show .xw-test-event[data-state="green"]').waitFor({ timeout: 30000 });
+	calls.stop();
+	const events = await page.evaluate(() => window.__xw_test_events);
 	assert((await progress.innerText()).includes("Processed"), `test event: ${await progress.innerText()}`);
+	assert(events.some((e) => e.stage === "processed"), `no "processed" xw_test_event arrived (events: ${JSON.stringify(events)})`);
+	const reads = calls.count("test_event_status");
+	assert(reads >= 1 && reads <= events.length + 1, `${reads} status reads for ${events.length} events: polling?`);
+	console.log(`    events: ${events.map((e) => e.stage).join(" → ")}; status reads: ${reads}`);
 	await screenshot(page, "11b-test-event-processed");
 	await page.keyboard.press("Escape");
 });
@@ -253,7 +414,7 @@ scenario("an incoming call pops up for agent A only", async () => {
 	// Netelip sends Spanish local time.
 	const stamp = new Intl.DateTimeFormat("sv-SE", { timeZone: "Europe/Madrid", dateStyle: "short", timeStyle: "medium" }).format(new Date());
 	const id = `${Math.floor(Date.now() / 1000)}.${Math.floor(Math.random() * 9000) + 1000}`;
-	const answer = await post_netelip_control({ ID: id, api: "", src: CUSTOMER_DIGITS, dst: fx.agent_a_line, startcall: stamp, typesrc: "did" });
+	const answer = await post_netelip_control({ ID: id, api: fx.netelip_application, src: CUSTOMER_DIGITS, dst: fx.agent_a_line, startcall: stamp, typesrc: "did" });
 	assert(answer.status === 200, `control endpoint answered HTTP ${answer.status}: ${answer.body}`);
 	const card = state.a.locator(".xw-call-card");
 	await card.waitFor({ timeout: LIVE });
@@ -265,6 +426,26 @@ scenario("an incoming call pops up for agent A only", async () => {
 	assert((await state.b.locator(".xw-call-card").count()) === 0, "agent B got agent A's call popup");
 	await screenshot(state.b, "13-no-popup-agent-b");
 	state.call_id = id;
+	state.call_stamp = stamp;
+});
+
+scenario("a call to agent B's line pops up for B only, without names B may not read", async () => {
+	const stamp = new Intl.DateTimeFormat("sv-SE", { timeZone: "Europe/Madrid", dateStyle: "short", timeStyle: "medium" }).format(new Date());
+	const id = `${Math.floor(Date.now() / 1000) + 1}.${Math.floor(Math.random() * 9000) + 1000}`;
+	const before_a = await state.a.locator(".xw-call-card").count();
+	const answer = await post_netelip_control({ ID: id, api: fx.netelip_application, src: CUSTOMER_DIGITS, dst: fx.agent_b_line, startcall: stamp, typesrc: "did" });
+	assert(answer.status === 200, `control endpoint answered HTTP ${answer.status}: ${answer.body}`);
+	const card = state.b.locator(".xw-call-card");
+	await card.waitFor({ timeout: LIVE });
+	await card.locator(".xw-call-number", { hasText: fx.customer_phone }).waitFor();
+	const text = await card.innerText();
+	// The customer is agent A's contact and conversation: B sees the number, not who it is.
+	assert(!text.includes("Lucía"), `agent B sees a name they may not read: ${text}`);
+	assert((await card.locator("a[href*='/app/contact/'], a[href*='whatsapp-inbox']").count()) === 0, "agent B is offered records they may not open");
+	assert(text.includes("Llamada entrante"), `agent B's popup is not in Spanish: ${text}`);
+	await sleep(2000);
+	assert((await state.a.locator(".xw-call-card").count()) <= before_a, "agent A got agent B's call popup");
+	await screenshot(state.b, "13b-popup-agent-b-number-only");
 });
 
 scenario("the Contact form shows one timeline of WhatsApp messages and calls", async ({ browser }) => {
@@ -277,6 +458,57 @@ scenario("the Contact form shows one timeline of WhatsApp messages and calls", a
 	await page.locator(".dropdown-menu.show", { hasText: "Send WhatsApp" }).waitFor();
 	await screenshot(page, "14-contact-timeline");
 	await page.keyboard.press("Escape");
+	await assert_no_xss(page, "contact timeline");
+	assert((await timeline.locator(".xw-tl-message", { hasText: XSS_MARK }).count()) >= 1, "the timeline did not show the markup as text");
+});
+
+scenario("the Contact timeline follows a call's status live, without being its agent", async () => {
+	const page = state.admin;
+	const answered = page.locator('.xw-timeline .xw-tl-call[data-status="Answered"]');
+	assert((await answered.count()) === 0, "a call is already answered");
+	const answer = await post_netelip_control({
+		ID: state.call_id,
+		api: fx.netelip_application,
+		src: CUSTOMER_DIGITS,
+		dst: fx.agent_a_line,
+		startcall: state.call_stamp,
+		typesrc: "did",
+		statuscall: "ANSWER",
+		command: "dial",
+		status: "OK",
+	});
+	assert(answer.status === 200, `control endpoint answered HTTP ${answer.status}: ${answer.body}`);
+	await answered.first().waitFor({ timeout: LIVE });
+	await answered.first().scrollIntoViewIfNeeded();
+	await screenshot(page, "14b-timeline-call-answered");
+});
+
+scenario("the Contact form's conversation chooser shows names with markup as text", async () => {
+	const page = state.admin;
+	await page.locator(".inner-group-button", { hasText: "Contact" }).click();
+	await page.locator(".dropdown-menu.show .dropdown-item", { hasText: "Send WhatsApp" }).click();
+	try {
+		const select = page.locator('.modal.show select[data-fieldname="conversation"]');
+		await select.locator("option").nth(1).waitFor({ state: "attached", timeout: LIVE });
+		const options = await select.locator("option").allTextContents();
+		assert(options.some((o) => o.includes(XSS_MARK)), `names not shown as text: ${options}`);
+		await select.selectOption({ label: options.find((o) => o.includes(XSS_MARK)) });
+		await sleep(1000);
+		await assert_no_xss(page, "conversation chooser");
+		await screenshot(page, "14c-conversation-chooser-as-text");
+	} finally {
+		await close_dialogs(page);
+	}
+});
+
+scenario("a person's first WhatsApp message appears in their Contact timeline live", async () => {
+	const page = state.admin;
+	await open_desk(page, `contact/${encodeURIComponent(fx.new_crm_contact)}`);
+	await page.locator(".xw-timeline .xw-timeline-empty").waitFor({ timeout: LIVE });
+	const text = `Primer mensaje ${run_id}`;
+	await post_inbox_hub("message.received", MAIN, message_received(fx.new_customer_phone.replace("+", ""), OWN_DIGITS, text));
+	await page.locator(".xw-timeline .xw-tl-message", { hasText: text }).waitFor({ timeout: LIVE });
+	await screenshot(page, "14d-timeline-first-message");
 });
 
 scenario("the WhatsApp Contact form shows the live conversation and the calls", async () => {
@@ -288,6 +520,11 @@ scenario("the WhatsApp Contact form shows the live conversation and the calls", 
 	await post_inbox_hub("message.received", MAIN, message_received(CUSTOMER_DIGITS, OWN_DIGITS, text));
 	await page.locator(".xw-form-conversation .xw-msg.xw-in", { hasText: text }).waitFor({ timeout: LIVE });
 	await screenshot(page, "15-whatsapp-contact-form");
+	await open_desk(page, `whatsapp-contact/${fx.xss_conversation}`);
+	await page.locator(".xw-form-conversation .xw-msg", { hasText: "<script>" }).waitFor({ timeout: LIVE });
+	await sleep(1500);
+	await assert_no_xss(page, "WhatsApp Contact form");
+	await screenshot(page, "15b-whatsapp-contact-form-markup");
 });
 
 scenario("managers see webhook health on the workspace; the call list has status colours", async () => {

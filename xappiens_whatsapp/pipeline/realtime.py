@@ -80,6 +80,11 @@ def call_changed(call: str, agent: str | None, status: str, direction: str, popu
 	frappe.publish_realtime(
 		CALL, {"call": call, "status": status}, doctype="Netelip Call", docname=call, after_commit=True
 	)
+	# Open call lists refresh themselves (they re-read through the permission-checked list API): the call
+	# rows are written without the document life cycle that would announce it.
+	frappe.publish_realtime(
+		"list_update", {"doctype": "Netelip Call", "name": call}, doctype="Netelip Call", after_commit=True
+	)
 	if popup and agent:
 		frappe.publish_realtime(
 			CALL_POPUP,

@@ -8,8 +8,11 @@ Not a test_*.py module, so `run-tests` does not collect it. Everything it create
 """
 
 import json
+import struct
+import zlib
 
 import frappe
+from frappe.share import add_docshare
 from frappe.utils import add_to_date, now_datetime
 
 PREFIX = "xwb_"
@@ -22,10 +25,23 @@ USERS = {
 	"agent_b": ("xwb.agent.b@example.com", "Bruno", ("WhatsApp Agent",), "es"),
 	"manager": ("xwb.manager@example.com", "Marta", ("WhatsApp Manager",), "en"),
 }
-MAIN, OTHER, QR = PREFIX + "main", PREFIX + "other", PREFIX + "qr"
+MAIN, OTHER, QR, XSS = PREFIX + "main", PREFIX + "other", PREFIX + "qr", PREFIX + "xss"
 CUSTOMER_PHONE = "+34600000001"
 SEEDED_PHONE = "+34600000003"
+NEW_CUSTOMER_PHONE = "+34600000004"
 AGENT_A_LINE = "+34910000001"
+AGENT_B_LINE = "+34910000002"
+NETELIP_APPLICATION = "xwb-browser"  # the `api` name Netelip echoes; nothing passes without one
+# Customer-controlled text that runs script if the desk ever renders it as HTML; stored as is (db.set_value
+# skips Frappe's sanitiser), as if a gateway or a future code path had let it through.
+XSS_NAME = "<img src=x onerror=window.__xss=1> Hacker"
+XSS_BODY = (
+	"<img src=x onerror=window.__xss=2><script>window.__xss=3</script>"
+	' https://example.com/"onmouseover="window.__xss=4'
+)
+XSS_SESSION_NAME = "<img src=x onerror=window.__xss=5> Pruebas"
+XSS_URL = "javascript:window.__xss=6"
+OLDER_MESSAGES = 45  # more than one page of the thread (30)
 
 
 def _user(email: str, first_name: str, roles: tuple[str, ...], language: str) -> str:
@@ -82,6 +98,47 @@ def _message(contact: str, session: str, **values) -> str:
 	return doc.name
 
 
+def _png(width: int = 180, height: int = 96) -> bytes:
+	"""A small striped picture, so a preview that loads is visible in the screenshots."""
+	rows = b"".join(
+		b"\x00" + bytes((40 if (x // 12 + y // 12) % 2 else 220) for x in range(width)) for y in range(height)
+	)
+
+	def chunk(tag: bytes, data: bytes) -> bytes:
+		return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+	header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+	return (
+		b"\x89PNG\r\n\x1a\n"
+		+ chunk(b"IHDR", header)
+		+ chunk(b"IDAT", zlib.compress(rows))
+		+ chunk(b"IEND", b"")
+	)
+
+
+def _pdf() -> bytes:
+	return (
+		b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+		b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+		b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 100]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+	)
+
+
+def _file(contact: str, file_name: str, content: bytes) -> str:
+	"""A private attachment of the conversation, as the pipeline stores downloaded media."""
+	doc = frappe.get_doc(
+		{
+			"doctype": "File",
+			"file_name": file_name,
+			"content": content,
+			"is_private": 1,
+			"attached_to_doctype": "WhatsApp Contact",
+			"attached_to_name": contact,
+		}
+	).insert(ignore_permissions=True)
+	return doc.file_url
+
+
 def _seed_conversation(agent_a: str) -> str:
 	"""An older conversation that shows every kind of message the thread can render."""
 	start = add_to_date(now_datetime(), hours=-3)
@@ -98,6 +155,8 @@ def _seed_conversation(agent_a: str) -> str:
 		}
 	).insert(ignore_permissions=True)
 	at = lambda minutes: add_to_date(start, minutes=minutes)  # noqa: E731
+	label = _file(contact.name, "xwb-etiqueta.png", _png())
+	invoice = _file(contact.name, "xwb-factura-1042.pdf", _pdf())
 	_message(
 		contact.name,
 		MAIN,
@@ -124,9 +183,9 @@ def _seed_conversation(agent_a: str) -> str:
 		message_id="XWBSEED003",
 		message_type="image",
 		body="La etiqueta",
-		media_url="/assets/frappe/images/frappe-framework-logo.svg",
-		media_mimetype="image/svg+xml",
-		media_filename="etiqueta.svg",
+		attachment=label,
+		media_mimetype="image/png",
+		media_filename="etiqueta.png",
 		message_timestamp=at(2),
 		status="Read",
 	)
@@ -145,7 +204,7 @@ def _seed_conversation(agent_a: str) -> str:
 		MAIN,
 		message_id="XWBSEED005",
 		message_type="document",
-		media_url="/assets/frappe/images/frappe-framework-logo.svg",
+		attachment=invoice,
 		media_mimetype="application/pdf",
 		media_filename="factura-1042.pdf",
 		media_size=48213,
@@ -174,18 +233,82 @@ def _seed_conversation(agent_a: str) -> str:
 	return contact.name
 
 
-def _crm_contact() -> str:
-	existing = frappe.db.get_value(
-		"Contact Phone", {"phone": CUSTOMER_PHONE, "parenttype": "Contact"}, "parent"
+def _xss_conversation(crm_contact: str) -> str:
+	"""A conversation whose name, texts and media addresses are markup and script: all of it must show as text.
+	No phone (a LID-only contact), so its name is what the Contact form's chooser shows; linked to the CRM
+	contact, so it is in that person's timeline too."""
+	contact = frappe.get_doc(
+		{
+			"doctype": "WhatsApp Contact",
+			"session": MAIN,
+			"whatsapp_id": "118000000000099@lid",
+			"display_name": "xss",
+			"contact": crm_contact,
+			"last_message_at": add_to_date(now_datetime(), hours=-2),
+			"unread_count": 0,
+		}
+	).insert(ignore_permissions=True)
+	frappe.db.set_value(
+		"WhatsApp Contact",
+		contact.name,
+		{"display_name": XSS_NAME, "last_message_preview": XSS_BODY, "profile_picture_url": XSS_URL},
 	)
+	start = add_to_date(now_datetime(), hours=-2, minutes=-3)
+	body = _message(contact.name, MAIN, message_id="XWBXSS001", message_timestamp=start, status="Read")
+	frappe.db.set_value("WhatsApp Message", body, "body", XSS_BODY)
+	for i, kind in enumerate(("document", "image"), 1):
+		name = _message(
+			contact.name,
+			MAIN,
+			message_id=f"XWBXSS00{i + 1}",
+			message_type=kind,
+			media_mimetype="application/pdf" if kind == "document" else "image/png",
+			media_filename="manual.pdf" if kind == "document" else "foto.png",
+			message_timestamp=add_to_date(start, minutes=i),
+			status="Read",
+		)
+		frappe.db.set_value("WhatsApp Message", name, "media_url", XSS_URL)
+	return contact.name
+
+
+def _long_conversation() -> str:
+	"""More messages than one page of the thread, over several days: older ones load on scrolling up."""
+	start = add_to_date(now_datetime(), days=-4)
+	contact = frappe.get_doc(
+		{
+			"doctype": "WhatsApp Contact",
+			"session": MAIN,
+			"whatsapp_id": "34600000005@s.whatsapp.net",
+			"phone": "+34600000005",
+			"display_name": "Historial Largo",
+			"last_message_at": add_to_date(start, hours=OLDER_MESSAGES * 2),
+			"last_message_preview": f"Mensaje antiguo {OLDER_MESSAGES:02d}",
+			"unread_count": 0,
+		}
+	).insert(ignore_permissions=True)
+	for i in range(1, OLDER_MESSAGES + 1):
+		_message(
+			contact.name,
+			MAIN,
+			message_id=f"XWBOLD{i:03d}",
+			from_me=i % 3 == 0,
+			body=f"Mensaje antiguo {i:02d}",
+			message_timestamp=add_to_date(start, hours=i * 2),
+			status="Read",
+		)
+	return contact.name
+
+
+def _crm_contact(first_name: str, last_name: str, phone: str) -> str:
+	existing = frappe.db.get_value("Contact Phone", {"phone": phone, "parenttype": "Contact"}, "parent")
 	if existing:
 		return existing
 	doc = frappe.get_doc(
 		{
 			"doctype": "Contact",
-			"first_name": "Lucía",
-			"last_name": "Navegador",
-			"phone_nos": [{"phone": CUSTOMER_PHONE, "is_primary_mobile_no": 1}],
+			"first_name": first_name,
+			"last_name": last_name,
+			"phone_nos": [{"phone": phone, "is_primary_mobile_no": 1}],
 		}
 	).insert(ignore_permissions=True)
 	return doc.name
@@ -220,16 +343,30 @@ def setup(site_url: str, gateway_url: str, gateway_key: str, session_secret: str
 	netelip = frappe.get_single("Netelip Settings")
 	netelip.webhook_token = netelip_token
 	netelip.allowed_sources = ""
-	netelip.api_application = ""
+	netelip.api_application = NETELIP_APPLICATION
 	netelip.alert_on_no_answer = 1
-	netelip.set("agents", [{"user": agent_a, "extension": "101", "number": AGENT_A_LINE}])
+	# Both agents have a line, so "agent B gets no popup" proves the routing, not a missing line.
+	netelip.set(
+		"agents",
+		[
+			{"user": agent_a, "extension": "101", "number": AGENT_A_LINE},
+			{"user": agent_b, "extension": "102", "number": AGENT_B_LINE},
+		],
+	)
 	netelip.save(ignore_permissions=True)
 
 	_session(MAIN, "Ventas", "Connected", session_secret, [agent_a], default=1)
 	_session(OTHER, "Soporte", "Connected", session_secret, [agent_b])
 	_session(QR, "Nuevo número", "QR Code Required", session_secret, [])
+	_session(XSS, "xss", "Connected", session_secret, [agent_a])
+	frappe.db.set_value("WhatsApp Session", XSS, "session_name", XSS_SESSION_NAME)
 	seeded = _seed_conversation(agent_a)
-	contact = _crm_contact()
+	contact = _crm_contact("Lucía", "Navegador", CUSTOMER_PHONE)
+	# Agent A may read this person (shared with them), agent B may not: B's popup shows the number only.
+	add_docshare("Contact", contact, agent_a, read=1, flags={"ignore_share_permission": True})
+	new_contact = _crm_contact("Pedro", "Sinchat", NEW_CUSTOMER_PHONE)
+	xss = _xss_conversation(contact)
+	long = _long_conversation()
 	frappe.db.commit()
 	frappe.cache.delete_value("xw:managers")
 	return {
@@ -237,9 +374,16 @@ def setup(site_url: str, gateway_url: str, gateway_key: str, session_secret: str
 		"password": PASSWORD,
 		"sessions": {"main": MAIN, "other": OTHER, "qr": QR},
 		"seeded_conversation": seeded,
+		"xss_conversation": xss,
+		"long_conversation": long,
+		"older_messages": OLDER_MESSAGES,
 		"crm_contact": contact,
+		"new_crm_contact": new_contact,
 		"customer_phone": CUSTOMER_PHONE,
+		"new_customer_phone": NEW_CUSTOMER_PHONE,
 		"agent_a_line": AGENT_A_LINE,
+		"agent_b_line": AGENT_B_LINE,
+		"netelip_application": NETELIP_APPLICATION,
 	}
 
 
@@ -254,13 +398,17 @@ def teardown(quiet: bool = False) -> None:
 		frappe.db.delete("__Auth", {"doctype": "WhatsApp Session", "name": ["in", sessions]})
 		frappe.db.delete("WhatsApp Session", {"name": ["in", sessions]})
 		frappe.db.delete("Inbound Webhook", {"session_id": ["in", sessions]})
-		if contacts:
-			frappe.db.delete(
-				"File", {"attached_to_doctype": "WhatsApp Contact", "attached_to_name": ["in", contacts]}
-			)
+		# delete_doc also removes the files from disk
+		for file in frappe.get_all(
+			"File",
+			filters={"attached_to_doctype": "WhatsApp Contact", "attached_to_name": ["in", contacts or [""]]},
+			pluck="name",
+		):
+			frappe.delete_doc("File", file, force=True, ignore_permissions=True)
+	phones = [CUSTOMER_PHONE, NEW_CUSTOMER_PHONE]
 	calls = frappe.get_all(
 		"Netelip Call",
-		or_filters={"agent": ["in", agents], "customer_number": CUSTOMER_PHONE},
+		or_filters={"agent": ["in", agents], "customer_number": ["in", phones]},
 		pluck="name",
 	)
 	if calls:
@@ -274,8 +422,9 @@ def teardown(quiet: bool = False) -> None:
 		frappe.db.delete("Netelip Call", {"name": ["in", calls]})
 	frappe.db.delete("Notification Log", {"for_user": ["in", agents]})
 	for contact in frappe.get_all(
-		"Contact Phone", filters={"phone": CUSTOMER_PHONE, "parenttype": "Contact"}, pluck="parent"
+		"Contact Phone", filters={"phone": ["in", phones], "parenttype": "Contact"}, pluck="parent"
 	):
+		frappe.db.delete("DocShare", {"share_doctype": "Contact", "share_name": contact})
 		frappe.delete_doc("Contact", contact, force=True, ignore_permissions=True)
 	frappe.db.commit()
 	if not quiet:

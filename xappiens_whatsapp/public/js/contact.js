@@ -40,7 +40,9 @@ async function send_whatsapp(frm, numbers) {
 				fieldtype: "Select",
 				label: __("Conversation"),
 				reqd: 1,
-				options: conversations.map((c) => ({ value: c.name, label: `${c.phone || c.display_name} · ${c.session}` })),
+				options: conversations.map((c) =>
+					xappiens_whatsapp.select_option(c.name, `${c.phone || c.display_name || c.name} · ${c.session}`)
+				),
 				default: conversations[0].name,
 			},
 			(values) => xappiens_whatsapp.open_inbox(values.conversation),

@@ -22,7 +22,14 @@ xappiens_whatsapp.choose_and_call = function (numbers, extra = {}) {
 		return xappiens_whatsapp.click_to_call({ number: numbers[0], ...extra });
 	}
 	frappe.prompt(
-		{ fieldname: "number", fieldtype: "Select", label: __("Number"), options: numbers, default: numbers[0], reqd: 1 },
+		{
+			fieldname: "number",
+			fieldtype: "Select",
+			label: __("Number"),
+			options: numbers.map((n) => xappiens_whatsapp.select_option(n, n)),
+			default: numbers[0],
+			reqd: 1,
+		},
 		(values) => xappiens_whatsapp.click_to_call({ number: values.number, ...extra }),
 		__("Which number?"),
 		__("Call", null, "Phone action")
@@ -135,6 +142,8 @@ class CallPopup {
 // Desk-wide: the event is published to this agent's own room only.
 $(document).on("app_ready", function () {
 	if (!frappe.session || frappe.session.user === "Guest") return;
-	xappiens_whatsapp.call_popup = new CallPopup();
-	frappe.realtime.on(xappiens_whatsapp.EVENTS.call_popup, (data) => xappiens_whatsapp.call_popup.handle(data));
+	const popup = (xappiens_whatsapp.call_popup = new CallPopup());
+	frappe.realtime.on(xappiens_whatsapp.EVENTS.call_popup, (data) => popup.handle(data));
+	// A call may have ended while the socket was down: read the calls still on screen again.
+	$(document).on(xappiens_whatsapp.RECONNECTED, () => [...popup.cards.keys()].forEach((call) => popup.handle({ call })));
 });

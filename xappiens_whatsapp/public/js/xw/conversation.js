@@ -14,6 +14,9 @@ xappiens_whatsapp.Conversation = class Conversation {
 		this.has_older = true;
 		this.loading_older = false;
 		this.on_message = (data) => this.handle_event(data);
+		this.on_reconnect = () => this.refresh();
+		// Messages that came in while the tab was hidden are read when the agent comes back to it.
+		this.on_visibility = () => !document.hidden && this.unread() && this.mark_read();
 		this.make();
 		this.load();
 	}
@@ -62,6 +65,8 @@ xappiens_whatsapp.Conversation = class Conversation {
 	async load() {
 		xappiens_whatsapp.subscribe_doc("WhatsApp Contact", this.contact);
 		frappe.realtime.on(xappiens_whatsapp.EVENTS.message, this.on_message);
+		$(document).on(xappiens_whatsapp.RECONNECTED, this.on_reconnect);
+		document.addEventListener("visibilitychange", this.on_visibility);
 		this.$top.text(__("Loading..."));
 		try {
 			const [info, rows] = await Promise.all([
@@ -84,8 +89,47 @@ xappiens_whatsapp.Conversation = class Conversation {
 	destroy() {
 		this.destroyed = true;
 		frappe.realtime.off(xappiens_whatsapp.EVENTS.message, this.on_message);
+		$(document).off(xappiens_whatsapp.RECONNECTED, this.on_reconnect);
+		document.removeEventListener("visibilitychange", this.on_visibility);
+		clearTimeout(this.read_timer);
 		xappiens_whatsapp.unsubscribe_doc("WhatsApp Contact", this.contact);
 		this.$wrapper.empty().removeClass("xw-conversation");
+	}
+
+	// After a reconnect: what changed while the socket was down, in one read of the header and the latest page.
+	async refresh() {
+		if (this.destroyed || !this.info) return;
+		let info, rows;
+		try {
+			[info, rows] = await Promise.all([
+				xappiens_whatsapp.call("get_conversation", { contact: this.contact }),
+				xappiens_whatsapp.call("get_messages", { contact: this.contact, limit: PAGE_SIZE }),
+			]);
+		} catch (e) {
+			return; // the next event or reconnect tries again
+		}
+		if (this.destroyed) return;
+		const was_at_bottom = this.at_bottom();
+		this.info = info;
+		this.render_header();
+		rows = rows || [];
+		const fresh = new Set(rows.map((r) => r.name));
+		const refs = new Set(rows.map((r) => r.client_ref).filter(Boolean));
+		const since = rows.length ? rows[0].time || "" : null;
+		// The page replaces what it covers (a message removed meanwhile goes); older pages already loaded stay,
+		// and a pending bubble stays until its stored row is here.
+		const keep = (m) => {
+			if (m.name.startsWith("new-")) return !refs.has(m.client_ref);
+			return !fresh.has(m.name) && since !== null && (m.time || "") <= since;
+		};
+		this.messages = this.messages.filter(keep).concat(rows);
+		this.render();
+		if (was_at_bottom) this.scroll_to_bottom();
+		if (this.unread()) this.mark_read();
+	}
+
+	unread() {
+		return Boolean(this.info && cint(this.info.unread_count)) || Boolean(this.unread_while_hidden);
 	}
 
 	render_header() {
@@ -209,28 +253,36 @@ xappiens_whatsapp.Conversation = class Conversation {
 				${frappe.utils.icon("map", "sm")} ${__("Location")} (${format_number(row.latitude, null, 5)}, ${format_number(row.longitude, null, 5)})
 			</a>`;
 		}
-		const src = row.attachment || row.media_url;
+		const raw = row.attachment || row.media_url;
+		// Links only to web and file addresses; an inline picture may be shown but is not a link.
+		const href = xappiens_whatsapp.safe_url(raw);
+		const src = xappiens_whatsapp.safe_url(raw, { image: true });
 		const mimetype = row.media_mimetype || "";
 		if (!src) {
-			if (row.message_type && !["text", "reaction"].includes(row.message_type) && !row.body) {
-				return `<div class="xw-media-missing text-muted">${esc(xappiens_whatsapp.message_preview(row))}</div>`;
-			}
-			return "";
+			const has_media = raw || (row.message_type && !["text", "reaction"].includes(row.message_type) && !row.body);
+			return has_media ? this.missing_media_html(row) : "";
 		}
 		if (mimetype.startsWith("image/") || (!mimetype && ["image", "sticker"].includes(row.message_type))) {
-			return `<a class="xw-image" href="${esc(src)}" target="_blank" rel="noopener noreferrer">
-				<img src="${esc(src)}" alt="${esc(row.media_filename || __("Photo"))}" loading="lazy">
-			</a>`;
+			const img = `<img src="${esc(src)}" alt="${esc(row.media_filename || __("Photo"))}" loading="lazy">`;
+			return href
+				? `<a class="xw-image" href="${esc(href)}" target="_blank" rel="noopener noreferrer">${img}</a>`
+				: `<span class="xw-image">${img}</span>`;
 		}
+		if (!href) return this.missing_media_html(row);
 		if (mimetype.startsWith("audio/")) {
-			return `<audio class="xw-audio" controls preload="none" src="${esc(src)}"></audio>`;
+			return `<audio class="xw-audio" controls preload="none" src="${esc(href)}"></audio>`;
 		}
-		const name = row.media_filename || src.split("/").pop() || __("File");
+		const name = row.media_filename || href.split("/").pop() || __("File");
 		const size = xappiens_whatsapp.format_size(row.media_size);
-		return `<a class="xw-file" href="${esc(src)}" target="_blank" rel="noopener noreferrer" download>
+		return `<a class="xw-file" href="${esc(href)}" target="_blank" rel="noopener noreferrer" download>
 			${frappe.utils.icon("file", "sm")} <span class="ellipsis">${esc(name)}</span>
 			${size ? `<span class="text-muted small">${size}</span>` : ""}
 		</a>`;
+	}
+
+	missing_media_html(row) {
+		const label = row.media_filename || xappiens_whatsapp.message_preview(row);
+		return `<div class="xw-media-missing text-muted">${xappiens_whatsapp.esc(label)}</div>`;
 	}
 
 	at_bottom() {
@@ -302,7 +354,10 @@ xappiens_whatsapp.Conversation = class Conversation {
 		}
 		if (this.destroyed || !row || row.contact !== this.contact) return;
 		this.upsert(row);
-		if (!cint(row.from_me)) this.mark_read();
+		if (!cint(row.from_me)) {
+			if (document.hidden) this.unread_while_hidden = true;
+			this.mark_read();
+		}
 	}
 
 	// Reading happens when the agent can actually see the thread.
@@ -313,6 +368,7 @@ xappiens_whatsapp.Conversation = class Conversation {
 			try {
 				await xappiens_whatsapp.post("mark_read", { contact: this.contact });
 				if (this.info) this.info.unread_count = 0;
+				this.unread_while_hidden = false;
 				this.on_read && this.on_read(this.contact);
 			} catch (e) {
 				// reading is best effort; the badge stays until the next try

@@ -10,9 +10,11 @@ xappiens_whatsapp.Inbox = class Inbox {
 		this.rows = [];
 		this.filters = { session: "", search: "", unread_only: false };
 		this.on_conversation = (data) => this.conversation_changed(data);
+		this.on_reconnect = () => this.refresh();
 		this.make();
 		this.setup_actions();
 		frappe.realtime.on(xappiens_whatsapp.EVENTS.conversation, this.on_conversation);
+		$(document).on(xappiens_whatsapp.RECONNECTED, this.on_reconnect);
 		this.load_sessions().then(() => this.refresh());
 	}
 
@@ -78,6 +80,7 @@ xappiens_whatsapp.Inbox = class Inbox {
 
 	destroy() {
 		frappe.realtime.off(xappiens_whatsapp.EVENTS.conversation, this.on_conversation);
+		$(document).off(xappiens_whatsapp.RECONNECTED, this.on_reconnect);
 		this.conversation && this.conversation.destroy();
 	}
 
@@ -153,8 +156,9 @@ xappiens_whatsapp.Inbox = class Inbox {
 		const preview = row.last_message_preview
 			? (cint(row.last_message_from_me) ? `${__("You")}: ` : "") + row.last_message_preview
 			: "";
-		const avatar = row.profile_picture_url
-			? `<img src="${esc(row.profile_picture_url)}" alt="">`
+		const picture = xappiens_whatsapp.safe_url(row.profile_picture_url, { image: true });
+		const avatar = picture
+			? `<img src="${esc(picture)}" alt="">`
 			: /\p{L}/u.test(title)
 				? esc(frappe.get_abbr(title, 2))
 				: frappe.utils.icon("call", "sm");
@@ -282,10 +286,12 @@ xappiens_whatsapp.new_conversation = async function ({ phone, sessions, on_sent 
 				fieldtype: "Select",
 				label: __("Send from"),
 				reqd: 1,
-				options: sessions.map((s) => ({
-					value: s.name,
-					label: `${s.session_name || s.name}${s.phone_number ? ` (${s.phone_number})` : ""} · ${__(s.status || "")}`,
-				})),
+				options: sessions.map((s) =>
+					xappiens_whatsapp.select_option(
+						s.name,
+						`${s.session_name || s.name}${s.phone_number ? ` (${s.phone_number})` : ""} · ${__(s.status || "")}`
+					)
+				),
 				default: preferred.name,
 				hidden: sessions.length < 2 ? 1 : 0,
 			},

@@ -11,11 +11,22 @@ xappiens_whatsapp.PersonTimeline = class PersonTimeline {
 		this.kinds = kinds; // e.g. ["call"] to show only calls
 		this.entries = [];
 		this.conversations = new Set();
+		this.calls = new Set();
+		this.others = new Set(); // conversations checked and found to be someone else's
+		// A WhatsApp Contact's timeline is that one conversation, even before it has a message.
+		this.extra_conversations = doctype === "WhatsApp Contact" ? [name] : [];
 		this.reload_soon = frappe.utils.debounce(() => this.load(), 400);
 		this.on_message = (data) => data && this.conversations.has(data.contact) && this.reload_soon();
-		this.on_call = () => this.reload_soon();
+		// Status changes of the calls shown come to their rooms; a new call of this agent's comes as a popup.
+		this.on_call = (data) => data && this.calls.has(data.call) && this.reload_soon();
+		this.on_call_popup = () => this.reload_soon();
+		this.on_conversation = (data) => this.conversation_changed(data);
+		this.on_reconnect = () => this.reload_soon();
 		frappe.realtime.on(xappiens_whatsapp.EVENTS.message, this.on_message);
-		frappe.realtime.on(xappiens_whatsapp.EVENTS.call_popup, this.on_call);
+		frappe.realtime.on(xappiens_whatsapp.EVENTS.call, this.on_call);
+		frappe.realtime.on(xappiens_whatsapp.EVENTS.call_popup, this.on_call_popup);
+		frappe.realtime.on(xappiens_whatsapp.EVENTS.conversation, this.on_conversation);
+		$(document).on(xappiens_whatsapp.RECONNECTED, this.on_reconnect);
 		this.$wrapper.addClass("xw-timeline").html(`
 			<div class="xw-timeline-list"></div>
 			<button class="btn btn-xs btn-default xw-timeline-older hidden">${__("Show older")}</button>
@@ -27,9 +38,29 @@ xappiens_whatsapp.PersonTimeline = class PersonTimeline {
 	}
 
 	destroy() {
+		this.destroyed = true;
 		frappe.realtime.off(xappiens_whatsapp.EVENTS.message, this.on_message);
-		frappe.realtime.off(xappiens_whatsapp.EVENTS.call_popup, this.on_call);
+		frappe.realtime.off(xappiens_whatsapp.EVENTS.call, this.on_call);
+		frappe.realtime.off(xappiens_whatsapp.EVENTS.call_popup, this.on_call_popup);
+		frappe.realtime.off(xappiens_whatsapp.EVENTS.conversation, this.on_conversation);
+		$(document).off(xappiens_whatsapp.RECONNECTED, this.on_reconnect);
 		this.conversations.forEach((c) => xappiens_whatsapp.unsubscribe_doc("WhatsApp Contact", c));
+		this.calls.forEach((c) => xappiens_whatsapp.unsubscribe_doc("Netelip Call", c));
+	}
+
+	// A person's first conversation (or one newly linked to them) has no room we listen to yet: a change to a
+	// conversation not shown is checked with one read of that conversation, and reloads the timeline if it is theirs.
+	async conversation_changed(data) {
+		if (!data || !data.contact || this.destroyed || this.doctype !== "Contact" || !this.shows("message")) return;
+		if (this.conversations.has(data.contact) || this.others.has(data.contact)) return;
+		const row = await xappiens_whatsapp.call("get_conversation", { contact: data.contact }).catch(() => null);
+		if (!row || this.destroyed) return;
+		if (row.contact === this.name) this.reload_soon();
+		else this.others.add(data.contact);
+	}
+
+	shows(kind) {
+		return !this.kinds || this.kinds.includes(kind);
 	}
 
 	filter(rows) {
@@ -40,6 +71,7 @@ xappiens_whatsapp.PersonTimeline = class PersonTimeline {
 		const rows = await xappiens_whatsapp
 			.call("get_timeline", { doctype: this.doctype, name: this.name, limit: TIMELINE_PAGE })
 			.catch(() => null);
+		if (this.destroyed) return;
 		if (!rows) {
 			this.$list.html(`<div class="text-muted small">${__("The timeline could not be loaded.")}</div>`);
 			return;
@@ -59,23 +91,25 @@ xappiens_whatsapp.PersonTimeline = class PersonTimeline {
 		this.has_older = rows.length >= TIMELINE_PAGE;
 		const known = new Set(this.entries.map((e) => `${e.kind}:${e.name}`));
 		this.entries = this.filter(rows).filter((e) => !known.has(`${e.kind}:${e.name}`)).concat(this.entries);
+		this.follow(rows);
 		this.render();
 	}
 
-	// Listen to the rooms of this person's conversations so new messages show up here too.
+	// Listen to the rooms of this person's conversations and of the calls shown, so changes show up here too.
+	// The server lets a browser into a room only if its user may read that record.
 	follow(rows) {
-		rows.filter((r) => r.kind === "message" && r.contact).forEach((r) => {
-			if (!this.conversations.has(r.contact)) {
-				this.conversations.add(r.contact);
-				xappiens_whatsapp.subscribe_doc("WhatsApp Contact", r.contact);
-			}
-		});
-		(this.extra_conversations || []).forEach((c) => {
-			if (!this.conversations.has(c)) {
-				this.conversations.add(c);
-				xappiens_whatsapp.subscribe_doc("WhatsApp Contact", c);
-			}
-		});
+		const join = (set, doctype, name) => {
+			if (!name || set.has(name)) return;
+			set.add(name);
+			xappiens_whatsapp.subscribe_doc(doctype, name);
+		};
+		if (this.shows("message")) {
+			rows.filter((r) => r.kind === "message").forEach((r) => join(this.conversations, "WhatsApp Contact", r.contact));
+			this.extra_conversations.forEach((c) => join(this.conversations, "WhatsApp Contact", c));
+		}
+		if (this.shows("call")) {
+			rows.filter((r) => r.kind === "call").forEach((r) => join(this.calls, "Netelip Call", r.name));
+		}
 	}
 
 	render() {
@@ -107,7 +141,7 @@ xappiens_whatsapp.PersonTimeline = class PersonTimeline {
 					<a href="/app/whatsapp-inbox?contact=${encodeURIComponent(m.contact)}">${__("WhatsApp")}</a>
 					· ${direction} ${out ? xappiens_whatsapp.ticks_html(m.status) : ""} · ${this.stamp(m)}
 				</div>
-				<div class="xw-tl-text">${esc(xappiens_whatsapp.message_preview(m)).slice(0, 400)}</div>
+				<div class="xw-tl-text">${esc(String(xappiens_whatsapp.message_preview(m)).slice(0, 400))}</div>
 				${failed ? `<div class="xw-failure"><span class="xw-failure-reason">${esc(m.failure_reason || __("Not sent"))}</span>
 					<button class="btn btn-xs btn-default xw-retry" data-name="${esc(m.name)}">${__("Retry")}</button></div>` : ""}
 			</div>

@@ -66,6 +66,29 @@ xw.client_ref = function () {
 
 xw.esc = (value) => frappe.utils.escape_html(value == null ? "" : String(value));
 
+// Media addresses come from webhook payloads: only web and file addresses may become a link or a source,
+// never javascript: or other schemes. Inline images (data:) are allowed as picture sources only.
+const SAFE_URL = /^(https?:\/\/[^\s"'<>`]+|\/(private\/)?files\/[^"'<>`\r\n]+)$/i;
+const DATA_IMAGE = /^data:image\/(png|jpe?g|gif|webp);base64,[A-Za-z0-9+/]+={0,2}$/;
+
+xw.safe_url = function (value, { image = false } = {}) {
+	const url = String(value || "").trim();
+	if (SAFE_URL.test(url) && !/(^|\/)\.\.(\/|$)|\\/.test(url)) return url;
+	if (image && DATA_IMAGE.test(url)) return url;
+	return "";
+};
+
+// A QR code is a base64 picture, bare or as a data: address; anything else is not shown.
+xw.qr_src = function (value) {
+	const qr = String(value || "").replace(/\s+/g, "");
+	if (/^data:image\/(png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/]+={0,2}$/.test(qr)) return qr;
+	if (/^[A-Za-z0-9+/]+={0,2}$/.test(qr)) return `data:image/png;base64,${qr}`;
+	return "";
+};
+
+// Select controls insert option labels as HTML: escape anything that came from a customer or a gateway.
+xw.select_option = (value, label) => ({ value, label: xw.esc(label) });
+
 // Escaped text with web addresses made clickable.
 xw.linkify = function (text) {
 	return xw
