@@ -1,5 +1,16 @@
 // A call record: call the customer back, or write to them on WhatsApp.
 frappe.ui.form.on("Netelip Call", {
+	setup(frm) {
+		// The worker writes call states without a form save; it announces them in the call's room, which
+		// the open form has joined.
+		frm.xw_on_call = (data) => {
+			if (data && data.call === frm.docname && !frm.is_new() && !frm.is_dirty()) frm.reload_doc();
+		};
+		frm.xw_on_reconnect = () => cur_frm === frm && frm.xw_on_call({ call: frm.docname });
+		frappe.realtime.on(xappiens_whatsapp.EVENTS.call, frm.xw_on_call);
+		$(document).on(xappiens_whatsapp.RECONNECTED, frm.xw_on_reconnect);
+	},
+
 	refresh(frm) {
 		if (frm.is_new()) return;
 		const xw = xappiens_whatsapp;
