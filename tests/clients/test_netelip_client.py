@@ -9,6 +9,7 @@ import pytest
 from provider_test_values import APPLICATION, NETELIP_TOKEN
 
 from xappiens_whatsapp.clients.errors import (
+	InvalidRequest,
 	ProviderAuthError,
 	ProviderError,
 	ProviderOutcomeUnknown,
@@ -53,6 +54,22 @@ def test_launch_posts_the_form_and_returns_the_id_as_text(netelip, make_netelip)
 def test_optional_fields_are_left_out(netelip, make_netelip):
 	make_netelip().launch_call("34968000000", "0034600000001", typedst="pstn")
 	assert set(netelip.requests[0]["form"]) == {"token", "api", "src", "dst", "typedst"}
+
+
+def test_a_public_number_goes_as_pstn_in_00_form(netelip, make_netelip):
+	make_netelip().launch_call("34968000000", "0034910000001", typedst="pstn", userdata="NC-9")
+	form = netelip.requests_to(VOICE, "POST")[0]["form"]
+	assert (form["dst"], form["typedst"]) == ("0034910000001", "pstn")
+	assert netelip.launches[0]["typedst"] == "pstn"
+
+
+@pytest.mark.parametrize(
+	("dst", "typedst"), [("103", "phone"), ("103", ""), ("", "extension"), (" ", "pstn")]
+)
+def test_a_bad_destination_is_refused_before_sending(netelip, make_netelip, dst, typedst):
+	with pytest.raises(InvalidRequest):
+		make_netelip().launch_call("34968000000", dst, typedst=typedst)
+	assert netelip.requests == []
 
 
 def test_call_id_keeps_trailing_zeros_even_when_sent_as_a_number(netelip, make_netelip):
@@ -121,6 +138,20 @@ def test_a_500_or_502_to_a_launch_is_not_retried(netelip, make_netelip, sleeps, 
 		make_netelip().launch_call("1", "103")
 	assert caught.value.outcome_unknown is True
 	assert len(netelip.requests) == 1
+	assert sleeps.calls == []
+
+
+def test_a_500_once_is_reported_as_unknown_and_the_next_launch_is_the_callers_choice(
+	netelip, make_netelip, sleeps
+):
+	netelip.fail(VOICE, 500)
+	client = make_netelip()
+	with pytest.raises(ProviderOutcomeUnknown) as caught:
+		client.launch_call("1", "103", userdata="NC-1")
+	assert (caught.value.status, caught.value.retryable) == (500, False)
+	assert len(netelip.requests_to(VOICE, "POST")) == 1
+	assert netelip.launches == []  # the fake's 500 came before any launch: the caller cannot know that
+	assert client.launch_call("1", "103", userdata="NC-2").endswith(".0001")
 	assert sleeps.calls == []
 
 

@@ -8,13 +8,16 @@ from hypothesis import strategies as st
 
 from xappiens_whatsapp.core.call_state import (
 	ALERT_STATES,
+	RING_GRACE_S,
 	STATUS_MAP,
 	TERMINAL_STATES,
 	CallSnapshot,
 	CallState,
 	CallUpdate,
 	apply,
+	as_snapshot,
 	changes,
+	dial_update,
 	final_state,
 	infer_no_answer,
 	is_known_status,
@@ -22,6 +25,7 @@ from xappiens_whatsapp.core.call_state import (
 	join,
 	launch_update,
 	map_status,
+	no_answer_deadline,
 	update_from_event,
 )
 from xappiens_whatsapp.core.netelip_events import parse_control, parse_report
@@ -157,6 +161,10 @@ def real(state, raw=None, **kw):
 	return CallUpdate(state=state, raw_status=raw, **kw)
 
 
+def cdr(state, raw=None, **kw):
+	return CallUpdate(state=state, raw_status=raw, source="report", closed=True, **kw)
+
+
 def test_states_only_move_forward():
 	snap = fold([real(S.ANSWERED, "ANSWER"), real(S.RINGING, "ringing"), real(S.INITIATED)])
 	assert snap.state is S.ANSWERED
@@ -170,15 +178,46 @@ def test_terminal_sticks_against_non_terminal(terminal):
 		assert fold([real(late, "y"), real(terminal, "x")]).state is terminal
 
 
-def test_conflicting_real_terminals_pick_strongest_evidence_and_flag():
-	order = [S.FAILED, S.NO_ANSWER, S.BUSY, S.COMPLETED]
-	for weaker, stronger in itertools.combinations(order, 2):
-		for pair in ([real(weaker), real(stronger)], [real(stronger), real(weaker)]):
-			snap = fold(pair)
-			assert snap.state is stronger
-			assert snap.needs_review is True
+NOT_CONNECTED = [S.FAILED, S.NO_ANSWER, S.BUSY]
+
+
+def test_conflicting_terminals_of_equal_evidence_pick_the_most_specific_and_flag():
+	for weaker, stronger in itertools.combinations(NOT_CONNECTED, 2):
+		for make in (real, cdr):
+			for pair in itertools.permutations([make(weaker), make(stronger)]):
+				snap = fold(pair)
+				assert snap.state is stronger
+				assert snap.needs_review is True
 	# the same terminal twice is no conflict
 	assert fold([real(S.BUSY, "BUSY"), real(S.BUSY, "busy")]).needs_review is False
+
+
+@pytest.mark.parametrize(("step", "final"), list(itertools.permutations(NOT_CONNECTED, 2)))
+def test_the_final_cdr_outranks_a_control_step_whatever_its_outcome(step, final):
+	for pair in itertools.permutations([real(step, "STEP", source="control"), cdr(final, "CDR")]):
+		snap = fold(pair)
+		assert (snap.state, snap.raw_status, snap.source) == (final, "CDR", "report")
+		assert snap.needs_review is True
+
+
+@pytest.mark.parametrize("other", NOT_CONNECTED)
+def test_a_conversation_outranks_every_other_terminal(other):
+	talked = CallUpdate(state=S.COMPLETED, raw_status="CANCEL", source="control", talk_time=20)
+	for pair in itertools.permutations([talked, cdr(other, "CDR"), real(other, "STEP", source="control")]):
+		assert fold(pair).state is S.COMPLETED
+
+
+@pytest.mark.parametrize("terminal", NOT_CONNECTED)
+def test_a_control_terminal_is_not_replaced_by_weaker_evidence(terminal):
+	snap = fold([real(terminal, "X", source="control")])
+	for weaker in (
+		real(S.ANSWERED, "ANSWER", source="control"),
+		launch_update("200", at(0)),
+		dial_update(at(5), 30),
+		CallUpdate(state=S.NO_ANSWER, inferred=True, source="timeout"),
+		cdr(None, unknown_value="WEIRD"),
+	):
+		assert apply(snap, weaker).state is terminal
 
 
 def test_inferred_no_answer_beats_initiated_and_ringing_in_any_order():
@@ -216,6 +255,40 @@ def test_durations_grow_and_times_take_min_and_max():
 	assert (snap.started_at, snap.answered_at, snap.ended_at) == (at(0), at(20), at(40))
 
 
+def details(source, duration, cause=None, recording=None):
+	return CallUpdate(source=source, duration=duration, hangup_cause=cause, recording_url=recording)
+
+
+def test_hangup_cause_and_recording_come_from_the_most_decisive_event_in_any_order():
+	batch = [
+		details("control", 10, cause="17", recording="https://r/early.wav"),
+		details("control", 80, cause="21"),
+		details("report", 75, cause="16", recording="https://r/final.wav"),
+		details("control", 90, recording="https://r/zzz-late-step.wav"),
+	]
+	finals = {fold(order) for order in itertools.permutations(batch)}
+	assert len(finals) == 1
+	final = finals.pop()
+	# the final CDR wins although "21" and "zzz" sort higher and came from events further into the call
+	assert (final.hangup_cause, final.recording_url) == ("16", "https://r/final.wav")
+	assert final.duration == 90
+
+
+def test_without_a_cdr_the_event_furthest_into_the_call_gives_the_details():
+	batch = [
+		details("control", 80, cause="16"),
+		details("control", 10, cause="99"),
+		details("control", None, "x"),
+	]
+	assert {fold(order).hangup_cause for order in itertools.permutations(batch)} == {"16"}
+
+
+def test_a_detail_stored_without_a_weight_gives_way():
+	legacy = CallSnapshot(hangup_cause="zz-old", recording_url="https://r/old.wav")
+	later = apply(legacy, details("control", None, cause="16"))
+	assert (later.hangup_cause, later.recording_url) == ("16", "https://r/old.wav")
+
+
 def test_unknown_value_is_kept_and_flags_review():
 	snap = fold([real(S.INITIATED), CallUpdate(unknown_value="WEIRD")])
 	assert snap.state is S.INITIATED
@@ -247,6 +320,9 @@ updates = st.builds(
 	state=states,
 	inferred=st.booleans(),
 	raw_status=small_text,
+	source=st.one_of(st.none(), st.sampled_from(["launch", "control", "report", "dial", "timeout"])),
+	closed=st.booleans(),
+	ring_deadline=times,
 	unknown_value=st.one_of(st.none(), st.sampled_from(["WEIRD", "ODD"])),
 	started_at=times,
 	answered_at=times,
@@ -294,7 +370,18 @@ def test_join_is_commutative_associative_idempotent(a, b, c):
 	assert join(a, a) == a
 
 
-@given(st.lists(updates.filter(lambda u: not u.inferred and u.state is not None), min_size=1, max_size=8))
+real_updates = st.builds(
+	CallUpdate,
+	state=st.sampled_from(list(CallState)),
+	raw_status=small_text,
+	source=st.sampled_from([None, "launch", "control", "report", "dial"]),
+	duration=numbers,
+	talk_time=numbers,
+	closed=st.booleans(),
+)
+
+
+@given(st.lists(real_updates, min_size=1, max_size=8))
 def test_real_states_never_move_back_and_terminals_stick(batch):
 	order = [S.INITIATED, S.RINGING, S.ANSWERED]
 	snap = CallSnapshot()
@@ -307,10 +394,31 @@ def test_real_states_never_move_back_and_terminals_stick(batch):
 			assert order.index(snap.state) >= order.index(before)
 
 
+real_terminals = st.builds(
+	CallUpdate,
+	state=st.sampled_from(sorted(TERMINAL_STATES)),
+	raw_status=small_text,
+	source=st.sampled_from([None, "launch", "control", "report"]),
+)
+
+
+@given(st.lists(real_terminals, min_size=1, max_size=4), updates)
+def test_a_real_terminal_only_gives_way_to_stronger_evidence(terminals, late):
+	snap = fold(terminals)
+	after = apply(snap, late)
+	if after.state != snap.state:
+		assert not late.inferred and late.state in TERMINAL_STATES
+		assert strength(late.state, late.source) > strength(snap.state, snap.source)
+
+
+def strength(state, source):
+	"""Evidence first (a conversation, then the final CDR), then how specific the outcome is."""
+	evidence = 3 if state is S.COMPLETED else 2 if source == "report" else 1
+	return (evidence, [S.FAILED, S.NO_ANSWER, S.BUSY, S.COMPLETED].index(state))
+
+
 @given(snapshots, updates)
 def test_apply_accepts_a_snapshot_as_update(snapshot, update):
-	from xappiens_whatsapp.core.call_state import as_snapshot
-
 	assert apply(snapshot, as_snapshot(update)) == apply(snapshot, update)
 
 
@@ -349,6 +457,40 @@ def test_inference_refuses_naive_datetimes():
 		infer_no_answer(started(), datetime(2024, 5, 6, 9, 0, 0), 30)
 
 
+def test_the_timeout_counts_from_the_latest_step():
+	# the agent took 25 s to pick up; then we dialled the customer, who may ring 30 s more
+	snap = fold([launch_update("200", at(0), ring_until=at(30 + RING_GRACE_S)), dial_update(at(25), 30)])
+	assert no_answer_deadline(snap, 30) == at(25 + 30 + RING_GRACE_S)
+	assert infer_no_answer(snap, at(31), 30) is None
+	assert infer_no_answer(snap, at(25 + 30 + RING_GRACE_S - 1), 30) is None
+	inferred = infer_no_answer(snap, at(25 + 30 + RING_GRACE_S), 30)
+	assert (inferred.state, inferred.inferred, inferred.source) == (S.NO_ANSWER, True, "timeout")
+
+
+def test_deadlines_merge_in_any_order():
+	steps = [
+		started(),
+		dial_update(at(40), 20),
+		dial_update(at(5), 60),
+		launch_update("200", ring_until=at(45)),
+	]
+	# the furthest deadline of any step: a late result of the long dial must not be pre-empted
+	assert {no_answer_deadline(fold(p), 30) for p in itertools.permutations(steps)} == {
+		at(5 + 60 + RING_GRACE_S)
+	}
+
+
+def test_a_short_ring_never_brings_the_timeout_forward():
+	snap = fold([started(), dial_update(at(1), 5)])
+	assert no_answer_deadline(snap, 30) == at(30)
+
+
+def test_no_inference_once_the_provider_closed_the_call():
+	snap = fold([started(S.RINGING), cdr(None, unknown_value="EXPLODED")])
+	assert (snap.state, snap.closed, snap.needs_review) == (S.RINGING, True, True)
+	assert infer_no_answer(snap, at(600), 30) is None
+
+
 # ---- realistic stories --------------------------------------------------------------------------------
 
 CALL = "1715000000.42"
@@ -384,6 +526,7 @@ def test_click_to_call_story_in_any_order():
 		state=S.COMPLETED,
 		inferred=False,
 		raw_status="CANCEL",
+		source="control",
 		started_at=at(0),
 		answered_at=at(15),
 		ended_at=at(70),
@@ -423,15 +566,62 @@ def test_inferred_timeout_then_late_real_answer():
 	assert (snap.state, snap.inferred) == (S.NO_ANSWER, True)
 	later = apply(snap, control(statuscall="ANSWER"))
 	assert (later.state, later.inferred, later.raw_status) == (S.ANSWERED, False, "ANSWER")
-	assert changes(snap, later) == {"state": S.ANSWERED, "inferred": False, "raw_status": "ANSWER"}
+	assert changes(snap, later) == {
+		"state": S.ANSWERED,
+		"inferred": False,
+		"raw_status": "ANSWER",
+		"source": "control",
+	}
 
 
 def test_inferred_timeout_then_nothing_or_a_replayed_early_step():
 	snap = infer_no_answer(fold([launch_update("200", at(0))]), at(31), 30)
-	assert snap == CallSnapshot(state=S.NO_ANSWER, inferred=True, started_at=at(0))
+	assert snap == CallSnapshot(state=S.NO_ANSWER, inferred=True, source="timeout", started_at=at(0))
 	# a retried first control POST must not reopen the call
 	assert apply(snap, control(src="103")) == snap
 	assert apply(snap, launch_update("200", at(0))) == snap
+
+
+def test_missed_on_a_step_then_a_conversation_in_the_final_cdr():
+	story = [
+		launch_update("200", at(0)),
+		control(statuscall="CANCEL", durationcall="20", durationcallanswered="0"),
+		report(statuscall="ANSWER", durationcall="95", durationcallanswered="60"),
+	]
+	finals = {fold(order) for order in itertools.permutations(story)}
+	assert len(finals) == 1
+	final = finals.pop()
+	assert (final.state, final.raw_status, final.source, final.closed) == (
+		S.COMPLETED,
+		"ANSWER",
+		"report",
+		True,
+	)
+	assert final.needs_review is True  # a step said nobody answered: worth a look
+
+
+def test_busy_on_a_step_stays_busy_when_the_cdr_agrees_or_says_nothing_new():
+	snap = fold(
+		[
+			control(statuscall="BUSY", durationcall="4"),
+			report(statuscall="BUSY", durationcall="4", durationcallanswered="12"),  # the agent's leg talked
+		]
+	)
+	assert (snap.state, snap.source, snap.needs_review) == (S.BUSY, "report", False)
+
+
+def test_a_cdr_with_an_unknown_status_flags_the_call_but_names_no_outcome():
+	for start in (S.RINGING, S.ANSWERED):
+		snap = fold([real(start, "x"), report(statuscall="EXPLODED", durationcall="40")])
+		assert (snap.state, snap.unknown_value, snap.needs_review, snap.closed) == (
+			start,
+			"EXPLODED",
+			True,
+			True,
+		)
+		assert snap.state not in ALERT_STATES
+	talked = fold([real(S.RINGING), report(statuscall="EXPLODED", durationcallanswered="9")])
+	assert (talked.state, talked.unknown_value) == (S.COMPLETED, "EXPLODED")
 
 
 def test_launch_failure_is_failed_and_alerts():
@@ -462,5 +652,10 @@ def test_live_control_event_does_not_invent_end_times():
 def test_changes_lists_only_what_moved():
 	before = fold([launch_update("200", at(0))])
 	after = apply(before, control(statuscall="BUSY", durationcall="5"))
-	assert changes(before, after) == {"state": S.BUSY, "raw_status": "BUSY", "duration": 5}
+	assert changes(before, after) == {
+		"state": S.BUSY,
+		"raw_status": "BUSY",
+		"source": "control",
+		"duration": 5,
+	}
 	assert changes(after, after) == {}

@@ -341,6 +341,29 @@ def test_report_busy_with_talk_time_stays_busy():
 	assert event.state is S.BUSY
 
 
+@pytest.mark.parametrize("talk", [None, "0"])
+def test_report_with_an_unknown_status_names_no_outcome(talk):
+	[event] = parse_report({"calls": [{"ID": "1.1", "statuscall": "EXPLODED", "durationcallanswered": talk}]})
+	assert (event.state, event.raw_status, event.unknown_value) == (None, None, "EXPLODED")
+
+
+def test_report_with_an_unknown_status_and_talk_time_is_completed():
+	[event] = parse_report({"calls": [{"ID": "1.1", "statuscall": "EXPLODED", "durationcallanswered": "9"}]})
+	assert (event.state, event.unknown_value) == (S.COMPLETED, "EXPLODED")
+
+
+def test_report_unknown_status_beside_a_known_result_uses_the_known_one():
+	[event] = parse_report({"calls": [{"ID": "1.1", "statuscall": "EXPLODED", "description": "BUSY"}]})
+	assert (event.state, event.raw_status, event.unknown_value) == (S.BUSY, "BUSY", "EXPLODED")
+
+
+def test_report_records_without_api_take_the_deliverys_own():
+	body = {"api": "API 6230f", "calls": json.dumps([{"ID": "1.1"}, {"ID": "1.2", "api": "Other"}])}
+	assert [e.application for e in parse_report(body)] == ["API 6230f", "Other"]
+	assert [e.application for e in parse_report({"calls": [{"ID": "1.1"}]})] == [None]
+	assert [e.application for e in parse_report([{"ID": "1.1"}])] == [None]
+
+
 def test_report_bad_records_are_listed_and_the_rest_kept():
 	report = read_report({"calls": [CDRS[0], {"ID": "nope"}, 42, "{broken", {"statuscall": "BUSY"}, CDRS[1]]})
 	assert [e.call_id for e in report.events] == ["1525291061.0506", "1525291099.0511"]

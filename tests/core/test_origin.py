@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from xappiens_whatsapp.core.origin import (
+	application_reason,
 	client_ip,
 	ip_allowed,
 	parse_ip,
@@ -194,6 +195,15 @@ def test_valid_application():
 
 
 @pytest.mark.parametrize("expected", [None, "", "  "])
-def test_application_not_configured_accepts_any(expected):
-	assert valid_application("whatever", expected)
-	assert valid_application(None, expected)
+def test_application_not_configured_accepts_nothing(expected):
+	assert not valid_application("whatever", expected)
+	assert not valid_application(None, expected)
+	assert not valid_application("", expected)
+	assert application_reason("whatever", expected) == "no_application"
+
+
+def test_application_reasons():
+	assert application_reason("API 6230f", "API 6230f") is None
+	assert application_reason(None, "API 6230f") == "missing_application"
+	assert application_reason("  ", "API 6230f") == "missing_application"
+	assert application_reason("API other", "API 6230f") == "bad_application"

@@ -2,7 +2,8 @@
 
 Netelip signs nothing and publishes no addresses, so the origin is checked in depth, every layer failing
 closed: a secret token in the URL (or header) compared in constant time, an optional address allowlist that
-believes X-Forwarded-For only from trusted proxies, the API application's name and the call ID's shape.
+believes X-Forwarded-For only from trusted proxies, the API application's name (required: with none
+configured nothing passes) and the call ID's shape.
 Accepted events take the same durable path as WhatsApp's: one Inbound Webhook row each, then a job.
 """
 
@@ -21,7 +22,7 @@ from xappiens_whatsapp.api.request import (
 	webhook_rate_limit,
 )
 from xappiens_whatsapp.core import netelip_events as ne
-from xappiens_whatsapp.core.origin import ip_allowed, parse_networks, token_matches, valid_application
+from xappiens_whatsapp.core.origin import application_reason, ip_allowed, parse_networks, token_matches
 from xappiens_whatsapp.pipeline import calls, ingress, settings
 
 PROVIDER = "Netelip"
@@ -69,6 +70,8 @@ def check_origin(conf) -> tuple[str | None, str | None, int]:
 			return "bad_allowlist", remote, 403
 		if not ip_allowed(remote, allowed):
 			return "bad_origin", remote, 403
+	if not (conf.api_application or "").strip():
+		return "no_application", remote, 403
 	return None, remote, 200
 
 
@@ -93,7 +96,9 @@ def _reject(reason: str, remote: str | None, status: int):
 	return ingress.reject(PROVIDER, reason, remote, status=status)
 
 
-def _store(event: ne.CallEvent, fields: dict, source: str, remote: str | None, answer: dict | None = None):
+def _store(
+	event: ne.CallEvent, fields: dict, source: str, remote: str | None, answer: dict | None = None
+) -> ingress.Accepted:
 	headers = {"source": source}
 	if answer:
 		headers["answer"] = answer
@@ -149,10 +154,12 @@ def receive_control():
 	except ne.ParseError as exc:
 		_store_unreadable(raw, str(exc), remote, "control")
 		return ingress.json_response(400, {"success": False, "error": "Unreadable call event"})
-	if not valid_application(event.application, conf.api_application):
-		return _reject("bad_application", remote, 403)
-	# Answering is a small read; the event itself is applied by the job, like every other.
-	answer = calls.control_answer(event)
+	refused = application_reason(event.application, conf.api_application)
+	if refused:
+		return _reject(refused, remote, 403)
+	# Answering is a small read (and, once per click-to-call, a claim on its row); the event itself is
+	# applied by the job, like every other.
+	answer = calls.control_answer(event, ne.dedup_key(event))
 	_store(event, fields, "control", remote, answer)
 	return ingress.json_response(200, answer)
 
@@ -163,31 +170,40 @@ def receive_report():
 	if refusal:
 		return refusal
 	try:
-		body = read_fields(raw)
-		result = ne.read_report(body, settings.default_region())
+		result = ne.read_report(read_fields(raw), settings.default_region())
 	except ne.ParseError as exc:
 		_store_unreadable(raw, str(exc), remote, "report")
 		return ingress.json_response(400, {"success": False, "error": "Unreadable report"})
-	accepted = duplicates = 0
-	for event in result.events:
-		if not valid_application(event.application, conf.api_application):
-			continue  # counted below as rejected
-		stored = _store(event, event.raw, "report", remote)
-		duplicates += stored.duplicate
-		accepted += not stored.duplicate
-	foreign = sum(1 for e in result.events if not valid_application(e.application, conf.api_application))
-	if foreign:
-		ingress.count_rejection(PROVIDER, "bad_application", remote)
+	ours, refused = _by_application(result.events, conf.api_application)
+	for reason in sorted(set(refused)):
+		ingress.count_rejection(PROVIDER, reason, remote)
+	if refused and not ours:
+		# Nothing in it is for this application: refused like a control POST, never a silent 200.
+		return ingress.json_response(403, {"success": False, "error": "Forbidden"})
+	stored = [_store(event, event.raw, "report", remote) for event in ours]
 	if result.rejected:
 		_store_unreadable(
 			raw, "; ".join(f"record {i}: {why}" for i, why in result.rejected), remote, "report"
 		)
+	duplicates = sum(s.duplicate for s in stored)
 	return ingress.json_response(
 		200,
 		{
 			"success": True,
-			"accepted": accepted,
+			"accepted": len(stored) - duplicates,
 			"duplicates": duplicates,
-			"rejected": len(result.rejected) + foreign,
+			"rejected": len(result.rejected) + len(refused),
 		},
 	)
+
+
+def _by_application(events: list[ne.CallEvent], expected: str | None) -> tuple[list[ne.CallEvent], list[str]]:
+	"""(the records of our application, the refusal reason of each other one)."""
+	ours, refused = [], []
+	for event in events:
+		reason = application_reason(event.application, expected)
+		if reason:
+			refused.append(reason)
+		else:
+			ours.append(event)
+	return ours, refused

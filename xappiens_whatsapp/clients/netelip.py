@@ -6,11 +6,13 @@ from typing import Any
 
 import requests
 
-from xappiens_whatsapp.clients.errors import ProviderError, ProviderRejected
+from xappiens_whatsapp.clients.errors import InvalidRequest, ProviderError, ProviderRejected
 from xappiens_whatsapp.clients.http import JsonHttpClient
 
 PROVIDER = "netelip"
 DEFAULT_BASE_URL = "https://api.netelip.com/v1"
+# Netelip's destination kinds (the same words as in a `dial` command's options).
+DESTINATION_TYPES = frozenset({"extension", "pstn", "sipserver"})
 
 
 class NetelipClient(JsonHttpClient):
@@ -53,9 +55,15 @@ class NetelipClient(JsonHttpClient):
 	) -> str:
 		"""Ask Netelip to start a call; return its call ID exactly as sent (e.g. "1525291061.0506").
 
-		Not retried once the request may have arrived: a `ProviderTimeout` means the call may be ringing.
-		`response` other than "200" raises `ProviderRejected` with that value as `code`.
+		`typedst` is `extension`, `pstn` (then `dst` in 00 form, e.g. 0034968000000) or `sipserver`.
+		Not retried once the request may have arrived: an error whose `outcome_unknown` is true (a timeout,
+		a 500 or 502) means the call may be ringing. `response` other than "200" raises `ProviderRejected`
+		with that value as `code`; a bad destination raises `InvalidRequest` before anything is sent.
 		"""
+		if typedst not in DESTINATION_TYPES or not str(dst).strip():
+			raise InvalidRequest(
+				f"cannot call {dst!r} as {typedst!r}", provider=self.provider, secrets=self._secrets
+			)
 		fields: dict[str, str] = {
 			"token": self._token,
 			"api": self.application,

@@ -1,16 +1,23 @@
 """One state model for every call source: Netelip's control and report URLs, the launch reply, our own
 no-answer timeout, and the CRM / peer vocabulary (INITIATED … NO_ANSWER, in-progress, no-answer …).
 
-Updates are folded into a `CallSnapshot` with `apply`, a join over a total order, so it is commutative,
+Updates are folded into a `CallSnapshot` with `apply`, a join over total orders, so it is commutative,
 associative and idempotent: any arrival order of the same updates gives the same row, and a repeated update
 changes nothing. All datetimes are timezone-aware (UTC).
 
 State order, lowest to highest:
-	nothing < inferred non-decisive < real Initiated/Ringing (an inferred state of higher rank beats them)
-	< real Answered < real Failed < real No Answer < real Busy < real Completed.
-An inferred state (our timeout) beats what it was inferred from (Initiated / Ringing) and gives way to every
-decisive real state (Answered or terminal), whatever the arrival order. Between two different real terminal
-states the stronger evidence wins (Completed > Busy > No Answer > Failed) and the row is flagged for review.
+	nothing < Initiated, Ringing and any inferred state (by rank) < real Answered
+	< real Failed / No Answer / Busy < the same from the final CDR < real Completed.
+An inferred state (our timeout) beats what it was inferred from and gives way to every decisive real state.
+A real terminal state is only replaced by another one with stronger evidence: the final CDR (the provider's
+own record of the whole call) over a control-URL step or the launch reply, and a conversation (Completed)
+over anything. Two different outcomes of equal evidence contradict each other: the more specific one wins
+(Busy over No Answer over Failed), so the result still does not depend on arrival order. Two different real
+terminal states flag the row for review, and the pipeline makes the side effects follow the final state.
+
+Hang-up cause and recording URL come from the most decisive event that carried one: the final CDR over a
+control-URL step, then the event furthest into the call (the longest duration). Durations and end times only
+grow during a call, so the largest value seen is the latest one.
 """
 
 from __future__ import annotations
@@ -26,6 +33,11 @@ from .order import max_present, min_present
 if TYPE_CHECKING:
 	from .netelip_events import CallEvent
 
+# Netelip places a call and posts the dial's result a few seconds after its ring time is over.
+RING_GRACE_S = 15
+REPORT = "report"
+TIMEOUT = "timeout"
+
 
 class CallState(StrEnum):
 	INITIATED = "Initiated"
@@ -40,8 +52,8 @@ class CallState(StrEnum):
 		return self.value
 
 
-# Higher wins. Terminal states share the top band, ordered by how strong their evidence is: a completed
-# conversation outranks a busy signal, which outranks no answer, which outranks a generic failure.
+# Higher wins among states of the same evidence. Between terminal states of equal evidence the most specific
+# outcome wins (a busy signal over no answer over a generic failure); Completed has evidence of its own.
 RANK = {
 	CallState.INITIATED: 1,
 	CallState.RINGING: 2,
@@ -54,6 +66,7 @@ RANK = {
 TERMINAL_STATES = frozenset({CallState.COMPLETED, CallState.FAILED, CallState.BUSY, CallState.NO_ANSWER})
 ALERT_STATES = frozenset({CallState.FAILED, CallState.NO_ANSWER})
 _DECISIVE = TERMINAL_STATES | {CallState.ANSWERED}
+_LIVE = frozenset({CallState.INITIATED, CallState.RINGING})
 
 
 class _Hangup:
@@ -133,13 +146,23 @@ def is_terminal(state: CallState | str | None) -> bool:
 		return False
 
 
+def ring_deadline(at: datetime, ring_seconds: float) -> datetime:
+	"""When a phone that starts ringing `at` for up to `ring_seconds` has certainly stopped, result posted."""
+	return at + timedelta(seconds=ring_seconds + RING_GRACE_S)
+
+
 @dataclass(frozen=True)
 class CallUpdate:
-	"""What one event says about a call. `inferred` marks a state the app concluded on its own."""
+	"""What one event says about a call. `inferred` marks a state the app concluded on its own.
+
+	`source` names where it came from (launch, control, report, dial, timeout); `closed` says the provider's
+	final record of the call arrived; `ring_deadline` is when the step it describes must have had an answer.
+	"""
 
 	state: CallState | None = None
 	inferred: bool = False
 	raw_status: str | None = None
+	source: str | None = None
 	unknown_value: str | None = None
 	started_at: datetime | None = None
 	answered_at: datetime | None = None
@@ -148,52 +171,100 @@ class CallUpdate:
 	talk_time: int | None = None
 	hangup_cause: str | None = None
 	recording_url: str | None = None
+	closed: bool = False
+	ring_deadline: datetime | None = None
+
+
+Weight = tuple[int, int]
 
 
 @dataclass(frozen=True)
 class CallSnapshot(CallUpdate):
-	"""The merged view of a call, as stored on the Netelip Call row: every update's fields, plus a review flag."""
+	"""The merged view of a call, as stored on the Netelip Call row: every update's fields, a review flag, and
+	the weight of the event each detail came from (so a later merge can still pick the same one)."""
 
 	needs_review: bool = False
+	hangup_cause_weight: Weight | None = None
+	recording_weight: Weight | None = None
 
 
-def _state_key(state: CallState | None, inferred: bool, raw_status: str | None) -> tuple:
-	if state is None:
-		return (0, False, 0, False, False, "")
-	real = not inferred
-	return (1, real and state in _DECISIVE, RANK[state], real, raw_status is not None, raw_status or "")
+def _evidence(state: CallState, source: str | None) -> int:
+	if state == CallState.COMPLETED:
+		return 3  # a conversation took place: nothing outranks that
+	if state in TERMINAL_STATES:
+		return 2 if source == REPORT else 1
+	return 0
+
+
+def _state_key(s: CallSnapshot) -> tuple:
+	"""Total order over everything that describes the state, so the winner never depends on arrival order."""
+	tail = (s.raw_status is not None, s.raw_status or "", s.source or "")
+	if s.state is None:
+		return (0,)
+	if s.inferred or s.state not in _DECISIVE:
+		return (1, RANK[s.state], not s.inferred, *tail)
+	return (2, _evidence(s.state, s.source), RANK[s.state], *tail)
 
 
 def _real_terminal(snapshot: CallSnapshot) -> CallState | None:
 	return snapshot.state if snapshot.state in TERMINAL_STATES and not snapshot.inferred else None
 
 
+def weight_of(source: str | None, duration: int | None) -> Weight:
+	"""How decisive an event's details are: the final CDR first, then how far into the call it was sent."""
+	return (1 if source == REPORT else 0, -1 if duration is None else duration)
+
+
+def _pick(a: tuple[str | None, Weight | None], b: tuple[str | None, Weight | None]):
+	"""(value, weight) of the heavier present value; the value itself breaks a tie. A value stored before
+	weights were kept has none and counts as the lightest."""
+	present = [(weight or (-1, -1), value, weight) for value, weight in (a, b) if value is not None]
+	if not present:
+		return None, None
+	_, value, weight = max(present, key=lambda item: item[:2])
+	return value, weight
+
+
 def join(a: CallSnapshot, b: CallSnapshot) -> CallSnapshot:
 	"""Merge two snapshots; every field is a max/min/or over a total order, hence order-free."""
-	winner = max(a, b, key=lambda s: _state_key(s.state, s.inferred, s.raw_status))
+	winner = max(a, b, key=_state_key)
 	ends_a, ends_b = _real_terminal(a), _real_terminal(b)
 	conflict = ends_a is not None and ends_b is not None and ends_a != ends_b
+	hangup_cause, hangup_weight = _pick(
+		(a.hangup_cause, a.hangup_cause_weight), (b.hangup_cause, b.hangup_cause_weight)
+	)
+	recording_url, recording_weight = _pick(
+		(a.recording_url, a.recording_weight), (b.recording_url, b.recording_weight)
+	)
 	return CallSnapshot(
 		state=winner.state,
 		inferred=winner.inferred,
 		raw_status=winner.raw_status,
+		source=winner.source,
 		unknown_value=max_present(a.unknown_value, b.unknown_value),
 		started_at=min_present(a.started_at, b.started_at),
 		answered_at=min_present(a.answered_at, b.answered_at),
 		ended_at=max_present(a.ended_at, b.ended_at),
 		duration=max_present(a.duration, b.duration),
 		talk_time=max_present(a.talk_time, b.talk_time),
-		hangup_cause=max_present(a.hangup_cause, b.hangup_cause),
-		recording_url=max_present(a.recording_url, b.recording_url),
+		hangup_cause=hangup_cause,
+		recording_url=recording_url,
+		closed=a.closed or b.closed,
+		ring_deadline=max_present(a.ring_deadline, b.ring_deadline),
 		needs_review=a.needs_review or b.needs_review or conflict,
+		hangup_cause_weight=hangup_weight,
+		recording_weight=recording_weight,
 	)
 
 
 def as_snapshot(update: CallUpdate) -> CallSnapshot:
+	weight = weight_of(update.source, update.duration)
+	has_state = update.state is not None
 	return CallSnapshot(
 		state=update.state,
-		inferred=update.inferred and update.state is not None,
-		raw_status=update.raw_status if update.state is not None else None,
+		inferred=update.inferred and has_state,
+		raw_status=update.raw_status if has_state else None,
+		source=update.source if has_state else None,
 		unknown_value=update.unknown_value,
 		started_at=update.started_at,
 		answered_at=update.answered_at,
@@ -202,7 +273,11 @@ def as_snapshot(update: CallUpdate) -> CallSnapshot:
 		talk_time=update.talk_time,
 		hangup_cause=update.hangup_cause,
 		recording_url=update.recording_url,
+		closed=update.closed,
+		ring_deadline=update.ring_deadline,
 		needs_review=update.unknown_value is not None,
+		hangup_cause_weight=weight if update.hangup_cause is not None else None,
+		recording_weight=weight if update.recording_url is not None else None,
 	)
 
 
@@ -212,25 +287,50 @@ def apply(snapshot: CallSnapshot, update: CallUpdate | CallSnapshot) -> CallSnap
 	return join(snapshot, other)
 
 
+def no_answer_deadline(snapshot: CallSnapshot, timeout_s: float) -> datetime | None:
+	"""When a call still not answered counts as No Answer: the timeout after the start, or the ring deadline
+	of the latest step (our dial to the customer, the launch), whichever is later."""
+	after_start = snapshot.started_at + timedelta(seconds=timeout_s) if snapshot.started_at else None
+	return max_present(after_start, snapshot.ring_deadline)
+
+
 def infer_no_answer(snapshot: CallSnapshot, now: datetime, timeout_s: float) -> CallSnapshot | None:
-	"""The snapshot with an inferred No Answer when nobody answered within the timeout, else None.
+	"""The snapshot with an inferred No Answer when nobody answered in time, else None.
 
 	Goes through `apply`, so a later real Answered / terminal event still wins and a re-run changes nothing.
+	A call whose final CDR arrived is left alone: the provider had the last word, even an unreadable one.
 	"""
-	if snapshot.state not in (CallState.INITIATED, CallState.RINGING) or snapshot.started_at is None:
+	if snapshot.state not in _LIVE or snapshot.closed:
 		return None
-	if now.tzinfo is None or snapshot.started_at.tzinfo is None:
+	deadline = no_answer_deadline(snapshot, timeout_s)
+	if deadline is None:
+		return None
+	if now.tzinfo is None or deadline.tzinfo is None:
 		raise ValueError("infer_no_answer needs timezone-aware datetimes")
-	if snapshot.started_at + timedelta(seconds=timeout_s) > now:
+	if deadline > now:
 		return None
-	return apply(snapshot, CallUpdate(state=CallState.NO_ANSWER, inferred=True))
+	return apply(snapshot, CallUpdate(state=CallState.NO_ANSWER, inferred=True, source=TIMEOUT))
 
 
-def launch_update(response: object, started_at: datetime | None = None) -> CallUpdate:
+def launch_update(
+	response: object, started_at: datetime | None = None, ring_until: datetime | None = None
+) -> CallUpdate:
 	"""The click-to-call launch reply: "200" means Initiated, any other code is a failed launch."""
 	code = str(response).strip() if response is not None else ""
 	state = CallState.INITIATED if code == "200" else CallState.FAILED
-	return CallUpdate(state=state, raw_status=code or None, started_at=started_at)
+	return CallUpdate(
+		state=state, raw_status=code or None, source="launch", started_at=started_at, ring_deadline=ring_until
+	)
+
+
+def dial_update(at: datetime, ring_seconds: float) -> CallUpdate:
+	"""We told Netelip to dial at `at`: that phone rings now, for up to `ring_seconds`."""
+	return CallUpdate(
+		state=CallState.RINGING,
+		raw_status="dial",
+		source="dial",
+		ring_deadline=ring_deadline(at, ring_seconds),
+	)
 
 
 def update_from_event(event: CallEvent) -> CallUpdate:
@@ -247,6 +347,7 @@ def update_from_event(event: CallEvent) -> CallUpdate:
 	return CallUpdate(
 		state=event.state,
 		raw_status=event.raw_status,
+		source=event.source,
 		unknown_value=event.unknown_value,
 		started_at=event.started_at,
 		answered_at=answered_at,
@@ -255,6 +356,7 @@ def update_from_event(event: CallEvent) -> CallUpdate:
 		talk_time=event.talk_time,
 		hangup_cause=event.hangup_cause,
 		recording_url=event.recording_url,
+		closed=event.source == REPORT,
 	)
 
 

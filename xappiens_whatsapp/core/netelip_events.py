@@ -175,6 +175,9 @@ def _status(
 				state, raw = map_status(value, talk_time), value
 				break
 	if source == "report":
+		if state is None and unknown is not None and not talk_time:
+			# An outcome we cannot read is recorded and flagged, never turned into a missed call.
+			return None, None, unknown
 		# A CDR is written when the call is over: close whatever state it names.
 		state = final_state(state, talk_time)
 	elif state is None:
@@ -183,7 +186,11 @@ def _status(
 	return state, raw, unknown
 
 
-def parse_event(fields: Mapping[str, Any], source: Source, region: str = "ES") -> CallEvent:
+def parse_event(
+	fields: Mapping[str, Any], source: Source, region: str = "ES", application: str | None = None
+) -> CallEvent:
+	"""`application` is used when the event names none itself (a report's records may rely on the
+	delivery's own `api` field)."""
 	if not isinstance(fields, Mapping):
 		raise ParseError("call event is not an object")
 	raw = {str(k): v for k, v in fields.items() if str(k).strip().lower() not in _DROPPED_KEYS}
@@ -199,7 +206,7 @@ def parse_event(fields: Mapping[str, Any], source: Source, region: str = "ES") -
 	return CallEvent(
 		call_id=call_id,
 		source=source,
-		application=text(f.get("api")),
+		application=text(f.get("api")) or application,
 		raw_src=raw_src,
 		raw_dst=raw_dst,
 		src_e164=to_e164(raw_src, region),
@@ -224,19 +231,23 @@ def parse_control(fields: Mapping[str, Any], region: str = "ES") -> CallEvent:
 	return parse_event(fields, "control", region)
 
 
-def _records(body: object) -> list[object]:
+def _records(body: object) -> tuple[list[object], str | None]:
+	"""(the CDRs, the delivery's own `api` value when the records sit under `calls`)."""
 	if isinstance(body, bytes | str):
 		body = load_json(body)
 	if isinstance(body, list):
-		return body
+		return body, None
 	if not isinstance(body, Mapping):
 		raise ParseError("report is neither an object nor a list")
 	fields = normalise(body)
 	if "calls" not in fields:
 		if _first(fields, _ID_KEYS) is not None:
-			return [body]  # a single CDR posted on its own
+			return [body], None  # a single CDR posted on its own
 		raise ParseError("report has no calls")
-	calls = fields["calls"]
+	return _calls(fields["calls"]), text(fields.get("api"))
+
+
+def _calls(calls: object) -> list[object]:
 	if isinstance(calls, list | tuple) and len(calls) == 1 and isinstance(calls[0], bytes | str):
 		calls = calls[0]  # multipart parsers may hand over a one-element list
 	if isinstance(calls, bytes | str):
@@ -249,10 +260,14 @@ def _records(body: object) -> list[object]:
 
 
 def read_report(body: object, region: str = "ES") -> Report:
-	"""Every CDR of a report-URL delivery; a bad record is listed in `rejected`, the others still count."""
+	"""Every CDR of a report-URL delivery; a bad record is listed in `rejected`, the others still count.
+
+	A record without `api` takes the delivery's own top-level `api` field, when there is one.
+	"""
 	events: list[CallEvent] = []
 	rejected: list[tuple[int, str]] = []
-	for index, record in enumerate(_records(body)):
+	records, application = _records(body)
+	for index, record in enumerate(records):
 		if isinstance(record, bytes | str):
 			try:
 				record = load_json(record)
@@ -260,7 +275,7 @@ def read_report(body: object, region: str = "ES") -> Report:
 				rejected.append((index, str(exc)))
 				continue
 		try:
-			events.append(parse_event(record, "report", region))  # type: ignore[arg-type]
+			events.append(parse_event(record, "report", region, application))  # type: ignore[arg-type]
 		except ParseError as exc:
 			rejected.append((index, str(exc)))
 	return Report(events=events, rejected=rejected)

@@ -2,7 +2,7 @@
 
 Netelip signs nothing, so its callbacks are checked in depth: an unguessable token in the URL, an optional
 IP allowlist (X-Forwarded-For believed only when the socket peer is one of our own proxies) and the `api`
-application name. Every check fails closed on missing configuration where a secret is concerned.
+application name. Every check fails closed on missing configuration, except the optional allowlist.
 """
 
 from __future__ import annotations
@@ -116,11 +116,21 @@ def ip_allowed(ip: str | None, allowed: Iterable[Network | str]) -> bool:
 
 
 def valid_application(given: str | None, expected: str | None) -> bool:
-	"""When an application name is configured, `api` must equal it.
+	"""`api` must equal the configured application name.
 
 	Case-sensitive after trimming spaces: Netelip echoes the name exactly as it is configured in its panel,
-	so anything else is a callback meant for another application of the account. Not configured → True.
+	so anything else is a callback meant for another application of the account. Fails closed: with no
+	application configured nothing passes (see `application_reason` for telling the two apart).
 	"""
 	if expected is None or not expected.strip():
-		return True
+		return False
 	return given is not None and given.strip() == expected.strip()
+
+
+def application_reason(given: str | None, expected: str | None) -> str | None:
+	"""Why the `api` value is refused (a counted reason), or None when it is the configured application."""
+	if expected is None or not expected.strip():
+		return "no_application"
+	if given is None or not given.strip():
+		return "missing_application"
+	return None if valid_application(given, expected) else "bad_application"

@@ -1,6 +1,8 @@
 """Netelip call events → Netelip Call rows, through the one state model in core/call_state.py."""
 
+import dataclasses
 import json
+from datetime import UTC, datetime
 
 import frappe
 
@@ -19,11 +21,34 @@ def apply(row, raw: bytes, headers: dict) -> Outcome:
 	name = calls.find_or_create(event)
 	current = frappe.db.get_value(DOCTYPE, name, ["*"], as_dict=True, for_update=True)
 	before = calls.snapshot_of(current)
-	after = cs.apply(before, cs.update_from_event(event))
-	# We told Netelip to dial: the customer's (or agent's) phone is ringing now.
-	if (headers.get("answer") or {}).get("command") == "dial":
-		after = cs.apply(after, cs.CallUpdate(state=cs.CallState.RINGING, raw_status="dial"))
+	answer = headers.get("answer")
+	update = cs.update_from_event(event)
+	if _dials_customer(current, answer) and update.state == cs.CallState.ANSWERED:
+		# The agent's own phone was answered (it asked us whom to dial): the call is not answered yet.
+		update = dataclasses.replace(update, state=None, raw_status=None)
+	after = _our_dial(row, name, current, answer, cs.apply(before, update))
 	calls.write(name, before, after)
 	after_change(name, before, after)
 	note = f"Unrecognised call status {event.unknown_value!r}" if event.unknown_value else None
 	return Outcome("Processed", DOCTYPE, name, note)
+
+
+def _our_dial(row, name: str, current, answer: dict | None, after: cs.CallSnapshot) -> cs.CallSnapshot:
+	"""We told Netelip to dial when this POST came in: that phone rings from then, for the ring time we gave."""
+	ring = calls.dial_ring_seconds(answer)
+	if ring is None:
+		return after
+	at = calls.aware(row.received_at) or datetime.now(UTC)
+	if _dials_customer(current, answer):
+		delivery = frappe.db.get_value("Inbound Webhook", row.name, "dedup_key")
+		calls.record_customer_dial(name, delivery, row.received_at or frappe.utils.now_datetime())
+	return cs.apply(after, cs.dial_update(at, ring))
+
+
+def _dials_customer(current, answer: dict | None) -> bool:
+	"""Our answer to this POST of a click-to-call dialled the customer (the agent's line is rung by the launch)."""
+	return (
+		current.direction == "Outbound"
+		and calls.dial_ring_seconds(answer) is not None
+		and str(answer.get("options", "")).startswith("pstn,")
+	)

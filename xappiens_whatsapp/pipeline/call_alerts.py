@@ -1,5 +1,6 @@
 """What happens when a call changes: the agent's screen is told, and a missed or failed call reaches someone
-(once): a bell notification, optionally a call-back to-do and a WhatsApp text to the caller."""
+(once): a bell notification, optionally a call-back to-do and a WhatsApp text to the caller. When a later event
+shows the call was not missed after all, the alert is withdrawn: the to-do is cancelled and the bell cleared."""
 
 import frappe
 from frappe import _
@@ -10,38 +11,67 @@ from xappiens_whatsapp.core.phones import digits
 from xappiens_whatsapp.pipeline import alerts, realtime, settings
 
 DOCTYPE = "Netelip Call"
+ROW_FIELDS = [
+	"name",
+	"agent",
+	"direction",
+	"status",
+	"alerted",
+	"customer_number",
+	"callback_todo",
+	"followup_message",
+]
 
 
 def after_change(name: str, before: cs.CallSnapshot, after: cs.CallSnapshot) -> None:
 	if before.state == after.state and before.inferred == after.inferred:
 		return
-	row = frappe.db.get_value(
-		DOCTYPE, name, ["name", "agent", "direction", "status", "alerted", "customer_number"], as_dict=True
-	)
+	row = frappe.db.get_value(DOCTYPE, name, ROW_FIELDS, as_dict=True)
 	realtime.call_changed(name, row.agent, row.status, row.direction, popup=True)
-	if after.state in cs.ALERT_STATES and not row.alerted:
+	if after.state not in cs.ALERT_STATES:
+		if row.alerted:
+			withdraw(row)
+		return
+	if not row.alerted:
 		alert(row, after.state)
+	# A text to the customer cannot be taken back: only on Netelip's own word, never on our timeout's guess.
+	if after.state == cs.CallState.NO_ANSWER and not after.inferred and not row.followup_message:
+		_whatsapp_followup(row, settings.netelip())
 
 
 def alert(row, state: cs.CallState) -> None:
 	conf = settings.netelip()
 	wanted = conf.alert_on_failed if state == cs.CallState.FAILED else conf.alert_on_no_answer
-	frappe.db.set_value(DOCTYPE, row.name, "alerted", 1, update_modified=False)
+	frappe.db.set_value(DOCTYPE, row.name, {"alerted": 1, "alert_withdrawn": 0}, update_modified=False)
 	if not wanted:
 		return
-	number = row.customer_number or _("an unknown number")
-	if state == cs.CallState.FAILED:
-		subject = _("Call with {0} failed").format(number)
-	elif row.direction == "Inbound":
-		subject = _("Missed call from {0}").format(number)
-	else:
-		subject = _("{0} did not answer").format(number)
+	subject = _subject(row, state)
 	recipients = [row.agent] + [r.user for r in conf.alert_recipients or []]
 	alerts.notify(recipients, subject, DOCTYPE, row.name)
 	if conf.create_callback_todo and row.customer_number:
 		_callback_todo(row, subject, row.agent or (recipients[1] if len(recipients) > 1 else None))
-	if conf.whatsapp_followup and row.direction == "Inbound" and state == cs.CallState.NO_ANSWER:
-		_whatsapp_followup(row, conf)
+
+
+def _subject(row, state: cs.CallState) -> str:
+	number = row.customer_number or _("an unknown number")
+	if state == cs.CallState.FAILED:
+		return _("Call with {0} failed").format(number)
+	if row.direction == "Inbound":
+		return _("Missed call from {0}").format(number)
+	return _("{0} did not answer").format(number)
+
+
+def withdraw(row) -> None:
+	"""The call was answered or ended otherwise after all: cancel the call-back, clear the bell."""
+	if row.callback_todo and frappe.db.get_value("ToDo", row.callback_todo, "status") == "Open":
+		# Through the document, so the call's assignment list is updated too.
+		todo = frappe.get_doc("ToDo", row.callback_todo)
+		todo.status = "Cancelled"
+		todo.save(ignore_permissions=True)
+	frappe.db.set_value(
+		"Notification Log", {"document_type": DOCTYPE, "document_name": row.name, "read": 0}, "read", 1
+	)
+	frappe.db.set_value(DOCTYPE, row.name, {"alerted": 0, "alert_withdrawn": 1}, update_modified=False)
 
 
 def _callback_todo(row, subject: str, owner: str | None) -> None:
@@ -61,10 +91,12 @@ def _callback_todo(row, subject: str, owner: str | None) -> None:
 
 
 def _whatsapp_followup(row, conf) -> None:
-	"""A text after a missed call, through the normal outbound path (queued, throttled, never doubled)."""
+	"""A text after a missed inbound call, through the normal outbound path (queued, throttled, never doubled)."""
 	from xappiens_whatsapp.pipeline import contacts, outbound
 
 	session = conf.followup_session
+	if not conf.whatsapp_followup or row.direction != "Inbound":
+		return
 	if not session or not row.customer_number or not conf.followup_text:
 		return
 	contact = contacts.resolve(session, user_jid(digits(row.customer_number)))

@@ -1,10 +1,11 @@
 """Netelip Call rows: who the call is for, what Netelip should do next, and click-to-call.
 
-Click-to-call rings the agent's own extension first; when the agent picks up, Netelip asks the control URL
-what to do and we answer `dial` to the customer. `userdata` carries our own reference so every callback finds
-the row this site created before the launch.
+Click-to-call rings the agent's own line first; when the agent picks up, Netelip asks the control URL what to
+do and we answer `dial` to the customer, once. `userdata` carries our own reference so every callback finds
+the row this site created before the launch, whatever call ID Netelip gives that leg.
 """
 
+import json
 import secrets
 from datetime import UTC, datetime
 
@@ -14,10 +15,10 @@ from frappe.utils import now_datetime
 from frappe.utils.password import get_decrypted_password
 
 from xappiens_whatsapp.clients.errors import ProviderError
-from xappiens_whatsapp.clients.netelip import NetelipClient
+from xappiens_whatsapp.clients.netelip import DEFAULT_BASE_URL, NetelipClient
 from xappiens_whatsapp.core import call_state as cs
 from xappiens_whatsapp.core.netelip_events import CallEvent
-from xappiens_whatsapp.core.phones import to_netelip
+from xappiens_whatsapp.core.phones import digits, to_netelip
 from xappiens_whatsapp.pipeline import crm_links, realtime, settings
 from xappiens_whatsapp.pipeline.locks import named_lock
 from xappiens_whatsapp.pipeline.times import from_epoch, to_epoch
@@ -27,6 +28,7 @@ SNAPSHOT_FIELDS = {
 	"state": "status",
 	"inferred": "status_inferred",
 	"raw_status": "raw_status",
+	"source": "status_source",
 	"unknown_value": "unknown_status",
 	"started_at": "started_at",
 	"answered_at": "answered_at",
@@ -35,58 +37,77 @@ SNAPSHOT_FIELDS = {
 	"talk_time": "talk_time",
 	"hangup_cause": "hangup_cause",
 	"recording_url": "recording_url",
+	"closed": "final_record",
+	"ring_deadline": "ring_deadline",
 	"needs_review": "needs_review",
 }
-TIME_FIELDS = ("started_at", "answered_at", "ended_at")
+# Which event each detail came from, kept together in one hidden field.
+WEIGHT_FIELDS = ("hangup_cause_weight", "recording_weight")
+TIME_FIELDS = ("started_at", "answered_at", "ended_at", "ring_deadline")
 INT_FIELDS = ("duration", "talk_time")
+BOOL_FIELDS = ("inferred", "needs_review", "closed")
+HANGUP = {"command": "hangup"}
+# How long the control URL waits for a job that holds the call's row before answering anyway.
+CLAIM_WAIT_S = 3
 
 
 # ---------------------------------------------------------------- rows ↔ the pure state model
 
 
-def _aware(value) -> datetime | None:
+def aware(value) -> datetime | None:
 	seconds = to_epoch(value)
 	return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
 
 
+def _from_row(attr: str, value):
+	if attr == "state":
+		return cs.CallState(value) if value else None
+	if attr in TIME_FIELDS:
+		return aware(value)
+	if attr in BOOL_FIELDS:
+		return bool(value)
+	if attr in INT_FIELDS:
+		return int(value) if value else None
+	return value or None
+
+
+def _to_row(attr: str, value):
+	if attr == "state":
+		return str(value) if value else None
+	if attr in TIME_FIELDS:
+		return from_epoch(value.timestamp()) if value else None
+	if attr in BOOL_FIELDS:
+		return 1 if value else 0
+	if attr in INT_FIELDS:
+		return value or 0
+	return value
+
+
+def _weights(stored: str | None) -> dict:
+	try:
+		loaded = json.loads(stored or "{}")
+	except ValueError:
+		loaded = {}
+	return {attr: tuple(loaded[attr]) if loaded.get(attr) else None for attr in WEIGHT_FIELDS}
+
+
 def snapshot_of(row) -> cs.CallSnapshot:
-	values = {}
-	for attr, field in SNAPSHOT_FIELDS.items():
-		value = row.get(field)
-		if attr == "state":
-			value = cs.CallState(value) if value else None
-		elif attr in TIME_FIELDS:
-			value = _aware(value)
-		elif attr in ("inferred", "needs_review"):
-			value = bool(value)
-		elif attr in INT_FIELDS:
-			value = int(value) if value else None
-		else:
-			value = value or None
-		values[attr] = value
-	return cs.CallSnapshot(**values)
+	values = {attr: _from_row(attr, row.get(field)) for attr, field in SNAPSHOT_FIELDS.items()}
+	return cs.CallSnapshot(**values, **_weights(row.get("merge_weights")))
 
 
-def row_values(changes: dict) -> dict:
-	values = {}
-	for attr, value in changes.items():
-		field = SNAPSHOT_FIELDS[attr]
-		if attr == "state":
-			value = str(value) if value else None
-		elif attr in TIME_FIELDS:
-			value = from_epoch(value.timestamp()) if value else None
-		elif attr in ("inferred", "needs_review"):
-			value = 1 if value else 0
-		elif attr in INT_FIELDS:
-			value = value or 0
-		values[field] = value
+def row_values(changes: dict, after: cs.CallSnapshot) -> dict:
+	values = {SNAPSHOT_FIELDS[a]: _to_row(a, v) for a, v in changes.items() if a in SNAPSHOT_FIELDS}
+	if any(attr in changes for attr in WEIGHT_FIELDS):
+		weights = {attr: getattr(after, attr) for attr in WEIGHT_FIELDS if getattr(after, attr) is not None}
+		values["merge_weights"] = json.dumps(weights)
 	return values
 
 
 def write(name: str, before: cs.CallSnapshot, after: cs.CallSnapshot) -> bool:
 	changed = cs.changes(before, after)
 	if changed:
-		frappe.db.set_value(DOCTYPE, name, row_values(changed))
+		frappe.db.set_value(DOCTYPE, name, row_values(changed, after))
 	return bool(changed)
 
 
@@ -110,8 +131,14 @@ def agent_for_line(raw: str | None, e164: str | None) -> tuple[str | None, str |
 def line_of(user: str) -> str | None:
 	for row in agents():
 		if row.user == user:
-			return row.extension or row.number
+			return (row.extension or "").strip() or row.number
 	return None
+
+
+def route(line: str) -> tuple[str, str]:
+	"""How Netelip reaches a line: an extension as it is, a number (E.164) on the public network in 00 form."""
+	line = line.strip()
+	return ("pstn", to_netelip(line)) if line.startswith("+") else ("extension", line)
 
 
 def whatsapp_contact_for(e164: str | None) -> str | None:
@@ -124,11 +151,8 @@ def whatsapp_contact_for(e164: str | None) -> str | None:
 
 
 def is_registered(e164: str) -> bool:
-	"""Click-to-call may only reach numbers the CRM knows (unless the policy is switched off)."""
-	conf = settings.netelip()
-	if not conf.only_registered_numbers:
-		return True
-	if any(row.number == e164 for row in conf.allowed_numbers or []):
+	"""Click-to-call only reaches numbers the CRM knows, or ones a manager listed explicitly."""
+	if any(row.number == e164 for row in settings.netelip().allowed_numbers or []):
 		return True
 	return bool(crm_links.find_contact(e164, settings.default_region()) or whatsapp_contact_for(e164))
 
@@ -143,32 +167,98 @@ def by_userdata(userdata: str | None):
 	return frappe.db.get_value(
 		DOCTYPE,
 		{"userdata": userdata, "direction": "Outbound"},
-		["name", "customer_number", "call_id", "status"],
+		["name", "customer_number", "call_id"],
 		as_dict=True,
 	)
 
 
+def ring_seconds() -> int:
+	"""The ring time of every dial (Netelip accepts 1-60 s)."""
+	return min(settings.int_setting(settings.netelip(), "no_answer_timeout", 30, minimum=1), 60)
+
+
 def _dial(kind: str, target: str) -> dict:
-	conf = settings.netelip()
-	ring = min(max(settings.int_setting(conf, "no_answer_timeout", 30, minimum=1), 1), 60)
-	longest = settings.int_setting(conf, "max_call_seconds", 7200, minimum=1)
-	return {"command": "dial", "options": f"{kind},{target},{ring},calling,{longest}"}
+	longest = settings.int_setting(settings.netelip(), "max_call_seconds", 7200, minimum=1)
+	return {"command": "dial", "options": f"{kind},{target},{ring_seconds()},calling,{longest}"}
 
 
-def control_answer(event: CallEvent) -> dict:
-	"""Netelip's next instruction. Must stay fast: one or two indexed reads, no provider calls."""
-	if event.state == cs.CallState.ANSWERED or event.state in cs.TERMINAL_STATES:
-		return {"command": "hangup"}  # a dial finished: nothing more to do on this leg
+def dial_ring_seconds(answer: dict | None) -> int | None:
+	"""The ring time of a `dial` we answered, read back from its options; None for any other answer."""
+	if not isinstance(answer, dict) or answer.get("command") != "dial":
+		return None
+	parts = str(answer.get("options") or "").split(",")
+	try:
+		return int(parts[2])
+	except (IndexError, ValueError):
+		return None
+
+
+def control_answer(event: CallEvent, delivery: str) -> dict:
+	"""Netelip's next instruction. Must stay fast: a few indexed reads, no provider calls.
+
+	`delivery` identifies this POST (its dedup key), so a retried one gets the same answer.
+	"""
 	launched = by_userdata(event.userdata)
-	if launched and launched.customer_number:
-		answer = _dial("pstn", to_netelip(launched.customer_number))
-		answer["userfield"] = event.userdata
-		return answer
+	if launched:
+		return _click_to_call_answer(launched, event, delivery)
+	if event.state in cs.TERMINAL_STATES or event.state == cs.CallState.ANSWERED:
+		return HANGUP  # a dial finished: nothing more to do on this leg
 	user, _line = agent_for_line(event.raw_dst, event.dst_e164)
-	extension = (user and line_of(user)) or settings.netelip().inbound_extension
-	if extension:
-		return _dial("extension", extension)
+	line = (user and line_of(user)) or (settings.netelip().inbound_extension or "").strip()
+	if line:
+		return _dial(*route(line))
 	return {}  # no route configured: Netelip follows its own default for the application
+
+
+def _click_to_call_answer(launched, event: CallEvent, delivery: str) -> dict:
+	"""The agent's leg reports in. Until the customer was dialled, anything but an end means the agent picked
+	up (that POST may well say ANSWER): dial the customer. After that, every POST is the dial's result."""
+	if event.state in cs.TERMINAL_STATES or not launched.customer_number:
+		return HANGUP
+	if not claim_customer_dial(launched.name, delivery):
+		return HANGUP
+	answer = _dial("pstn", to_netelip(launched.customer_number))
+	answer["userfield"] = event.userdata
+	return answer
+
+
+def claim_customer_dial(name: str, delivery: str) -> bool:
+	"""Record, before answering, which delivery dials the customer: True for that one (and its retries),
+	False once another one did. Committed with the delivery's inbox row."""
+	query = f"select dial_claim, customer_dialled_at from `tab{DOCTYPE}` where name = %s"
+	try:
+		rows = frappe.db.sql(
+			f"set statement innodb_lock_wait_timeout={CLAIM_WAIT_S} for {query} for update",
+			(name,),
+			as_dict=True,
+		)
+	except (frappe.QueryTimeoutError, frappe.QueryDeadlockError):
+		# A job holds the row: answer from what is committed; the job records the dial from the inbox row.
+		rows = frappe.db.sql(query, (name,), as_dict=True)
+		return bool(rows) and _may_dial(rows[0], delivery)
+	if not rows or not _may_dial(rows[0], delivery):
+		return False
+	if rows[0].dial_claim != delivery:
+		frappe.db.set_value(
+			DOCTYPE,
+			name,
+			{"dial_claim": delivery, "customer_dialled_at": now_datetime()},
+			update_modified=False,
+		)
+	return True
+
+
+def _may_dial(row, delivery: str) -> bool:
+	return row.dial_claim == delivery or not (row.dial_claim or row.customer_dialled_at)
+
+
+def record_customer_dial(name: str, delivery: str, at) -> None:
+	"""The job's copy of the claim, for a dial the control URL answered while it could not write the row."""
+	frappe.db.sql(
+		f"""update `tab{DOCTYPE}` set dial_claim = %s, customer_dialled_at = %s
+		where name = %s and direction = 'Outbound' and ifnull(dial_claim, '') = ''""",
+		(delivery, at, name),
+	)
 
 
 # ---------------------------------------------------------------- rows from events
@@ -180,9 +270,26 @@ def find_or_create(event: CallEvent) -> str:
 	if name:
 		return name
 	launched = by_userdata(event.userdata)
-	if launched and not launched.call_id:
-		frappe.db.set_value(DOCTYPE, launched.name, "call_id", event.call_id)
+	if launched:
+		attach_leg(launched.name, event.call_id)
 		return launched.name
+	return _create_inbound(event)
+
+
+def attach_leg(name: str, call_id: str) -> None:
+	"""A call ID Netelip reports for a call we launched: the call's own ID if it has none yet (the launch
+	answer was lost), else a further leg of it (e.g. the customer's), remembered so it is never mistaken
+	for an inbound call."""
+	row = frappe.db.get_value(DOCTYPE, name, ["call_id", "other_call_ids"], as_dict=True, for_update=True)
+	if not row.call_id:
+		frappe.db.set_value(DOCTYPE, name, "call_id", call_id)
+		return
+	others = (row.other_call_ids or "").split()
+	if call_id != row.call_id and call_id not in others:
+		frappe.db.set_value(DOCTYPE, name, "other_call_ids", "\n".join([*others, call_id]))
+
+
+def _create_inbound(event: CallEvent) -> str:
 	customer = event.src_e164
 	agent, line = agent_for_line(event.raw_dst, event.dst_e164)
 	doc = frappe.get_doc(
@@ -210,6 +317,21 @@ def find_or_create(event: CallEvent) -> str:
 # ---------------------------------------------------------------- click-to-call
 
 
+def _api_token() -> str | None:
+	return get_decrypted_password("Netelip Settings", "Netelip Settings", "api_token", raise_exception=False)
+
+
+def check_ready() -> None:
+	"""Refuse a click-to-call that cannot be launched, before any call row exists."""
+	if not _api_token() or not (settings.netelip().api_application or "").strip():
+		frappe.throw(
+			_(
+				"Calls cannot be made yet: a manager must set the API token and application in Netelip Settings."
+			),
+			title=_("Netelip is not set up"),
+		)
+
+
 def start_click_to_call(e164: str, contact: str | None, whatsapp_contact: str | None) -> str:
 	user = frappe.session.user
 	line = line_of(user)
@@ -217,11 +339,13 @@ def start_click_to_call(e164: str, contact: str | None, whatsapp_contact: str | 
 		frappe.throw(
 			_("You have no Netelip extension yet. Ask a manager to add you under Netelip Settings > Agents.")
 		)
+	check_ready()
 	doc = frappe.get_doc(
 		{
 			"doctype": DOCTYPE,
 			"direction": "Outbound",
 			"status": str(cs.CallState.INITIATED),
+			"status_source": "launch",
 			"customer_number": e164,
 			"to_number": e164,
 			"from_number": settings.netelip().caller_id,
@@ -247,55 +371,96 @@ def start_click_to_call(e164: str, contact: str | None, whatsapp_contact: str | 
 
 def client() -> NetelipClient:
 	conf = settings.netelip()
-	token = get_decrypted_password("Netelip Settings", "Netelip Settings", "api_token", raise_exception=False)
-	if not token or not conf.api_application:
+	token = _api_token()
+	if not token or not (conf.api_application or "").strip():
 		frappe.throw(_("Set the Netelip API token and application in Netelip Settings first"))
 	return NetelipClient(
 		token=token,
-		application=conf.api_application,
-		base_url=conf.api_base_url or "https://api.netelip.com/v1",
+		application=conf.api_application.strip(),
+		base_url=conf.api_base_url or DEFAULT_BASE_URL,
 		timeout=settings.int_setting(conf, "request_timeout", 15, minimum=1),
 	)
 
 
 def launch(name: str) -> None:
-	"""Ask Netelip to ring the agent. A launch is never repeated automatically: a lost answer may mean a
-	phone is already ringing, and the no-answer timeout closes the call if nothing follows."""
+	"""Ask Netelip to ring the agent, at most once: a lost answer may mean a phone is already ringing, so the
+	launch is claimed (committed) before it is sent and never repeated."""
 	row = frappe.db.get_value(
-		DOCTYPE, name, ["name", "call_id", "status", "agent_line", "userdata"], as_dict=True
+		DOCTYPE, name, ["name", "call_id", "status", "agent_line", "userdata", "launched_at"], as_dict=True
 	)
-	if not row or row.call_id or row.status != str(cs.CallState.INITIATED):
+	if not row or row.call_id or row.launched_at or row.status != str(cs.CallState.INITIATED):
 		return
-	conf = settings.netelip()
+	frappe.db.set_value(DOCTYPE, name, "launched_at", now_datetime(), update_modified=False)
+	frappe.db.commit()
 	try:
-		with client() as netelip:
-			call_id = netelip.launch_call(
-				src=conf.caller_id or row.agent_line,
-				dst=row.agent_line,
-				typedst="extension",
-				duration=settings.int_setting(conf, "max_call_seconds", 7200, minimum=1),
-				userdata=row.userdata,
-			)
+		call_id = _send_launch(row)
 	except ProviderError as exc:
 		launch_failed(name, exc)
 		return
+	except Exception as exc:
+		# Whatever stopped it, the call did not start: say so now rather than let the timeout guess.
+		frappe.db.rollback()
+		if not isinstance(exc, frappe.ValidationError):
+			frappe.log_error(
+				title="Netelip click-to-call launch", reference_doctype=DOCTYPE, reference_name=name
+			)
+		fail_launch(name, None, _("The call was not launched: {0}").format(str(exc) or type(exc).__name__))
+		return
+	launched(name, call_id)
+
+
+def _send_launch(row) -> str:
+	conf = settings.netelip()
+	kind, target = route(row.agent_line)
+	with client() as netelip:
+		return netelip.launch_call(
+			src=conf.caller_id or (digits(row.agent_line) if kind == "pstn" else target),
+			dst=target,
+			typedst=kind,
+			duration=settings.int_setting(conf, "max_call_seconds", 7200, minimum=1),
+			userdata=row.userdata,
+		)
+
+
+def launched(name: str, call_id: str) -> None:
+	"""Netelip took the launch: keep its call ID and give the agent's phone its ring time."""
+	ring_until = cs.ring_deadline(datetime.now(UTC), ring_seconds())
 	with named_lock(f"Netelip:None:{call_id}"):
-		if not frappe.db.get_value(DOCTYPE, name, "call_id"):
-			frappe.db.set_value(DOCTYPE, name, "call_id", call_id)
+		attach_leg(name, call_id)
+		row = frappe.db.get_value(DOCTYPE, name, ["*"], as_dict=True, for_update=True)
+		before = snapshot_of(row)
+		write(name, before, cs.apply(before, cs.launch_update("200", ring_until=ring_until)))
 		frappe.db.commit()
 
 
 def launch_failed(name: str, exc: ProviderError) -> None:
+	if not exc.outcome_unknown:
+		fail_launch(name, exc.code or exc.status or "error", exc.message)
+		return
+	# Netelip may have acted: not a failure, and never a second launch. The timeout or a callback decides.
+	frappe.db.set_value(
+		DOCTYPE,
+		name,
+		{
+			"launch_unconfirmed": 1,
+			"launch_error": _("Netelip did not confirm the call ({0}); the phone may still ring.").format(
+				exc.message
+			)[:500],
+		},
+	)
+	row = frappe.db.get_value(DOCTYPE, name, ["agent", "status", "direction"], as_dict=True)
+	realtime.call_changed(name, row.agent, row.status, row.direction, popup=True)
+	frappe.db.commit()
+
+
+def fail_launch(name: str, code, message: str) -> None:
+	"""End a call that never started as Failed, with the reason for the agent."""
 	from xappiens_whatsapp.pipeline.call_alerts import after_change
 
-	if exc.outcome_unknown:
-		frappe.db.set_value(DOCTYPE, name, "launch_error", f"{exc.message} (the phone may still ring)"[:500])
-		frappe.db.commit()
-		return
-	row = frappe.db.get_value(DOCTYPE, name, ["*"], as_dict=True)
+	row = frappe.db.get_value(DOCTYPE, name, ["*"], as_dict=True, for_update=True)
 	before = snapshot_of(row)
-	after = cs.apply(before, cs.launch_update(exc.code or exc.status or "error"))
+	after = cs.apply(before, cs.launch_update(code))
 	write(name, before, after)
-	frappe.db.set_value(DOCTYPE, name, "launch_error", exc.message[:500])
+	frappe.db.set_value(DOCTYPE, name, "launch_error", message[:500])
 	after_change(name, before, after)
 	frappe.db.commit()

@@ -133,11 +133,24 @@ class FakeNetelip(FakeServer):
 		return response.status_code, answer
 
 	@staticmethod
-	def post_report(url: str, calls: list[dict], timeout: float = 10.0) -> tuple[int, str]:
-		"""POST final call records as Netelip's report URL receives them: multipart, `calls` = JSON array."""
-		body = json.dumps(calls, ensure_ascii=False)
-		response = requests.post(url, files={"calls": (None, body)}, timeout=timeout)
+	def post_report(
+		url: str, calls: list[dict], timeout: float = 10.0, api: str | None = None
+	) -> tuple[int, str]:
+		"""POST final call records as Netelip's report URL receives them: multipart, `calls` = JSON array.
+
+		`api` adds the application name as a field of the delivery itself, beside `calls`.
+		"""
+		parts = {"calls": (None, json.dumps(calls, ensure_ascii=False))}
+		if api is not None:
+			parts["api"] = (None, api)
+		response = requests.post(url, files=parts, timeout=timeout)
 		return response.status_code, response.text
+
+	def final_record(self, launch: Mapping[str, Any] | None = None, **overrides: Any) -> dict[str, str]:
+		"""A report-URL record of a call, without `api` (the delivery's own field may carry it)."""
+		record = self.call_fields(launch, **overrides)
+		record.pop("api", None)
+		return record
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import frappe
 
-from xappiens_whatsapp.pipeline import netelip_timeouts
+from xappiens_whatsapp.core.call_state import RING_GRACE_S
+from xappiens_whatsapp.pipeline import calls, netelip_timeouts
 from xappiens_whatsapp.testing.fake_netelip import FakeNetelip
 from xappiens_whatsapp.tests.base import (
 	XWTestCase,
@@ -23,8 +24,11 @@ API_TOKEN = "netelip-api-token-for-tests"
 APP = "API xwt"
 CONTROL = "/api/method/xappiens_whatsapp.api.netelip.control"
 REPORT = "/api/method/xappiens_whatsapp.api.netelip.report"
+CLICK = "xappiens_whatsapp.api.calls.click_to_call"
 CUSTOMER = "+34600000001"
 AGENT_NUMBER = "+34910000001"
+MANAGER = "xwt-call-manager@example.com"
+RING = 30  # no_answer_timeout in these tests, hence the ring time of every dial
 
 
 def madrid(moment: datetime | None = None) -> str:
@@ -35,6 +39,10 @@ def call_id() -> str:
 	return f"{int(time.time())}.{time.perf_counter_ns() % 10000:04d}"
 
 
+def later(seconds: float) -> datetime:
+	return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
 class NetelipCase(XWTestCase):
 	@classmethod
 	def setUpClass(cls):
@@ -43,6 +51,7 @@ class NetelipCase(XWTestCase):
 		# a CRM agent: WhatsApp and calls, plus Frappe's own role for reading contacts
 		cls.agent = make_user("xwt-caller@example.com", "WhatsApp Agent", "Sales User")
 		cls.other_agent = make_agent("xwt-other-caller@example.com")
+		cls.manager = make_user(MANAGER)
 
 	@classmethod
 	def tearDownClass(cls):
@@ -60,8 +69,11 @@ class NetelipCase(XWTestCase):
 		query = f"?token={token}" if token is not None else ""
 		return self.post(CONTROL + query, data=fields, headers=headers, **kw)
 
-	def report(self, calls: list[dict], token: str = TOKEN):
-		return self.post(REPORT + f"?token={token}", files={"calls": (None, json.dumps(calls))})
+	def report(self, calls: list[dict], token: str = TOKEN, api: str | None = None):
+		parts = {"calls": (None, json.dumps(calls))}
+		if api is not None:
+			parts["api"] = (None, api)
+		return self.post(REPORT + f"?token={token}", files=parts)
 
 	def inbound_fields(self, cid: str, **extra) -> dict:
 		return {
@@ -79,12 +91,53 @@ class NetelipCase(XWTestCase):
 		frappe.db.commit()
 		return frappe.db.get_value("Netelip Call", {"call_id": cid}, ["*"], as_dict=True)
 
+	def row(self, name: str) -> dict:
+		frappe.db.commit()
+		return frappe.db.get_value("Netelip Call", name, ["*"], as_dict=True)
+
 	def rejections(self, reason: str) -> int:
 		frappe.db.commit()
 		return sum(
 			frappe.get_all(
 				"Webhook Rejection", filters={"provider": "Netelip", "reason": reason}, pluck="count"
 			)
+		)
+
+	def alerts_for(self, name: str, user: str) -> list[dict]:
+		frappe.db.commit()
+		return frappe.get_all(
+			"Notification Log", filters={"document_name": name, "for_user": user}, fields=["subject", "read"]
+		)
+
+	# ---- click-to-call helpers
+
+	def crm_contact(self, phone: str = "600 00 00 01") -> str:
+		doc = frappe.get_doc(
+			{
+				"doctype": "Contact",
+				"first_name": "Ana",
+				"last_name": "xwt-netelip",
+				"phone_nos": [{"phone": phone, "is_primary_mobile_no": 1}],
+			}
+		).insert(ignore_permissions=True)
+		frappe.db.commit()
+		return doc.name
+
+	def click(self, user: str | None = None, **args):
+		return self.call_as(user or self.agent, CLICK, **args)
+
+	def launched_call(self, **args) -> tuple[str, str]:
+		"""Click, let the worker launch it: (our row, Netelip's call ID)."""
+		response = self.click(**(args or {"contact": self.crm_contact()}))
+		self.assertEqual(response.status_code, 200, response.text)
+		name = response.json()["message"]["call"]
+		run_worker()
+		return name, self.netelip.launches[-1]["ID"]
+
+	def netelip_posts(self, fields: dict | None = None, **overrides) -> tuple[int, dict]:
+		"""Netelip calling our control URL about the call it launched last (or with exactly `fields`)."""
+		return self.netelip.callback_control(
+			self.server.url + CONTROL + f"?token={TOKEN}", fields or self.netelip.call_fields(**overrides)
 		)
 
 
@@ -98,8 +151,8 @@ def configure_netelip(base_url: str, **overrides) -> None:
 		"webhook_token": TOKEN,
 		"allowed_sources": "",
 		"trusted_proxies": "",
-		"no_answer_timeout": 30,
-		"only_registered_numbers": 1,
+		"no_answer_timeout": RING,
+		"max_call_seconds": 7200,
 		"alert_on_failed": 1,
 		"alert_on_no_answer": 1,
 		"create_callback_todo": 0,
@@ -108,9 +161,10 @@ def configure_netelip(base_url: str, **overrides) -> None:
 		"inbound_extension": "",
 		"agents": [{"user": "xwt-caller@example.com", "extension": "101", "number": AGENT_NUMBER}],
 		"allowed_numbers": [],
+		"alert_recipients": [],
 		**overrides,
 	}
-	for field in ("agents", "allowed_numbers"):
+	for field in ("agents", "allowed_numbers", "alert_recipients"):
 		doc.set(field, values.pop(field))
 	doc.update(values)
 	doc.save(ignore_permissions=True)
@@ -139,6 +193,24 @@ class TestNetelipOrigin(NetelipCase):
 		self.assertEqual(self.rejections("bad_token"), 4)
 		self.assertEqual(self.inbound(provider="Netelip"), [])
 
+	def test_no_callback_token_configured_lets_nobody_in(self):
+		configure_netelip(self.netelip.url, webhook_token="")
+		for token in (TOKEN, "", None):
+			with self.subTest(token=token):
+				self.assertEqual(self.control(self.inbound_fields(call_id()), token=token).status_code, 401)
+		self.assertEqual(self.report([self.inbound_fields(call_id())], token="").status_code, 401)
+		self.assertEqual(self.rejections("bad_token"), 4)
+		self.assertEqual(self.inbound(provider="Netelip"), [])
+
+	def test_no_application_configured_lets_nobody_in(self):
+		configure_netelip(self.netelip.url, api_application="")
+		fields = self.inbound_fields(call_id())
+		self.assertEqual(self.control(fields).status_code, 403)
+		self.assertEqual(self.control({**fields, "api": ""}).status_code, 403)
+		self.assertEqual(self.report([fields]).status_code, 403)
+		self.assertEqual(self.rejections("no_application"), 3)
+		self.assertEqual(self.inbound(provider="Netelip"), [])
+
 	def test_token_in_a_header_is_accepted(self):
 		response = self.control(
 			self.inbound_fields(call_id()), token=None, headers={"X-Netelip-Token": TOKEN}
@@ -159,8 +231,33 @@ class TestNetelipOrigin(NetelipCase):
 		self.assertEqual(outsider.status_code, 403)
 		self.assertEqual(self.rejections("bad_origin"), 2)
 
+	def test_forged_forwarded_for_neither_dodges_nor_spends_anothers_quota(self):
+		cmd = "xappiens_whatsapp.api.netelip.control"
+		keys = {ip: frappe.cache.make_key(f"rl:{cmd}:{ip}") for ip in ("127.0.0.1", "203.0.113.7")}
+		for key in keys.values():
+			frappe.cache.delete(key)
+		configure_settings(webhook_rate_limit=3)
+		try:
+			codes = [
+				self.control(
+					self.inbound_fields(call_id()), headers={"X-Forwarded-For": f"203.0.113.{7 + i % 2}"}
+				).status_code
+				for i in range(4)
+			]
+			self.assertEqual(codes, [200, 200, 200, 429])
+			self.assertEqual(int(frappe.cache.get(keys["127.0.0.1"])), 4)
+			self.assertIsNone(frappe.cache.get(keys["203.0.113.7"]))
+		finally:
+			for key in keys.values():
+				frappe.cache.delete(key)
+
 	def test_foreign_application_and_bad_ids(self):
 		self.assertEqual(self.control(self.inbound_fields(call_id(), api="Another app")).status_code, 403)
+		self.assertEqual(self.rejections("bad_application"), 1)
+		without = self.inbound_fields(call_id())
+		without.pop("api")
+		self.assertEqual(self.control(without).status_code, 403)
+		self.assertEqual(self.rejections("missing_application"), 1)
 		for bad in ("", "abc", "12", "1.2.3", "1e10"):
 			with self.subTest(id=bad):
 				self.assertEqual(self.control(self.inbound_fields(bad)).status_code, 400)
@@ -200,6 +297,65 @@ class TestNetelipOrigin(NetelipCase):
 		self.assertEqual(len(self.inbound(provider="Netelip")), 1)
 
 
+class TestNetelipReports(NetelipCase):
+	def test_records_without_api_take_the_deliverys_own_or_are_refused(self):
+		cid = call_id()
+		self.control(self.inbound_fields(cid))
+		record = {**self.inbound_fields(cid), "statuscall": "BUSY", "durationcall": "5"}
+		record.pop("api")
+		status, body = self.netelip.post_report(self.server.url + REPORT + f"?token={TOKEN}", [record])
+		self.assertEqual(status, 403, body)
+		self.assertEqual(self.rejections("missing_application"), 1)
+		status, body = self.netelip.post_report(
+			self.server.url + REPORT + f"?token={TOKEN}", [record], api="Another app"
+		)
+		self.assertEqual(status, 403, body)
+		self.assertEqual(self.rejections("bad_application"), 1)
+		self.assertEqual(len(self.inbound(provider="Netelip")), 1)  # only the control POST
+
+		status, body = self.netelip.post_report(
+			self.server.url + REPORT + f"?token={TOKEN}", [record], api=APP
+		)
+		self.assertEqual((status, json.loads(body)["accepted"]), (200, 1), body)
+		run_worker()
+		self.assertEqual(self.call(cid).status, "Busy")
+
+	def test_a_report_mixing_ours_and_others_keeps_ours_and_counts_the_rest(self):
+		ours = {**self.inbound_fields(call_id()), "statuscall": "BUSY"}
+		no_api = {k: v for k, v in self.inbound_fields(call_id()).items() if k != "api"}
+		foreign = self.inbound_fields(call_id(), api="Another app")
+		response = self.report([ours, no_api, foreign])
+		self.assertEqual(response.status_code, 200, response.text)
+		self.assertEqual((response.json()["accepted"], response.json()["rejected"]), (1, 2))
+		self.assertEqual((self.rejections("missing_application"), self.rejections("bad_application")), (1, 1))
+
+	def test_report_with_a_bad_record_keeps_the_good_ones(self):
+		good = {**self.inbound_fields(call_id()), "statuscall": "BUSY", "durationcall": "5"}
+		response = self.report([good, {"ID": "not-an-id", "api": APP}, {"nothing": 1}])
+		self.assertEqual(response.status_code, 200, response.text)
+		self.assertEqual((response.json()["accepted"], response.json()["rejected"]), (1, 2))
+		run_worker()
+		self.assertEqual(self.call(good["ID"]).status, "Busy")
+		ignored = self.inbound(provider="Netelip", status="Ignored")
+		self.assertEqual(len(ignored), 1)
+		self.assertIn("record 1", ignored[0].note)
+
+	def test_an_unknown_final_status_is_flagged_and_never_alerts(self):
+		cid = call_id()
+		self.control(self.inbound_fields(cid))
+		run_worker()
+		cdr = {**self.inbound_fields(cid), "statuscall": "EXPLODED", "durationcall": "40"}
+		self.assertEqual(self.report([cdr]).json()["accepted"], 1)
+		run_worker()
+		call = self.call(cid)
+		self.assertEqual(
+			(call.status, call.unknown_status, call.needs_review, call.final_record, call.alerted),
+			("Ringing", "EXPLODED", 1, 1, 0),
+		)
+		self.assertEqual(netelip_timeouts.run(later(600)), 0)
+		self.assertEqual(self.alerts_for(call.name, self.agent), [])
+
+
 class TestNetelipCalls(NetelipCase):
 	def test_inbound_call_rings_its_agent_and_ends_completed(self):
 		cid = call_id()
@@ -224,45 +380,51 @@ class TestNetelipCalls(NetelipCase):
 			"statuscall": "ANSWER",
 			"durationcall": "75",
 			"durationcallanswered": "61",
+			"hangupcause": "16",
 		}
 		self.assertEqual(self.report([cdr]).json()["accepted"], 1)
 		self.assertEqual(self.report([cdr]).json()["duplicates"], 1)
 		run_worker()
 		call = self.call(cid)
 		self.assertEqual(
-			(call.status, call.duration, call.talk_time, call.raw_status), ("Completed", 75, 61, "ANSWER")
+			(call.status, call.duration, call.talk_time, call.raw_status, call.status_source),
+			("Completed", 75, 61, "ANSWER", "report"),
 		)
+		self.assertEqual((call.hangup_cause, call.final_record), ("16", 1))
 		self.assertIsNotNone(call.answered_at)
 		self.assertEqual(frappe.db.count("Netelip Call", {"call_id": cid}), 1)
 
+	def test_an_agent_with_a_number_only_is_reached_on_the_public_network(self):
+		configure_netelip(self.netelip.url, agents=[{"user": self.agent, "number": "910 00 00 01"}])
+		answer = self.control(self.inbound_fields(call_id())).json()
+		self.assertEqual(answer, {"command": "dial", "options": "pstn,0034910000001,30,calling,7200"})
+
+		name, _cid = self.launched_call(contact=self.crm_contact())
+		sent = self.netelip.requests_to("/v1/voice", "POST")[-1]["form"]
+		self.assertEqual((sent["dst"], sent["typedst"]), ("0034910000001", "pstn"))
+		self.assertEqual(self.row(name).agent_line, AGENT_NUMBER)
+
 	def test_click_to_call_round_trip(self):
-		crm = frappe.get_doc(
-			{
-				"doctype": "Contact",
-				"first_name": "Ana",
-				"last_name": "xwt-netelip",
-				"phone_nos": [{"phone": "600 00 00 01", "is_primary_mobile_no": 1}],
-			}
-		).insert(ignore_permissions=True)
-		frappe.db.commit()
-		response = self.call_as(self.agent, "xappiens_whatsapp.api.calls.click_to_call", contact=crm.name)
+		crm = self.crm_contact()
+		response = self.click(contact=crm)
 		self.assertEqual(response.status_code, 200, response.text)
 		name = response.json()["message"]["call"]
-		row = frappe.db.get_value("Netelip Call", name, ["*"], as_dict=True)
+		row = self.row(name)
 		self.assertEqual(
 			(row.direction, row.status, row.agent, row.customer_number),
 			("Outbound", "Initiated", self.agent, CUSTOMER),
 		)
-		self.assertEqual(row.contact, crm.name)
+		self.assertEqual(row.contact, crm)
 
 		run_worker()  # the launch
 		launch = self.netelip.launches[-1]
 		sent = self.netelip.requests_to("/v1/voice", "POST")[-1]["form"]
 		self.assertEqual(
-			{k: sent[k] for k in ("token", "api", "dst", "typedst", "userdata", "duration")},
+			{k: sent[k] for k in ("token", "api", "src", "dst", "typedst", "userdata", "duration")},
 			{
 				"token": API_TOKEN,
 				"api": APP,
+				"src": "34910000000",
 				"dst": "101",
 				"typedst": "extension",
 				"userdata": row.userdata,
@@ -270,22 +432,21 @@ class TestNetelipCalls(NetelipCase):
 			},
 		)
 		cid = launch["ID"]
-		frappe.db.commit()  # see what the worker wrote
-		self.assertEqual(frappe.db.get_value("Netelip Call", name, "call_id"), cid)
+		row = self.row(name)
+		self.assertEqual((row.call_id, row.launch_unconfirmed), (cid, 0))
+		self.assertIsNotNone(row.launched_at)
 
 		# the agent picks up: Netelip asks what to do, and we dial the customer
-		status, answer = self.netelip.callback_control(
-			self.server.url + CONTROL + f"?token={TOKEN}", self.netelip.call_fields()
-		)
+		status, answer = self.netelip_posts()
 		self.assertEqual(status, 200)
 		self.assertEqual(answer["command"], "dial")
 		self.assertEqual(answer["options"], "pstn,0034600000001,30,calling,7200")
 		run_worker()
 		self.assertEqual(self.call(cid).status, "Ringing")
-		self.netelip.callback_control(
-			self.server.url + CONTROL + f"?token={TOKEN}",
-			self.netelip.call_fields(statuscall="ANSWER", status="OK"),
-		)
+		self.assertIsNotNone(self.call(cid).customer_dialled_at)
+		# the customer answered, talked and hung up: the dial is over
+		status, answer = self.netelip_posts(statuscall="ANSWER", status="OK", command="dial")
+		self.assertEqual(answer, {"command": "hangup"})
 		self.netelip.post_report(
 			self.server.url + REPORT + f"?token={TOKEN}",
 			[self.netelip.call_fields(statuscall="ANSWER", durationcall="40", durationcallanswered="33")],
@@ -293,65 +454,228 @@ class TestNetelipCalls(NetelipCase):
 		run_worker()
 		call = self.call(cid)
 		self.assertEqual((call.name, call.status, call.talk_time), (name, "Completed", 33))
+		self.assertEqual(frappe.db.count("Netelip Call"), 1)
+		self.assertEqual(len(self.netelip.launches), 1)
+
+	def test_the_first_control_post_saying_answer_still_dials_the_customer(self):
+		name, cid = self.launched_call()
+		# the agent's leg was answered: Netelip may say so in that very first POST
+		pickup = self.netelip.call_fields(statuscall="ANSWER", description="ANSWER")
+		status, answer = self.netelip_posts(pickup)
+		self.assertEqual((status, answer["command"]), (200, "dial"), answer)
+		self.assertTrue(answer["options"].startswith("pstn,0034600000001,"))
+		self.assertEqual(self.netelip_posts(pickup)[1], answer)  # a retry gets the same answer
+		run_worker()
+		row = self.row(name)
+		# the agent answering is not the customer answering: the customer's phone rings now
+		self.assertEqual((row.status, row.call_id), ("Ringing", cid))
+		self.assertIsNotNone(row.customer_dialled_at)
+		# the next POST is the dial's result: nothing more to do
+		result = self.netelip_posts(statuscall="ANSWER", durationcall="50", durationcallanswered="20")
+		self.assertEqual(result[1], {"command": "hangup"})
+		run_worker()
+		self.assertEqual(self.row(name).status, "Answered")
+		self.assertEqual(len(self.inbound(provider="Netelip")), 2)  # the retry stored nothing new
+
+	def test_a_callback_for_another_leg_joins_the_launched_call(self):
+		name, cid = self.launched_call()
+		self.netelip_posts()  # the customer is dialled
+		leg = call_id()
+		status, answer = self.netelip_posts(ID=leg, statuscall="BUSY", durationcall="4")
+		self.assertEqual((status, answer), (200, {"command": "hangup"}))
+		run_worker()
+		self.assertEqual(frappe.db.count("Netelip Call"), 1)
+		row = self.row(name)
+		self.assertEqual((row.call_id, row.other_call_ids, row.status), (cid, leg, "Busy"))
 
 	def test_click_to_call_refuses_unknown_numbers_and_agents_without_a_line(self):
-		refused = self.call_as(self.agent, "xappiens_whatsapp.api.calls.click_to_call", number="+34699999999")
+		refused = self.click(number="+34699999999")
 		self.assertEqual(refused.status_code, 417)
 		self.assertIn("not registered", refused.text)
 		configure_netelip(self.netelip.url, allowed_numbers=[{"number": "699999999"}])
-		allowed = self.call_as(self.agent, "xappiens_whatsapp.api.calls.click_to_call", number="699 99 99 99")
+		allowed = self.click(number="699 99 99 99")
 		self.assertEqual(allowed.status_code, 200, allowed.text)
-		invalid = self.call_as(self.agent, "xappiens_whatsapp.api.calls.click_to_call", number="12")
+		invalid = self.click(number="12")
 		self.assertEqual(invalid.status_code, 417)
-		no_line = self.call_as(
-			self.other_agent, "xappiens_whatsapp.api.calls.click_to_call", number="+34699999999"
-		)
+		no_line = self.click(self.other_agent, number="+34699999999")
 		self.assertEqual(no_line.status_code, 417)
 		self.assertIn("extension", no_line.text)
+
+	def test_a_number_given_with_a_contact_must_be_that_contacts_and_readable(self):
+		crm = self.crm_contact()
+		configure_netelip(self.netelip.url, allowed_numbers=[{"number": "699999999"}])
+		foreign = self.click(contact=crm, number="+34699999999")
+		self.assertEqual(foreign.status_code, 417)
+		self.assertIn("not a number of this contact", foreign.text)
+		own = self.click(contact=crm, number="600 00 00 01")
+		self.assertEqual(own.status_code, 200, own.text)
+		self.assertEqual(self.row(own.json()["message"]["call"]).contact, crm)
+		# someone who may not read the contact may not call it, with or without a number
+		for args in ({"contact": crm}, {"contact": crm, "number": "600000001"}):
+			with self.subTest(args=args):
+				self.assertEqual(self.click(self.other_agent, **args).status_code, 403)
+		self.assertEqual(frappe.db.count("Netelip Call"), 1)
+
+	def test_missing_configuration_is_refused_before_any_row(self):
+		crm = self.crm_contact()
+		for missing in ({"api_token": ""}, {"api_application": "", "webhook_token": ""}):
+			with self.subTest(missing=missing):
+				configure_netelip(self.netelip.url, **missing)
+				refused = self.click(contact=crm)
+				self.assertEqual(refused.status_code, 417)
+				self.assertIn("Netelip Settings", refused.text)
+		self.assertEqual(frappe.db.count("Netelip Call"), 0)
+
+	def test_a_launch_the_job_cannot_make_fails_the_call_with_the_reason(self):
+		name = self.click(contact=self.crm_contact()).json()["message"]["call"]
+		configure_netelip(self.netelip.url, api_token="")  # gone before the worker runs
+		run_worker()
+		row = self.row(name)
+		self.assertEqual((row.status, row.status_inferred, row.alerted), ("Failed", 0, 1))
+		self.assertIn("not launched", row.launch_error)
+		self.assertEqual(self.netelip.requests_to("/v1/voice"), [])
+		self.assertEqual(len(self.alerts_for(name, self.agent)), 1)
 
 	def test_a_failed_launch_fails_the_call_and_alerts_the_agent(self):
 		configure_netelip(
 			self.netelip.url, api_token="not-the-right-token", allowed_numbers=[{"number": "699999999"}]
 		)
-		name = self.call_as(
-			self.agent, "xappiens_whatsapp.api.calls.click_to_call", number="699999999"
-		).json()["message"]["call"]
+		name = self.click(number="699999999").json()["message"]["call"]
 		run_worker()
-		frappe.db.commit()
-		row = frappe.db.get_value("Netelip Call", name, ["status", "launch_error", "alerted"], as_dict=True)
-		self.assertEqual((row.status, row.alerted), ("Failed", 1))
+		row = self.row(name)
+		self.assertEqual((row.status, row.alerted, row.raw_status), ("Failed", 1, "401"))
 		self.assertTrue(row.launch_error)
 		self.assertNotIn("not-the-right-token", row.launch_error)
-		self.assertEqual(
-			frappe.db.count("Notification Log", {"document_name": name, "for_user": self.agent}), 1
-		)
+		self.assertEqual(len(self.alerts_for(name, self.agent)), 1)
 
-	def test_unanswered_call_times_out_alerts_once_and_yields_to_a_late_real_event(self):
+	def test_a_launch_answered_500_is_never_sent_again_and_may_still_ring(self):
+		self.netelip.fail("/v1/voice", 500)
+		name = self.click(contact=self.crm_contact()).json()["message"]["call"]
+		run_worker()
+		row = self.row(name)
+		self.assertEqual((row.status, row.launch_unconfirmed, row.alerted), ("Initiated", 1, 0))
+		self.assertIn("may still ring", row.launch_error)
+		# whatever runs the launch again, Netelip is not asked twice
+		calls.launch(name)
+		frappe.enqueue("xappiens_whatsapp.pipeline.calls.launch", queue="short", name=name)
+		frappe.db.commit()
+		run_worker()
+		self.assertEqual(len(self.netelip.requests_to("/v1/voice", "POST")), 1)
+		# it did ring after all: Netelip's callback with our reference finds the call
+		cid = call_id()
+		status, answer = self.netelip.callback_control(
+			self.server.url + CONTROL + f"?token={TOKEN}",
+			{**self.inbound_fields(cid, src="101", dst="101", typesrc="ext"), "userdata": row.userdata},
+		)
+		self.assertEqual((status, answer["command"]), (200, "dial"))
+		run_worker()
+		self.assertEqual((self.row(name).call_id, self.row(name).status), (cid, "Ringing"))
+
+
+class TestNetelipTimeoutsAndAlerts(NetelipCase):
+	def test_unanswered_inbound_call_times_out_alerts_once_and_yields_to_a_late_real_event(self):
 		configure_netelip(self.netelip.url, create_callback_todo=1)
 		cid = call_id()
 		self.control(self.inbound_fields(cid, startcall=madrid(datetime.now(UTC) - timedelta(minutes=2))))
 		run_worker()
+		# our dial to the agent still has its ring time, although the call started two minutes ago
+		self.assertEqual(netelip_timeouts.run(later(RING - 5)), 0)
 		with capture_realtime() as capture:
-			self.assertEqual(netelip_timeouts.run(), 1)
-			self.assertEqual(netelip_timeouts.run(), 0)
+			self.assertEqual(netelip_timeouts.run(later(RING + RING_GRACE_S + 2)), 1)
+			self.assertEqual(netelip_timeouts.run(later(RING + RING_GRACE_S + 60)), 0)
 		call = self.call(cid)
 		self.assertEqual((call.status, call.status_inferred, call.alerted), ("No Answer", 1, 1))
 		self.assertEqual({e["room"] for e in capture.events("xw_call_popup")}, {f"user:{self.agent}"})
-		frappe.db.commit()
-		self.assertEqual(
-			frappe.db.count("Notification Log", {"document_name": call.name, "for_user": self.agent}), 1
-		)
+		self.assertEqual(len(self.alerts_for(call.name, self.agent)), 1)
 		todo = frappe.db.get_value(
-			"ToDo", call.callback_todo, ["allocated_to", "reference_name"], as_dict=True
+			"ToDo", call.callback_todo, ["allocated_to", "reference_name", "status"], as_dict=True
 		)
-		self.assertEqual((todo.allocated_to, todo.reference_name), (self.agent, call.name))
+		self.assertEqual(
+			(todo.allocated_to, todo.reference_name, todo.status), (self.agent, call.name, "Open")
+		)
 
-		# Netelip's answer arrives late: the real event wins over our guess
+		# Netelip's answer arrives late: the real event wins over our guess, and the alert is withdrawn
 		self.control(self.inbound_fields(cid, statuscall="ANSWER", status="OK"))
 		run_worker()
 		call = self.call(cid)
-		self.assertEqual((call.status, call.status_inferred), ("Answered", 0))
-		self.assertEqual(frappe.db.count("Notification Log", {"document_name": call.name}), 1)
+		self.assertEqual(
+			(call.status, call.status_inferred, call.alerted, call.alert_withdrawn), ("Answered", 0, 0, 1)
+		)
+		self.assertEqual(frappe.db.get_value("ToDo", call.callback_todo, "status"), "Cancelled")
+		self.assertEqual([a.read for a in self.alerts_for(call.name, self.agent)], [1])
+
+	def test_click_to_call_counts_from_the_dial_to_the_customer_and_alerts_managers(self):
+		configure_netelip(self.netelip.url, create_callback_todo=1, alert_recipients=[{"user": self.manager}])
+		name, _cid = self.launched_call()
+		self.netelip_posts()  # the agent picked up; the customer rings from now
+		run_worker()
+		# past the timeout after the start, but the customer's phone may still be ringing
+		self.assertEqual(netelip_timeouts.run(later(RING)), 0)
+		self.assertEqual(self.row(name).status, "Ringing")
+		self.assertEqual(netelip_timeouts.run(later(RING + RING_GRACE_S + 2)), 1)
+		row = self.row(name)
+		self.assertEqual((row.status, row.status_inferred), ("No Answer", 1))
+		for user in (self.agent, self.manager):
+			with self.subTest(user=user):
+				[alert] = self.alerts_for(name, user)
+				self.assertIn("did not answer", alert.subject)
+		self.assertEqual(frappe.db.get_value("ToDo", row.callback_todo, "allocated_to"), self.agent)
+
+		# the customer did answer: the dial's result comes late, the guess and its to-do go
+		self.netelip_posts(statuscall="ANSWER", durationcall="70", durationcallanswered="45")
+		run_worker()
+		row = self.row(name)
+		self.assertEqual((row.status, row.alerted, row.alert_withdrawn), ("Answered", 0, 1))
+		self.assertEqual(frappe.db.get_value("ToDo", row.callback_todo, "status"), "Cancelled")
+		self.assertEqual({a.read for a in self.alerts_for(name, self.manager)}, {1})
+
+	def test_click_to_call_nobody_picks_up_times_out_from_the_launch(self):
+		name, _cid = self.launched_call()
+		self.assertEqual(netelip_timeouts.run(later(RING + 2)), 0)  # the agent's phone still rings
+		self.assertEqual(netelip_timeouts.run(later(RING + RING_GRACE_S + 2)), 1)
+		self.assertEqual((self.row(name).status, self.row(name).alerted), ("No Answer", 1))
+
+	def test_events_waiting_in_the_inbox_hold_the_timeout(self):
+		name, _cid = self.launched_call()
+		self.netelip_posts()  # stored, not applied yet: no worker runs
+		self.assertEqual(netelip_timeouts.run(later(600)), 0)
+		self.assertEqual(self.row(name).status, "Initiated")
+		run_worker()
+		self.assertEqual(self.row(name).status, "Ringing")  # (a fresh read: the worker wrote on its own)
+		self.assertEqual(netelip_timeouts.run(later(600)), 1)
+
+	def test_a_missed_step_then_a_final_record_with_talk_time_corrects_the_call_and_its_alert(self):
+		configure_netelip(self.netelip.url, create_callback_todo=1)
+		cid = call_id()
+		self.control(self.inbound_fields(cid))
+		self.control(self.inbound_fields(cid, statuscall="NOANSWER", durationcall="30"))
+		run_worker()
+		call = self.call(cid)
+		self.assertEqual((call.status, call.alerted), ("No Answer", 1))
+		cdr = {
+			**self.inbound_fields(cid),
+			"statuscall": "ANSWER",
+			"durationcall": "95",
+			"durationcallanswered": "60",
+		}
+		self.report([cdr])
+		run_worker()
+		call = self.call(cid)
+		self.assertEqual(
+			(call.status, call.needs_review, call.alerted, call.alert_withdrawn), ("Completed", 1, 0, 1)
+		)
+		self.assertEqual(frappe.db.get_value("ToDo", call.callback_todo, "status"), "Cancelled")
+
+	def test_a_busy_step_is_not_replaced_by_a_weaker_later_step(self):
+		cid = call_id()
+		self.control(self.inbound_fields(cid, statuscall="BUSY", durationcall="3"))
+		run_worker()
+		self.control(self.inbound_fields(cid, statuscall="CHANUNAVAIL", durationcall="9"))
+		run_worker()
+		call = self.call(cid)
+		self.assertEqual(
+			(call.status, call.raw_status, call.needs_review, call.alerted), ("Busy", "BUSY", 1, 0)
+		)
 
 	def test_missed_call_can_send_a_whatsapp_text(self):
 		self.make_session()
@@ -389,6 +713,20 @@ class TestNetelipCalls(NetelipCase):
 			frappe.db.get_value("WhatsApp Contact", {"session": self.session_id}, "phone"), CUSTOMER
 		)
 
+	def test_no_whatsapp_text_on_a_timeout_guess(self):
+		self.make_session()
+		frappe.db.set_value("WhatsApp Session", self.session_id, "status", "Connected")
+		frappe.db.commit()
+		configure_netelip(
+			self.netelip.url, whatsapp_followup=1, followup_session=self.session_id, followup_text="Hola"
+		)
+		cid = call_id()
+		self.control(self.inbound_fields(cid))
+		run_worker("short")
+		self.assertEqual(netelip_timeouts.run(later(600)), 1)
+		call = self.call(cid)
+		self.assertEqual((call.status, call.status_inferred, call.followup_message), ("No Answer", 1, None))
+
 	def test_agents_see_their_calls_and_unassigned_ones_only(self):
 		mine, nobodys = call_id(), call_id()
 		self.control(self.inbound_fields(mine))
@@ -415,13 +753,20 @@ class TestNetelipCalls(NetelipCase):
 			403,
 		)
 
-	def test_report_with_a_bad_record_keeps_the_good_ones(self):
-		good = {**self.inbound_fields(call_id()), "statuscall": "BUSY", "durationcall": "5"}
-		response = self.report([good, {"ID": "not-an-id"}, {"nothing": 1}])
-		self.assertEqual(response.status_code, 200, response.text)
-		self.assertEqual((response.json()["accepted"], response.json()["rejected"]), (1, 2))
-		run_worker()
-		self.assertEqual(self.call(good["ID"]).status, "Busy")
-		ignored = self.inbound(provider="Netelip", status="Ignored")
-		self.assertEqual(len(ignored), 1)
-		self.assertIn("record 1", ignored[0].note)
+
+class TestNetelipSettings(NetelipCase):
+	def test_durations_are_validated(self):
+		for field, value in (
+			("no_answer_timeout", 4),
+			("no_answer_timeout", 61),
+			("no_answer_timeout", 0),
+			("max_call_seconds", 0),
+		):
+			with self.subTest(field=field, value=value):
+				doc = frappe.get_single("Netelip Settings")
+				doc.set(field, value)
+				self.assertRaises(frappe.ValidationError, doc.save, ignore_permissions=True)
+		doc = frappe.get_single("Netelip Settings")
+		doc.no_answer_timeout = 5
+		doc.save(ignore_permissions=True)
+		self.assertEqual(frappe.db.get_single_value("Netelip Settings", "no_answer_timeout"), 5)

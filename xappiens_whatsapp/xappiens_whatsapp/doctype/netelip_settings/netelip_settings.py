@@ -4,6 +4,7 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
+from frappe.utils import cint
 
 from xappiens_whatsapp.core.phones import to_e164
 from xappiens_whatsapp.pipeline.settings import default_region
@@ -11,12 +12,16 @@ from xappiens_whatsapp.xappiens_whatsapp.doctype.whatsapp_settings.whatsapp_sett
 	check_secret_length,
 )
 
+# The dial's ring time is this value, and Netelip accepts 1-60 s; below 5 s nobody can pick up.
+NO_ANSWER_TIMEOUT = (5, 60)
+
 
 class NetelipSettings(Document):
 	def validate(self):
 		from xappiens_whatsapp.core.origin import parse_networks
 
 		check_secret_length(self, "webhook_token")
+		self.validate_durations()
 		for field in ("allowed_sources", "trusted_proxies"):
 			try:
 				parse_networks(self.get(field) or "")
@@ -38,3 +43,14 @@ class NetelipSettings(Document):
 		users = [row.user for row in self.agents]
 		if len(users) != len(set(users)):
 			frappe.throw(_("Each agent can appear only once"))
+
+	def validate_durations(self):
+		low, high = NO_ANSWER_TIMEOUT
+		if not low <= cint(self.no_answer_timeout) <= high:
+			frappe.throw(
+				_("{0} must be between {1} and {2} seconds").format(
+					self.meta.get_label("no_answer_timeout"), low, high
+				)
+			)
+		if cint(self.max_call_seconds) <= 0:
+			frappe.throw(_("{0} must be more than 0 seconds").format(self.meta.get_label("max_call_seconds")))
