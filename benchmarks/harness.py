@@ -7,6 +7,11 @@ Run the scripts with the bench's Python from the bench directory, as the bench's
 Use a site of its own (the scripts write thousands of rows and remove them afterwards). Jobs go to a Redis
 started here on a free port, so workers of other sites and benches never see them (Frappe's queues are shared
 by every site of a bench) and nothing is left queued afterwards.
+
+The site is changed only for the run and only where the load needs it (`configured_site`: a higher webhook rate
+limit, a timestamp tolerance that covers prebuilt requests); the previous values come back at the end, also
+after a failure or Ctrl-C. Simulated sessions get a fresh secret of their own each run; no shared secret or
+Netelip token is set. Cleanup removes only what the simulator created (`sim_check.cleanup`).
 """
 
 from __future__ import annotations
@@ -30,9 +35,10 @@ APP_ROOT = HERE.parent
 if str(APP_ROOT) not in sys.path:
 	sys.path.insert(0, str(APP_ROOT))
 
-SECRET = "benchmark-default-secret-0123456789"
-NETELIP_TOKEN = "benchmark-netelip-token-0123456789"
 PREFIX = "bench_"
+# What the load needs from WhatsApp Settings during a run: thousands of requests a minute from one address, and
+# requests signed when they were prebuilt, some while before they are sent.
+RUN_SETTINGS = {"webhook_rate_limit": 10_000_000, "timestamp_tolerance": 900}
 _children: list[subprocess.Popen] = []
 
 
@@ -222,38 +228,67 @@ def connect(site: str) -> None:
 	frappe.connect()
 
 
-def configure_site() -> None:
-	"""Secrets and limits for the run: a known default secret, no rate limit in the way, calls accepted."""
+@contextmanager
+def configured_site():
+	"""WhatsApp Settings as the run needs them (`RUN_SETTINGS`), and what it left in the site's logs; the
+	previous values are restored on the way out, whatever happened."""
 	import frappe
 
+	started = frappe.utils.now_datetime()
 	settings = frappe.get_single("WhatsApp Settings")
-	settings.update(
-		{
-			"default_webhook_secret": SECRET,
-			"webhook_rate_limit": 10_000_000,
-			"max_body_kb": 1024,
-			"timestamp_tolerance": 300,
-			"ack_scale": "whatsapp-web.js (-1 to 4)",
-			"stuck_after_seconds": 1,
-		}
-	)
+	before = {field: settings.get(field) for field in RUN_SETTINGS}
+	settings.update(RUN_SETTINGS)
 	settings.save(ignore_permissions=True)
-	netelip = frappe.get_single("Netelip Settings")
-	netelip.update({"webhook_token": NETELIP_TOKEN, "allowed_sources": "", "api_application": ""})
-	netelip.save(ignore_permissions=True)
 	frappe.db.commit()
+	rejections = _rejections()
+	try:
+		yield
+	finally:
+		frappe.db.rollback()
+		settings = frappe.get_single("WhatsApp Settings")
+		settings.update(before)
+		settings.save(ignore_permissions=True)
+		frappe.db.commit()
+		errors = frappe.db.count("Error Log", {"creation": [">=", started]})
+		print(
+			f"  site: settings restored ({', '.join(f'{k}={v}' for k, v in before.items())}); during the run "
+			f"{_rejections() - rejections} webhook rejection(s), {errors} Error Log row(s) (kept)",
+			flush=True,
+		)
+
+
+def _rejections() -> int:
+	import frappe
+
+	return int(frappe.db.sql("select coalesce(sum(`count`), 0) from `tabWebhook Rejection`")[0][0])
 
 
 def cleanup_site() -> dict:
-	import frappe
-
+	"""Remove what the simulator created for the benchmarks (sessions with PREFIX, their rows)."""
 	from xappiens_whatsapp.testing import sim_check
 
-	removed = sim_check.cleanup(PREFIX)
-	frappe.db.delete("Webhook Rejection", {})
-	frappe.db.delete("Error Log", {"method": ["like", "xappiens_whatsapp%"]})
-	frappe.db.commit()
-	return removed
+	return sim_check.cleanup(PREFIX)
+
+
+def warn_if_scheduler_runs(site: str) -> None:
+	"""The site's scheduler, if a bench runs one, queues stuck rows on the bench's own Redis: other workers
+	would then apply this run's events."""
+	from frappe.utils.scheduler import is_scheduler_inactive
+
+	if not is_scheduler_inactive(verbose=False):
+		print(
+			f"  warning: the scheduler is enabled for {site}; pause it for the run (bench --site {site} "
+			"scheduler pause), or its sweep may hand events to workers outside the run",
+			flush=True,
+		)
+
+
+def with_answers(tally, outcome):
+	"""The tally with the load generator's own counts of what it sent and how it was answered."""
+	tally.sent = outcome.count
+	tally.accepted = sum(n for status, n in outcome.statuses.items() if 200 <= status < 300)
+	tally.rejected = sum(n for status, n in outcome.statuses.items() if 300 <= status < 500)
+	return tally
 
 
 def queue_length(queues=("short", "default")) -> int:

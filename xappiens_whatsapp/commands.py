@@ -3,9 +3,10 @@
 	bench --site dev.localhost xappiens-whatsapp simulate --conversations 10 --calls 5 --rate 20 --wait 60
 	bench --site dev.localhost xappiens-whatsapp simulate-cleanup
 
-Sessions are created as `sim_<seed>_<n>` when missing (with a secret of their own); calls need the Netelip
-callback token to be set in Netelip Settings. With `--wait`, the command waits for the site's workers to apply
-everything and prints what became of each event.
+Sessions are created as `<prefix><seed>_<n>` when missing (marked as simulated, with a secret of their own);
+calls need the Netelip callback token to be set in Netelip Settings. With `--wait`, the command waits for the
+site's workers to apply everything and prints what became of each event. Only this machine is ever a target:
+every address of the URL's host must be loopback. Every size and bound has a ceiling, shown in `--help`.
 """
 
 import sys
@@ -13,43 +14,125 @@ import sys
 import click
 from frappe.commands import get_site, pass_context
 
+from xappiens_whatsapp.testing import simulator as sim
+
+MAX_WAIT = 3600.0
+
+
+def _count(most: int) -> click.IntRange:
+	return click.IntRange(0, most)
+
 
 @click.group("xappiens-whatsapp")
 def xappiens_whatsapp():
 	"""Xappiens WhatsApp tools."""
 
 
-@xappiens_whatsapp.command("simulate")
-@click.option("--url", help="Where the site listens (default: the site's own URL). Loopback only.")
-@click.option("--allow-remote", is_flag=True, help="Allow a URL that is not on this machine.")
-@click.option("--sessions", default=1, show_default=True, help="WhatsApp sessions (numbers).")
-@click.option(
-	"--conversations", default=5, show_default=True, help="Conversations, spread over the sessions."
+@xappiens_whatsapp.command(
+	"simulate",
+	help="Play Inbox Hub and Netelip against the site with correctly signed requests. A scenario holds at "
+	f"most {sim.MAX_DELIVERIES} deliveries (retries not counted); the command refuses a bigger one.",
 )
-@click.option("--messages", default=2, show_default=True, help="Inbound messages per conversation.")
-@click.option("--replies", default=1, show_default=True, help="Agent replies per conversation.")
+@click.option("--url", help="Where the site listens (default: the site's own URL). Loopback addresses only.")
+@click.option(
+	"--sessions",
+	default=1,
+	show_default=True,
+	type=click.IntRange(1, sim.LIMITS["sessions"]),
+	help="WhatsApp sessions (numbers).",
+)
+@click.option(
+	"--conversations",
+	default=5,
+	show_default=True,
+	type=_count(sim.LIMITS["conversations"]),
+	help="Conversations, spread over the sessions.",
+)
+@click.option(
+	"--messages",
+	default=2,
+	show_default=True,
+	type=_count(sim.LIMITS["messages"]),
+	help="Inbound messages per conversation.",
+)
+@click.option(
+	"--replies",
+	default=1,
+	show_default=True,
+	type=_count(sim.LIMITS["replies"]),
+	help="Agent replies per conversation.",
+)
 @click.option("--acks/--no-acks", default=True, show_default=True, help="Acks 1 → 2 → 3 for each reply.")
 @click.option("--session-events/--no-session-events", default=True, show_default=True)
-@click.option("--calls", default=0, show_default=True, help="Inbound Netelip calls.")
-@click.option("--duplicates", default=0.0, show_default=True, help="Share of deliveries sent twice (0-1).")
+@click.option(
+	"--calls", default=0, show_default=True, type=_count(sim.LIMITS["calls"]), help="Inbound Netelip calls."
+)
+@click.option(
+	"--duplicates",
+	default=0.0,
+	show_default=True,
+	type=click.FloatRange(0, 1),
+	help="Share of deliveries sent twice.",
+)
 @click.option(
 	"--reorder/--no-reorder", default=False, show_default=True, help="Shuffle within small windows."
 )
 @click.option("--late-acks/--no-late-acks", default=False, show_default=True, help="Acks after everything.")
-@click.option("--seed", default=1, show_default=True, help="Same seed, same ids and bodies.")
-@click.option("--rate", type=float, help="Deliveries per second (default: as fast as possible).")
-@click.option("--duration", default=60.0, show_default=True, help="Stop sending after this many seconds.")
-@click.option("--max-count", default=10_000, show_default=True, help="Stop after this many requests.")
-@click.option("--concurrency", default=4, show_default=True, help="Connections in parallel.")
-@click.option("--provider-retries", default=3, show_default=True, help="Resend after a 5xx or no answer.")
-@click.option("--wait", default=0.0, show_default=True, help="Seconds to wait for the workers, then check.")
+@click.option(
+	"--seed", default=1, show_default=True, type=click.IntRange(0), help="Same seed, same ids and bodies."
+)
+@click.option(
+	"--prefix",
+	"session_prefix",
+	default="sim_",
+	show_default=True,
+	help="Session id prefix (3 to 40 letters, digits, '_' or '-').",
+)
+@click.option(
+	"--rate",
+	type=click.FloatRange(0, sim.MAX_RATE, min_open=True),
+	help="Deliveries per second (default: as fast as possible).",
+)
+@click.option(
+	"--duration",
+	default=60.0,
+	show_default=True,
+	type=click.FloatRange(0, sim.MAX_DURATION),
+	help="Stop sending after this many seconds.",
+)
+@click.option(
+	"--max-count",
+	default=10_000,
+	show_default=True,
+	type=_count(sim.MAX_COUNT),
+	help="Stop after this many requests; no more deliveries than this are built.",
+)
+@click.option(
+	"--concurrency",
+	default=4,
+	show_default=True,
+	type=click.IntRange(1, sim.MAX_CONCURRENCY),
+	help="Connections in parallel.",
+)
+@click.option(
+	"--provider-retries",
+	default=3,
+	show_default=True,
+	type=_count(sim.MAX_PROVIDER_RETRIES),
+	help="Resend after a 5xx or no answer.",
+)
+@click.option(
+	"--wait",
+	default=0.0,
+	show_default=True,
+	type=click.FloatRange(0, MAX_WAIT),
+	help="Seconds to wait for the workers, then check.",
+)
 @pass_context
-def simulate(context, url, allow_remote, wait, **options):
-	"""Play Inbox Hub and Netelip against the site with correctly signed requests."""
+def simulate(context, url, wait, **options):
 	import frappe
 
 	from xappiens_whatsapp.testing import sim_check
-	from xappiens_whatsapp.testing import simulator as sim
 
 	site = get_site(context)
 	frappe.init(site=site)
@@ -59,13 +142,28 @@ def simulate(context, url, allow_remote, wait, **options):
 			k: options.pop(k) for k in ("rate", "duration", "max_count", "concurrency", "provider_retries")
 		}
 		token, application = sim_check.netelip_credentials()
-		if options["calls"] and not token:
-			click.secho("Netelip Settings has no callback token: no calls simulated.", fg="yellow")
+		if options["calls"] and not (token and application):
+			# the endpoints refuse every call then: nothing to learn from sending them
+			click.secho(
+				"Netelip Settings needs a callback token and an API application name: no calls simulated.",
+				fg="yellow",
+			)
 			options["calls"] = 0
-		config = sim.Config(**options, ack_scale=sim_check.ack_scale())
-		secrets = sim_check.ensure_sessions(sim.session_ids(config))
-		scenario = sim.build(config, secrets=secrets, netelip_token=token, netelip_application=application)
 		target = url or frappe.utils.get_url()
+		try:
+			sim.pin(target)  # refuse a remote target before creating anything
+			config = sim.Config(**options, ack_scale=sim_check.ack_scale())
+			secrets = sim_check.ensure_sessions(sim.session_ids(config))
+		except (sim.NotLoopback, ValueError) as exc:
+			click.secho(str(exc), fg="red")
+			sys.exit(1)
+		scenario = sim.build(
+			config,
+			secrets=secrets,
+			netelip_token=token,
+			netelip_application=application,
+			limit=send_options["max_count"],
+		)
 		click.echo(f"{site}: {scenario.describe()} → {target}")
 		try:
 			result = sim.send(
@@ -76,7 +174,6 @@ def simulate(context, url, allow_remote, wait, **options):
 				max_duration=send_options["duration"],
 				concurrency=send_options["concurrency"],
 				provider_retries=send_options["provider_retries"],
-				allow_remote=allow_remote,
 				site=site,
 			)
 		except (sim.NotLoopback, ValueError) as exc:
@@ -94,10 +191,16 @@ def simulate(context, url, allow_remote, wait, **options):
 
 
 @xappiens_whatsapp.command("simulate-cleanup")
-@click.option("--prefix", default="sim_", show_default=True, help="Session prefix of the simulations.")
+@click.option(
+	"--prefix",
+	default="sim_",
+	show_default=True,
+	help="Session prefix of the simulations (3 to 40 letters, digits, '_' or '-').",
+)
 @pass_context
 def simulate_cleanup(context, prefix):
-	"""Delete what simulations left: their sessions, conversations, messages, inbox rows and calls."""
+	"""Delete what simulations left: the sessions the simulator created with this prefix, their conversations,
+	messages and inbox rows, and the calls it simulated with this prefix."""
 	import frappe
 
 	from xappiens_whatsapp.testing import sim_check
@@ -105,7 +208,11 @@ def simulate_cleanup(context, prefix):
 	frappe.init(site=get_site(context))
 	frappe.connect()
 	try:
-		click.echo(sim_check.cleanup(prefix))
+		try:
+			click.echo(sim_check.cleanup(prefix))
+		except ValueError as exc:
+			click.secho(str(exc), fg="red")
+			sys.exit(1)
 	finally:
 		frappe.destroy()
 

@@ -14,6 +14,7 @@ after_uninstall = "xappiens_whatsapp.install.after_uninstall"
 
 # Frappe answers 500 for a malformed JSON body before our endpoint runs; turn that into a 400 (or 401).
 after_request = ["xappiens_whatsapp.api.malformed_body.after_request"]
+before_request = ["xappiens_whatsapp.api.malformed_body.before_request"]  # MariaDB down → 503, not 500
 
 has_permission = {
 	"WhatsApp Session": "xappiens_whatsapp.permissions.session_has_permission",

@@ -3,7 +3,10 @@ the app's own merge rules, and a sender that stays within its bounds and on this
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
+import socket
 import threading
 import time
 from collections import Counter, defaultdict
@@ -36,17 +39,20 @@ def rendered(s: sim.Scenario) -> list[bytes]:
 class Receiver(FakeServer):
 	name = "receiver"
 
-	def __init__(self, answers: list[int] | None = None, body: dict | None = None):
+	def __init__(
+		self, answers: list[int] | None = None, body: dict | None = None, headers: dict | None = None
+	):
 		super().__init__()
 		self.received: list[Request] = []
 		self.answers = list(answers or [])
 		self.body = body or {"success": True}
+		self.headers = headers or {}
 
 	def route(self, request: Request) -> Response:
 		with self._lock:
 			self.received.append(request)
 			status = self.answers.pop(0) if self.answers else 200
-		return Response(status, self.body)
+		return Response(status, self.body, dict(self.headers))
 
 	def default_error_body(self, fault):
 		return {}
@@ -181,6 +187,83 @@ def test_bad_configs_are_refused():
 		sim.build(sim.Config(), secrets={"other": SECRET})
 
 
+@pytest.mark.parametrize("name", sorted(sim.LIMITS))
+def test_every_size_has_a_ceiling(name):
+	# the others small, so that the total stays within MAX_DELIVERIES
+	small = {"conversations": 1, "messages": 1, "replies": 0, "session_events": False}
+	sim.Config(**{**small, name: sim.LIMITS[name]})
+	with pytest.raises(ValueError):
+		sim.Config(**{**small, name: sim.LIMITS[name] + 1})
+	with pytest.raises(ValueError):
+		sim.Config(**{**small, name: -1})
+
+
+def test_the_whole_scenario_is_bounded_before_it_is_built():
+	within = sim.Config(conversations=sim.MAX_DELIVERIES // 4, messages=2, replies=0, session_events=False)
+	assert within.deliveries == sim.MAX_DELIVERIES // 2
+	with pytest.raises(ValueError, match="deliveries"):
+		sim.Config(conversations=sim.LIMITS["conversations"], messages=2, replies=1)
+	big = sim.Config(conversations=5_000, messages=3, replies=2, calls=10)
+	assert big.deliveries >= len(sim.build(big, secrets=SECRET, netelip_token=TOKEN, start=START).deliveries)
+
+
+@pytest.mark.parametrize("prefix", ["", "%", "_", "si", "sim%", "a b_", "ñam_", "x" * 41, "_sim"])
+def test_prefixes_that_could_match_other_rows_are_refused(prefix):
+	with pytest.raises(ValueError, match="prefix"):
+		sim.Config(session_prefix=prefix)
+
+
+def test_a_limit_builds_whole_conversations_only_up_to_it():
+	config = sim.Config(conversations=50, messages=2, replies=2, calls=0)
+	full = sim.build(config, secrets=SECRET, start=START)
+	per_conversation = 2 + 2 * 4  # two inbound, two replies with three acks each
+	cut = sim.build(config, secrets=SECRET, start=START, limit=2 + 3 * per_conversation + 5)
+	assert cut.truncated and not full.truncated
+	assert len(cut.deliveries) == 2 + 3 * per_conversation  # the session's two events, three conversations
+	assert len(cut.messages) == 3 * 4
+	assert "truncated" in cut.describe()
+	# what was built is exactly the start of the full scenario, expectations included
+	assert [d.render(START) for d in cut.deliveries] == [
+		d.render(START) for d in full.deliveries[: len(cut.deliveries)]
+	]
+	assert all(full.messages[k] == v for k, v in cut.messages.items())
+
+
+def test_retries_are_spread_in_one_pass_and_follow_their_first_sending():
+	s = sim.build(
+		sim.Config(conversations=3000, messages=1, replies=0, session_events=False, duplicates=0.5),
+		secrets=SECRET,
+		start=START,
+	)
+	firsts: dict[int, int] = {}  # seq → how many first sendings had gone out before it
+	for delivery in s.stream:
+		if delivery.seq not in firsts:
+			firsts[delivery.seq] = len(firsts)
+		else:  # a retry: a few other first sendings after its own, never before it
+			assert len(firsts) - 1 - firsts[delivery.seq] < sim.RETRY_SPREAD
+	assert 0.45 < s.retries / len(s.deliveries) < 0.55
+	assert Counter(Counter(d.seq for d in s.stream).values()) == {
+		1: len(s.deliveries) - s.retries,
+		2: s.retries,
+	}
+
+
+def _resolving(monkeypatch, table: dict[str, list[str]]):
+	"""Names resolve as `table` says (addresses are left to the real resolver)."""
+	real = socket.getaddrinfo
+
+	def fake(host, port, *args, **kwargs):
+		if host in table:
+			return [(None, None, None, "", (address, port)) for address in table[host]]
+		try:
+			ipaddress.ip_address(host)
+		except ValueError:
+			raise OSError("no such host") from None
+		return real(host, port, *args, **kwargs)
+
+	monkeypatch.setattr(sim.socket, "getaddrinfo", fake)
+
+
 @pytest.mark.parametrize(
 	("url", "loopback"),
 	[
@@ -189,20 +272,87 @@ def test_bad_configs_are_refused():
 		("http://[::1]:8000", True),
 		("http://localhost:8000", True),
 		("http://perf.localhost:8000", True),
+		("http://evil.localhost:8000", False),  # a .localhost name is judged by where it resolves
+		("http://mixed.localhost:8000", False),  # one remote address is one too many
+		("http://nowhere.localhost:8000", False),  # does not resolve
 		("http://10.0.0.1", False),
 		("https://example.com", False),
+		("ftp://127.0.0.1", False),
 		("not a url", False),
 	],
 )
-def test_loopback_check(url, loopback):
+def test_loopback_check(monkeypatch, url, loopback):
+	_resolving(
+		monkeypatch,
+		{
+			"localhost": ["127.0.0.1", "::1"],
+			"perf.localhost": ["127.0.0.1"],
+			"evil.localhost": ["203.0.113.7"],
+			"mixed.localhost": ["127.0.0.1", "198.51.100.2"],
+			"example.com": ["93.184.215.14"],
+		},
+	)
 	assert sim.is_loopback(url) is loopback
 
 
-def test_remote_targets_are_refused_unless_allowed():
-	with pytest.raises(sim.NotLoopback):
-		sim.send(scenario().stream, "http://192.0.2.1:9")
-	result = sim.send(scenario().stream[:1], "http://192.0.2.1:9", allow_remote=True, timeout=0.2)
-	assert result.failed == 1
+def test_the_request_goes_to_the_address_checked_with_the_name_as_host(monkeypatch, receiver):
+	port = int(receiver.url.rsplit(":", 1)[1])
+	_resolving(monkeypatch, {"perf.localhost": ["127.0.0.1"]})
+	assert sim.pin(f"http://perf.localhost:{port}/") == (f"http://127.0.0.1:{port}", f"perf.localhost:{port}")
+	result = sim.send(scenario(calls=0).stream[:2], f"http://perf.localhost:{port}")
+	assert result.accepted == 2
+	assert {r.header("Host") for r in receiver.received} == {f"perf.localhost:{port}"}
+	hostile = sim.hostile_requests("sim_h_1", SECRET, TOKEN)[0]
+	assert sim.post_hostile(f"http://perf.localhost:{port}", hostile) == 200
+
+
+def test_remote_targets_are_always_refused(monkeypatch):
+	_resolving(monkeypatch, {"evil.localhost": ["203.0.113.7"]})
+	for url in ("http://192.0.2.1:9", "http://evil.localhost:9"):
+		with pytest.raises(sim.NotLoopback):
+			sim.send(scenario().stream, url)
+		with pytest.raises(sim.NotLoopback):
+			sim.post_hostile(url, sim.hostile_requests("sim_h_1", SECRET, TOKEN)[0])
+	assert "allow_remote" not in sim.send.__code__.co_varnames
+
+
+def test_redirects_are_not_followed():
+	target = Receiver().start()
+	bouncer = Receiver(answers=[307] * 10, headers={"Location": target.url + "/elsewhere"}).start()
+	try:
+		result = sim.send(scenario(calls=0).stream[:3], bouncer.url, provider_retries=2, retry_delay=0.01)
+		assert (result.rejected, result.accepted, result.provider_retries) == (3, 0, 0)
+		status = sim.post_hostile(bouncer.url, sim.hostile_requests("sim_h_1", SECRET, TOKEN)[0])
+		assert status == 307
+		assert target.received == []
+	finally:
+		bouncer.stop()
+		target.stop()
+
+
+def test_proxies_from_the_environment_are_ignored(monkeypatch, receiver):
+	monkeypatch.setenv("HTTP_PROXY", "http://192.0.2.1:9")
+	monkeypatch.setenv("http_proxy", "http://192.0.2.1:9")
+	monkeypatch.delenv("NO_PROXY", raising=False)
+	monkeypatch.delenv("no_proxy", raising=False)
+	result = sim.send(scenario(calls=0).stream[:2], receiver.url, timeout=2)
+	assert result.accepted == 2 and len(receiver.received) == 2
+
+
+def test_simulated_call_ids_carry_their_prefix():
+	ours = scenario(calls=5)
+	other = sim.build(
+		sim.Config(calls=5, session_prefix="bench_", conversations=0),
+		secrets=SECRET,
+		netelip_token=TOKEN,
+		start=START,
+	)
+	pattern = re.compile(sim.sim_call_pattern("sim_"))
+	assert all(pattern.fullmatch(c) for c in ours.calls)
+	assert sim.prefix_tag("sim_") != sim.prefix_tag("bench_")
+	assert not any(pattern.fullmatch(c) for c in other.calls)
+	assert not pattern.fullmatch("1525291061.0500")  # what Netelip's own ids look like
+	assert all(ne.is_valid_call_id(c) for c in ours.calls)
 
 
 def test_sends_everything_in_order_with_one_thread(receiver):
@@ -262,6 +412,18 @@ def test_duplicate_answers_are_counted():
 		server.stop()
 
 
+def test_resent_counts_stream_duplicates_and_provider_retries():
+	s = scenario(calls=0, duplicates=0.4, seed=9)
+	server = Receiver(answers=[503]).start()
+	try:
+		result = sim.send(s.stream, server.url, provider_retries=1, retry_delay=0.01, concurrency=1)
+		assert result.provider_retries == 1
+		assert result.resent == s.retries + 1
+		assert result.sent == len(s.stream) + 1
+	finally:
+		server.stop()
+
+
 def test_hostile_corpus_is_refusable():
 	cases = sim.hostile_requests("sim_h_1", SECRET, TOKEN, now=START)
 	assert len({c.label for c in cases}) == len(cases)
@@ -283,6 +445,16 @@ def test_hostile_corpus_is_refusable():
 			or mismatch
 			or too_big
 		), case.label
+
+
+def test_forged_netelip_origins_carry_the_real_token_and_claim_an_allowed_address():
+	cases = sim.forged_netelip_origins(TOKEN, netelip_application="API sim", now=START)
+	allowed = ipaddress.ip_network(sim.ALLOWLIST_WITHOUT_US)
+	assert not any(ipaddress.ip_address(a) in allowed for a in ("127.0.0.1", "::1"))
+	for case in cases:
+		assert parse_qs(urlsplit(case.path).query) == {"token": [TOKEN]}
+		claimed = case.headers.get("X-Forwarded-For")
+		assert claimed is None or all(ipaddress.ip_address(h.strip()) in allowed for h in claimed.split(","))
 
 
 def test_raw_hostile_requests_reach_a_server(receiver):

@@ -3,8 +3,12 @@
 `tally` compares what a scenario should have produced with what is in the database: inbox rows stored and
 processed, one WhatsApp Message per message and one Netelip Call per call, each in its final state. Used by the
 `simulate` command, the fault tests and the benchmarks.
+
+Sessions the simulator creates are marked (`session_name` is `SIM_MARK` + the id); `cleanup` removes only
+those, with what hangs off them, and only simulated calls (see `simulator.sim_call_pattern`).
 """
 
+import re
 import time
 from dataclasses import asdict, dataclass
 
@@ -16,17 +20,21 @@ from xappiens_whatsapp.testing import simulator as sim
 INBOX = "Inbound Webhook"
 FINAL = ("Processed", "Ignored")
 CHUNK = 1000
+SIM_MARK = "[sim] "
+SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{2,139}")
 
 
 @dataclass
 class Tally:
-	sent: int = 0
-	accepted: int = 0
-	rejected: int = 0
+	sent: int = 0  # HTTP requests made, retries included
+	accepted: int = 0  # answered 2xx
+	rejected: int = 0  # answered 3xx / 4xx
+	resent: int = 0  # requests repeating a delivery already posted (retries and provider retries)
+	absorbed: int = 0  # answers that said "already had it" (the duplicate was recognised)
 	stored: int = 0  # inbox rows of the scenario's deliveries
 	processed: int = 0  # of those, Processed or Ignored
 	pending: int = 0  # Received, Waiting or Failed (not yet applied)
-	duplicated: int = 0  # rows beyond one per inbox key, message or call
+	duplicated: int = 0  # rows beyond one per message or call; inbound messages applied twice (unread count)
 	lost: int = 0  # deliveries with no inbox row, messages or calls with no row
 	wrong_state: int = 0  # rows whose final state is not the expected one
 
@@ -44,17 +52,30 @@ def _chunks(items: list):
 
 
 def ensure_sessions(session_ids: list[str]) -> dict[str, str]:
-	"""The secret each simulated session signs with, creating the sessions (with a new secret) if needed."""
-	default = get_decrypted_password(
-		"WhatsApp Settings", "WhatsApp Settings", "default_webhook_secret", raise_exception=False
-	)
+	"""The secret each simulated session signs with, creating the sessions (marked, with a new secret) if
+	needed. A session of that name that the simulator did not create is refused: simulated traffic never
+	lands in a real conversation, and cleanup could not remove it."""
+	if len(session_ids) > sim.LIMITS["sessions"]:
+		raise ValueError(f"at most {sim.LIMITS['sessions']} simulated sessions")
+	for session_id in session_ids:
+		if not SESSION_ID.fullmatch(session_id):
+			raise ValueError(f"{session_id!r} is not a simulated session id")
+	existing = {
+		r.name: r.session_name
+		for r in frappe.get_all(
+			"WhatsApp Session", filters={"name": ["in", session_ids]}, fields=["name", "session_name"]
+		)
+	}
+	foreign = [s for s, label in existing.items() if label != SIM_MARK + s]
+	if foreign:
+		raise ValueError(f"not created by the simulator, left alone: {', '.join(sorted(foreign))}")
 	secrets = {}
 	for session_id in session_ids:
-		if frappe.db.exists("WhatsApp Session", session_id):
-			own = get_decrypted_password(
+		secret = None
+		if session_id in existing:
+			secret = get_decrypted_password(
 				"WhatsApp Session", session_id, "webhook_secret", raise_exception=False
 			)
-			secret = own or default
 			if not secret:
 				secret = frappe.generate_hash(length=32)
 				doc = frappe.get_doc("WhatsApp Session", session_id)
@@ -66,7 +87,7 @@ def ensure_sessions(session_ids: list[str]) -> dict[str, str]:
 				{
 					"doctype": "WhatsApp Session",
 					"session_id": session_id,
-					"session_name": session_id,
+					"session_name": SIM_MARK + session_id,
 					"webhook_secret": secret,
 				}
 			).insert(ignore_permissions=True)
@@ -118,6 +139,7 @@ def tally(scenario: sim.Scenario, result: sim.Result | None = None, *, complete:
 	counts = Tally()
 	if result:
 		counts.sent, counts.accepted, counts.rejected = result.sent, result.accepted, result.rejected
+		counts.resent, counts.absorbed = result.resent, result.duplicate_answers
 	keys = list(scenario.dedup_keys)
 	statuses = inbox_statuses(keys)
 	counts.stored = len(statuses)
@@ -143,6 +165,7 @@ def tally(scenario: sim.Scenario, result: sim.Result | None = None, *, complete:
 			[((session, r.message_id), r.status) for r in rows],
 			complete,
 		)
+	counts.duplicated += _counted_twice(scenario)
 
 	call_rows = []
 	for chunk in _chunks(list(scenario.calls)):
@@ -151,6 +174,21 @@ def tally(scenario: sim.Scenario, result: sim.Result | None = None, *, complete:
 		)
 	_compare(counts, scenario.calls, [(r.call_id, r.status) for r in call_rows], complete)
 	return counts
+
+
+def _counted_twice(scenario: sim.Scenario) -> int:
+	"""Inbound messages applied more than once. Unique keys stop a second row, not a second side effect: a
+	conversation's unread counter (one per inbound message applied, lowered only when someone reads it) above
+	the number of inbound messages it holds shows one."""
+	if not scenario.messages:
+		return 0
+	rows = frappe.db.sql(
+		"""select c.unread_count,
+			(select count(*) from `tabWhatsApp Message` m where m.contact = c.name and m.from_me = 0)
+		from `tabWhatsApp Contact` c where c.session in %(sessions)s""",
+		{"sessions": tuple(scenario.sessions)},
+	)
+	return sum(max(0, int(unread or 0) - int(inbound)) for unread, inbound in rows)
 
 
 def _compare(counts: Tally, expected: dict, rows: list[tuple], complete: bool) -> None:
@@ -166,27 +204,67 @@ def _compare(counts: Tally, expected: dict, rows: list[tuple], complete: bool) -
 			counts.wrong_state += 1
 
 
+def simulated_sessions(prefix: str) -> list[str]:
+	"""Sessions the simulator created with this prefix (marked, and named by it). Matched as an exact prefix,
+	not with LIKE, so no character of it can act as a wildcard."""
+	if not sim.PREFIX_PATTERN.fullmatch(prefix):
+		raise ValueError(
+			"prefix: 3 to 40 letters, digits, '_' or '-' (a shorter one could match sessions it should not)"
+		)
+	rows = frappe.db.sql(
+		"""select name, session_name from `tabWhatsApp Session`
+		where left(name, %(length)s) = %(prefix)s and session_name = concat(%(mark)s, name)""",
+		{"length": len(prefix), "prefix": prefix, "mark": SIM_MARK},
+	)
+	# The database compares without regard to case; the decision is made on the exact strings.
+	return sorted(name for name, label in rows if name.startswith(prefix) and label == SIM_MARK + name)
+
+
 def cleanup(prefix: str = "sim_") -> dict:
-	"""Remove what simulations with this session prefix left: sessions, conversations, inbox rows, calls."""
-	like = prefix.replace("%", "") + "%"
-	sessions = frappe.get_all("WhatsApp Session", filters={"name": ["like", like]}, pluck="name")
-	removed = {"sessions": len(sessions)}
+	"""Remove what simulations with this session prefix left: the sessions the simulator created, their
+	conversations, messages and inbox rows, and the calls it simulated with this prefix (with their inbox rows,
+	callback to-dos and alerts). Nothing else, whatever the prefix."""
+	sessions = simulated_sessions(prefix)
+	removed = {"sessions": len(sessions), "messages": 0, "inbox": 0, "calls": 0}
 	for chunk in _chunks(sessions):
-		removed["messages"] = frappe.db.count("WhatsApp Message", {"session": ["in", chunk]})
+		removed["messages"] += frappe.db.count("WhatsApp Message", {"session": ["in", chunk]})
+		removed["inbox"] += frappe.db.count(INBOX, {"session_id": ["in", chunk]})
 		frappe.db.delete("WhatsApp Message", {"session": ["in", chunk]})
 		frappe.db.delete("WhatsApp Contact", {"session": ["in", chunk]})
+		frappe.db.delete(INBOX, {"session_id": ["in", chunk]})
 		frappe.db.delete("WhatsApp Session User", {"parent": ["in", chunk]})
 		frappe.db.delete("__Auth", {"doctype": "WhatsApp Session", "name": ["in", chunk]})
 		frappe.db.delete("WhatsApp Session", {"name": ["in", chunk]})
-	frappe.db.delete(INBOX, {"session_id": ["like", like]})
-	calls = frappe.get_all("Netelip Call", filters={"raw_dst": sim.SIM_CALLED_NUMBER}, pluck="call_id")
+
+	pattern = sim.sim_call_pattern(prefix)
+	shape = re.compile(pattern)
+	calls = [
+		(name, call_id)
+		for name, call_id in frappe.db.sql(
+			"select name, call_id from `tabNetelip Call` where raw_dst = %s and call_id regexp %s",
+			(sim.SIM_CALLED_NUMBER, pattern),
+		)
+		if shape.fullmatch(call_id)
+	]
 	removed["calls"] = len(calls)
 	for chunk in _chunks(calls):
-		frappe.db.delete("Netelip Call", {"call_id": ["in", chunk]})
-		frappe.db.delete(INBOX, {"provider": "Netelip", "reference_key": ["in", chunk]})
-	# Call events not applied yet have no call row: find them by the number every simulated call goes to.
-	frappe.db.delete(
-		INBOX, {"provider": "Netelip", "payload": ["like", f'%"dst": "{sim.SIM_CALLED_NUMBER}"%']}
-	)
+		names = [name for name, _ in chunk]
+		frappe.db.delete("ToDo", {"reference_type": "Netelip Call", "reference_name": ["in", names]})
+		frappe.db.delete(
+			"Notification Log", {"document_type": "Netelip Call", "document_name": ["in", names]}
+		)
+		frappe.db.delete("Netelip Call", {"name": ["in", names]})
+	# Call events carry the call id from the moment they are stored, applied or not.
+	inbox = [
+		name
+		for name, key in frappe.db.sql(
+			"select name, reference_key from `tabInbound Webhook` where provider = 'Netelip' and reference_key regexp %s",
+			(pattern,),
+		)
+		if shape.fullmatch(key)
+	]
+	removed["inbox"] += len(inbox)
+	for chunk in _chunks(inbox):
+		frappe.db.delete(INBOX, {"name": ["in", chunk]})
 	frappe.db.commit()
 	return removed

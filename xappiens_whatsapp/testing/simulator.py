@@ -6,10 +6,15 @@ calls that end answered, unanswered or busy. The same seed and start time always
 Switches add what real providers do: retried deliveries (the same signed body again), reordering within a
 window, and acks that arrive late (after everything else, so some may even precede their message).
 
-`send` posts the stream with a target rate, bounded in count and time, to loopback URLs only (unless
-explicitly allowed), the way each provider posts: Inbox Hub signs compact JSON with HMAC-SHA256 and retries
-5xx answers; Netelip posts forms to the control URL and a multipart `calls` field to the report URL, with the
-callback token in the query string.
+`send` posts the stream with a target rate, bounded in count and time, to this machine only (every address the
+host resolves to must be loopback; requests go to that address, never through a proxy, and redirects are not
+followed), the way each provider posts: Inbox Hub signs compact JSON with HMAC-SHA256 and retries 5xx answers;
+Netelip posts forms to the control URL and a multipart `calls` field to the report URL, with the callback token
+in the query string.
+
+Everything is bounded: the sizes in `Config` (see `LIMITS`), the deliveries a scenario may hold
+(`MAX_DELIVERIES`, checked before anything is built) and what `send` may post (`MAX_COUNT`, `MAX_DURATION`,
+`MAX_RATE`).
 
 Each scenario knows what the site should end with: one row per message and per call, their final states, and
 the inbox keys (`dedup_keys`) of every logical delivery, so a caller can count what was stored, processed,
@@ -21,10 +26,12 @@ from __future__ import annotations
 import ipaddress
 import json
 import random
+import re
 import socket
 import threading
 import time
-from collections import Counter
+import zlib
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
@@ -41,9 +48,21 @@ CONTROL_PATH = "/api/method/xappiens_whatsapp.api.netelip.control"
 REPORT_PATH = "/api/method/xappiens_whatsapp.api.netelip.report"
 
 # Hard ceilings: the simulator is for demos and benchmarks on one machine, never a flood tool.
-MAX_COUNT = 200_000
-MAX_DURATION = 3600.0
-MAX_RATE = 10_000.0
+MAX_COUNT = 200_000  # requests per `send`, retries included
+MAX_DURATION = 3600.0  # seconds per `send`
+MAX_RATE = 10_000.0  # requests per second
+MAX_CONCURRENCY = 64
+MAX_PROVIDER_RETRIES = 10
+MAX_DELIVERIES = 100_000  # logical deliveries per scenario: the stream is built in memory
+LIMITS = {  # upper bound of each Config size
+	"sessions": 50,
+	"conversations": 100_000,
+	"messages": 100,
+	"replies": 100,
+	"calls": 10_000,
+	"reorder_window": 1000,
+}
+PREFIX_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{2,39}")  # no LIKE wildcard can hide in a prefix
 
 ACKS = {"wwebjs": (1, 2, 3), "baileys": (2, 3, 4)}  # sent, delivered, read on each gateway scale
 CALL_OUTCOMES = (("answered", 0.6, "Completed"), ("no_answer", 0.25, "No Answer"), ("busy", 0.15, "Busy"))
@@ -57,7 +76,7 @@ TINY_PNG = (
 
 
 class NotLoopback(ValueError):
-	"""The target URL is not on this machine and remote targets were not allowed."""
+	"""The target URL is not on this machine (or its host name does not resolve)."""
 
 
 @dataclass(frozen=True)
@@ -78,15 +97,30 @@ class Config:
 	ack_scale: str = "wwebjs"  # or "baileys"
 
 	def __post_init__(self):
-		for name in ("sessions", "conversations", "messages", "replies", "calls", "reorder_window"):
-			if getattr(self, name) < 0:
-				raise ValueError(f"{name} must not be negative")
+		for name, most in LIMITS.items():
+			value = getattr(self, name)
+			if not isinstance(value, int) or not 0 <= value <= most:
+				raise ValueError(f"{name} must be a whole number from 0 to {most}")
 		if self.sessions < 1:
 			raise ValueError("sessions must be at least 1")
 		if not 0.0 <= self.duplicates <= 1.0:
 			raise ValueError("duplicates is a share between 0 and 1")
 		if self.ack_scale not in ACKS:
 			raise ValueError(f"ack_scale must be one of {sorted(ACKS)}")
+		if not PREFIX_PATTERN.fullmatch(self.session_prefix):
+			raise ValueError(
+				"session_prefix: 3 to 40 letters, digits, '_' or '-', starting with a letter or digit"
+			)
+		if self.deliveries > MAX_DELIVERIES:
+			raise ValueError(f"{self.deliveries} deliveries: at most {MAX_DELIVERIES} per scenario")
+
+	@property
+	def deliveries(self) -> int:
+		"""How many logical deliveries the scenario holds (retries not counted), known before building it."""
+		per_reply = 1 + (len(ACKS[self.ack_scale]) if self.acks else 0)
+		per_conversation = self.messages + self.replies * per_reply
+		per_session = 2 if self.session_events else 0
+		return self.sessions * per_session + self.conversations * per_conversation + self.calls * 3
 
 
 @dataclass(eq=False)
@@ -138,6 +172,7 @@ class Scenario:
 	sessions: list[str]
 	messages: dict[tuple[str, str], str]  # (session, message id) → final status
 	calls: dict[str, str]  # call id → final status
+	truncated: bool = False  # `build(limit=…)` left conversations or calls out
 
 	@property
 	def dedup_keys(self) -> set[str]:
@@ -153,6 +188,7 @@ class Scenario:
 		return (
 			f"{len(self.sessions)} session(s), {len(self.messages)} messages, {len(self.calls)} calls; "
 			f"{len(self.deliveries)} deliveries + {self.retries} retries ({listed})"
+			+ (" (truncated to the count bound)" if self.truncated else "")
 		)
 
 
@@ -175,12 +211,20 @@ def _ih_key(payload: dict) -> str:
 
 
 class _Builder:
-	def __init__(self, config: Config, secrets: dict[str, str], start: float):
+	def __init__(self, config: Config, secrets: dict[str, str], start: float, limit: int | None):
 		self.config = config
 		self.secrets = secrets
 		self.start = start
+		self.limit = limit
 		self.rng = random.Random(config.seed)
 		self.deliveries: list[Delivery] = []
+		self.truncated = False
+
+	def room(self, count: int) -> bool:
+		"""Whether `count` more deliveries (one whole conversation, call or session) fit within the limit."""
+		if self.limit is not None and len(self.deliveries) + count > self.limit:
+			self.truncated = True
+		return not self.truncated
 
 	def add_ih(self, session: str, event: str, data: dict) -> Delivery:
 		payload = {"event": event, "sessionId": session, "data": data}
@@ -218,8 +262,11 @@ def build(
 	netelip_token: str | None = None,
 	netelip_application: str | None = None,
 	start: float | None = None,
+	limit: int | None = None,
 ) -> Scenario:
-	"""The scenario for `config`. `secrets`: one webhook secret for every session, or one per session id."""
+	"""The scenario for `config`. `secrets`: one webhook secret for every session, or one per session id.
+	`limit`: build at most this many deliveries (whole sessions, conversations and calls only, in that order),
+	so that a run bounded in count never builds more than it may send; `Scenario.truncated` tells."""
 	sessions = session_ids(config)
 	if isinstance(secrets, str):
 		secrets = dict.fromkeys(sessions, secrets)
@@ -228,15 +275,17 @@ def build(
 		raise ValueError(f"no webhook secret for {', '.join(missing)}")
 	if config.calls and not netelip_token:
 		raise ValueError("calls need the Netelip webhook token")
+	if limit is not None and limit < 0:
+		raise ValueError("limit must not be negative")
 	start = time.time() if start is None else start
-	b = _Builder(config, secrets, start)
+	b = _Builder(config, secrets, start, limit)
 	rng = b.rng
 	acks = ACKS[config.ack_scale]
 	messages: dict[tuple[str, str], str] = {}
 	ack_deliveries: list[Delivery] = []
 
 	for n, session in enumerate(sessions):
-		if config.session_events:
+		if config.session_events and b.room(2):
 			at = start - 60 + n
 			b.add_ih(
 				session, "session.qr", {"qrCode": TINY_PNG, "expiresAt": iso(at + 60), "timestamp": iso(at)}
@@ -244,9 +293,13 @@ def build(
 			own = f"{int(OWN_PHONE) + n}"
 			b.add_ih(session, "session.connected", {"phoneNumber": own, "timestamp": iso(at + 1)})
 
+	per_conversation = config.messages + config.replies * (1 + (len(acks) if config.acks else 0))
 	for c in range(config.conversations):
-		session = sessions[c % len(sessions)]
-		own = f"{int(OWN_PHONE) + sessions.index(session)}@c.us"
+		if not b.room(per_conversation):
+			break
+		index = c % len(sessions)
+		session = sessions[index]
+		own = f"{int(OWN_PHONE) + index}@c.us"
 		phone = f"346{config.seed % 100:02d}{c:06d}"[:11]
 		remote = f"{phone}@c.us"
 		moment = start + c
@@ -308,15 +361,16 @@ def build(
 	calls = _add_calls(b, config, netelip_token, netelip_application, start) if config.calls else {}
 
 	causal = list(b.deliveries)
-	stream = [d for d in causal if not (config.late_acks and d in ack_deliveries)]
+	late = set(ack_deliveries) if config.late_acks else set()
+	stream = [d for d in causal if d not in late]
 	if config.reorder:
 		stream = _shuffle_windows(stream, config.reorder_window, rng)
 	if config.late_acks:
-		late = list(ack_deliveries)
-		rng.shuffle(late)
-		stream += late
+		tail = list(ack_deliveries)
+		rng.shuffle(tail)
+		stream += tail
 	stream = _with_retries(stream, config.duplicates, rng)
-	return Scenario(config, causal, stream, sessions, messages, calls)
+	return Scenario(config, causal, stream, sessions, messages, calls, truncated=b.truncated)
 
 
 def _shuffle_windows(items: list, window: int, rng: random.Random) -> list:
@@ -330,15 +384,23 @@ def _shuffle_windows(items: list, window: int, rng: random.Random) -> list:
 	return out
 
 
+RETRY_SPREAD = 10  # a retry goes out before this many other deliveries have followed its first sending
+
+
 def _with_retries(stream: list[Delivery], share: float, rng: random.Random) -> list[Delivery]:
-	"""A retried delivery goes out again a little later, as a provider's retry after a lost answer."""
+	"""A retried delivery goes out again a little later, as a provider's retry after a lost answer. One pass:
+	each retry is due a few positions after its first sending and goes out when the stream gets there."""
 	if share <= 0:
 		return list(stream)
-	out = list(stream)
-	retried = [d for d in stream if rng.random() < share]
-	for delivery in retried:
-		first = out.index(delivery)
-		out.insert(rng.randint(first + 1, min(len(out), first + 10)), delivery)
+	out: list[Delivery] = []
+	due: dict[int, list[Delivery]] = defaultdict(list)
+	for position, delivery in enumerate(stream):
+		out.append(delivery)
+		if rng.random() < share:
+			due[position + rng.randint(0, RETRY_SPREAD - 1)].append(delivery)
+		out += due.pop(position, ())
+	for position in sorted(due):  # due past the end of the stream
+		out += due[position]
 	return out
 
 
@@ -356,6 +418,17 @@ def _multipart(fields: dict[str, str], rng: random.Random) -> tuple[bytes, str]:
 	return body, f"multipart/form-data; boundary={boundary}"
 
 
+def prefix_tag(prefix: str) -> str:
+	"""Six digits derived from the session prefix, written into every simulated call id: with the number
+	every simulated call goes to, a cleanup by prefix finds its own calls and leaves any other alone."""
+	return f"{zlib.crc32(prefix.encode()) % 1_000_000:06d}"
+
+
+def sim_call_pattern(prefix: str) -> str:
+	"""A regular expression (MariaDB's and Python's) matching exactly the call ids simulated with `prefix`."""
+	return rf"^[0-9]{{1,12}}\.{prefix_tag(prefix)}[0-9]{{9}}$"
+
+
 def _add_calls(
 	b: _Builder, config: Config, token: str | None, application: str | None, start: float
 ) -> dict[str, str]:
@@ -363,8 +436,11 @@ def _add_calls(
 	query = "?" + urlencode({"token": token})
 	calls: dict[str, str] = {}
 	epoch = int(start) - 3600
+	tag = prefix_tag(config.session_prefix)
 	for n in range(config.calls):
-		call_id = f"{epoch}.{config.seed % 10_000:04d}{n:05d}"
+		if not b.room(3):
+			break
+		call_id = f"{epoch}.{tag}{config.seed % 10_000:04d}{n:05d}"
 		roll, outcome, final = rng.random(), CALL_OUTCOMES[-1][0], CALL_OUTCOMES[-1][2]
 		for name, share, state in CALL_OUTCOMES:
 			if roll < share:
@@ -408,32 +484,69 @@ def _add_calls(
 # ---------------------------------------------------------------- sending
 
 
-def is_loopback(url: str) -> bool:
-	"""True when every address the URL's host names is on this machine (`*.localhost` always is)."""
-	host = urlsplit(url).hostname
-	if not host:
-		return False
-	if host == "localhost" or host.endswith(".localhost"):
-		return True
+def _loopback_address(host: str, port: int) -> str:
+	"""The address to connect to for `host`: every address it resolves to must be loopback (a name such as
+	`site.localhost` is only trusted for where it actually resolves)."""
 	try:
-		return ipaddress.ip_address(host).is_loopback
+		literal = ipaddress.ip_address(host)
 	except ValueError:
-		pass
+		literal = None
+	if literal is not None:
+		if not literal.is_loopback:
+			raise NotLoopback(f"{host} is not a loopback address")
+		return str(literal)
 	try:
-		infos = socket.getaddrinfo(host, None)
-	except OSError:
+		infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+	except (OSError, UnicodeError) as exc:
+		raise NotLoopback(f"{host} does not resolve ({exc})") from None
+	addresses = [info[4][0].split("%", 1)[0] for info in infos]
+	if not addresses or not all(ipaddress.ip_address(a).is_loopback for a in addresses):
+		raise NotLoopback(
+			f"{host} resolves to {', '.join(sorted(set(addresses))) or 'nothing'}: not loopback only"
+		)
+	return addresses[0]
+
+
+def pin(url: str) -> tuple[str, str]:
+	"""(base URL naming the loopback address itself, Host header). Posting to the address checked, not to the
+	name again, leaves no second resolution that could point somewhere else."""
+	try:
+		parts = urlsplit(url)
+		host, port = parts.hostname, parts.port
+	except ValueError as exc:
+		raise NotLoopback(f"{url!r} is not a URL ({exc})") from None
+	if parts.scheme not in ("http", "https") or not host:
+		raise NotLoopback(f"{url!r} is not an http(s) URL")
+	port = port or (443 if parts.scheme == "https" else 80)
+	address = _loopback_address(host, port)
+	shown = f"[{address}]" if ":" in address else address
+	return f"{parts.scheme}://{shown}:{port}{parts.path.rstrip('/')}", parts.netloc
+
+
+def is_loopback(url: str) -> bool:
+	"""True when every address the URL's host resolves to is on this machine."""
+	try:
+		pin(url)
+	except NotLoopback:
 		return False
-	return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos)
+	return True
+
+
+def _http() -> requests.Session:
+	http = requests.Session()
+	http.trust_env = False  # no proxy from the environment: the request goes to the address checked
+	return http
 
 
 @dataclass
 class Result:
 	sent: int = 0  # HTTP requests made (retries included)
 	accepted: int = 0  # answered 2xx
-	rejected: int = 0  # answered 4xx
+	rejected: int = 0  # answered 3xx or 4xx (redirects are not followed)
 	failed: int = 0  # answered 5xx or no answer at all
 	duplicate_answers: int = 0  # 2xx answers that said "already had it"
 	provider_retries: int = 0  # resent after a 5xx / no answer, as providers do
+	resent: int = 0  # requests carrying a delivery posted before (stream duplicates and provider retries)
 	unsent: int = 0  # stream entries left when a bound stopped the run
 	statuses: Counter = field(default_factory=Counter)
 	latencies_ms: list[float] = field(default_factory=list)
@@ -447,7 +560,8 @@ class Result:
 		rate = self.sent / self.elapsed if self.elapsed else 0.0
 		return (
 			f"sent={self.sent} accepted={self.accepted} rejected={self.rejected} failed={self.failed} "
-			f"duplicate_answers={self.duplicate_answers} provider_retries={self.provider_retries} "
+			f"resent={self.resent} duplicate_answers={self.duplicate_answers} "
+			f"provider_retries={self.provider_retries} "
 			f"unsent={self.unsent} elapsed={self.elapsed:.1f}s rate={rate:.1f}/s "
 			f"p50={self.percentile(50):.1f}ms p99={self.percentile(99):.1f}ms stopped_by={self.stopped_by}"
 		)
@@ -481,7 +595,6 @@ def send(
 	concurrency: int = 4,
 	provider_retries: int = 0,
 	retry_delay: float = 0.5,
-	allow_remote: bool = False,
 	site: str | None = None,
 	timeout: float = 10.0,
 	on_answer=None,
@@ -489,19 +602,20 @@ def send(
 	"""Post the stream. `rate`: deliveries per second (None: as fast as `concurrency` allows). Stops after
 	`max_count` requests or `max_duration` seconds, whichever comes first. `site` goes in
 	X-Frappe-Site-Name for servers that host several sites. `on_answer(delivery, status, seconds)` is called
-	from the sending threads."""
-	if not allow_remote and not is_loopback(base_url):
-		raise NotLoopback(f"{urlsplit(base_url).hostname} is not a loopback address")
+	from the sending threads. Raises NotLoopback unless every address of the URL's host is loopback."""
+	target, host_header = pin(base_url)
 	if rate is not None and not 0 < rate <= MAX_RATE:
 		raise ValueError(f"rate must be between 0 and {MAX_RATE:g} per second")
 	max_count = max(0, min(int(max_count), MAX_COUNT))
 	max_duration = max(0.0, min(float(max_duration), MAX_DURATION))
-	concurrency = max(1, min(int(concurrency), 64))
-	base_url = base_url.rstrip("/")
+	concurrency = max(1, min(int(concurrency), MAX_CONCURRENCY))
+	provider_retries = max(0, min(int(provider_retries), MAX_PROVIDER_RETRIES))
+	timeout = max(0.1, min(float(timeout), 120.0))
 
 	result = Result()
 	lock = threading.Lock()
 	position = {"next": 0}
+	posted: set[int] = set()  # id() of every delivery posted at least once
 	started = time.monotonic()
 	deadline = started + max_duration
 
@@ -524,12 +638,18 @@ def send(
 	def attempt(http: requests.Session, delivery: Delivery) -> tuple[int | None, str]:
 		now = time.time()
 		body = delivery.render(now)
-		headers = delivery.headers(body, now)
+		headers = {**delivery.headers(body, now), "Host": host_header}
 		if site:
 			headers["X-Frappe-Site-Name"] = site
+		with lock:
+			if id(delivery) in posted:
+				result.resent += 1
+			posted.add(id(delivery))
 		t0 = time.perf_counter()
 		try:
-			response = http.post(base_url + delivery.path, data=body, headers=headers, timeout=timeout)
+			response = http.post(
+				target + delivery.path, data=body, headers=headers, timeout=timeout, allow_redirects=False
+			)
 			status, text = response.status_code, response.text
 		except requests.RequestException:
 			status, text = None, ""
@@ -542,7 +662,7 @@ def send(
 		return status, text
 
 	def worker():
-		http = requests.Session()
+		http = _http()
 		try:
 			while True:
 				claimed = claim()
@@ -556,7 +676,7 @@ def send(
 				status, text = attempt(http, delivery)
 				tries = 0
 				while (status is None or status >= 500 or status == 429) and tries < provider_retries:
-					if time.monotonic() + retry_delay >= deadline:
+					if time.monotonic() + retry_delay * (tries + 1) >= deadline:
 						break
 					with lock:
 						if result.sent >= max_count:
@@ -569,11 +689,11 @@ def send(
 				with lock:
 					if status is None or status >= 500:
 						result.failed += 1
-					elif status >= 400:
-						result.rejected += 1
-					else:
+					elif 200 <= status < 300:
 						result.accepted += 1
 						result.duplicate_answers += _is_duplicate_answer(text)
+					else:
+						result.rejected += 1
 		finally:
 			http.close()
 
@@ -605,30 +725,41 @@ class Hostile:
 	raw_head: str | None = None  # header lines written as they are, over a plain socket
 
 
+# Far past any JSON parser's recursion limit, yet small enough (20 KB) to pass a 64 KB body cap and reach it.
+DEPTH = 10_000
+
+
 def _raw(label: str, body: bytes, head: str) -> Hostile:
 	return Hostile(label, WEBHOOK_PATH, body, {}, raw_head=head)
 
 
 def post_hostile(base_url: str, case: Hostile, site: str | None = None, timeout: float = 30.0) -> int | None:
-	"""Send one hostile request; the HTTP status, or None when the server closed without answering."""
+	"""Send one hostile request; the HTTP status, or None when the server closed without answering. Loopback
+	only, like `send`."""
+	target, host_header = pin(base_url)
 	if case.raw_head is None:
-		headers = {**case.headers, **({"X-Frappe-Site-Name": site} if site else {})}
+		headers = {**case.headers, "Host": host_header, **({"X-Frappe-Site-Name": site} if site else {})}
 		try:
-			return requests.post(
-				base_url + case.path, data=case.body, headers=headers, timeout=timeout
-			).status_code
+			with _http() as http:
+				return http.post(
+					target + case.path,
+					data=case.body,
+					headers=headers,
+					timeout=timeout,
+					allow_redirects=False,
+				).status_code
 		except requests.RequestException:
 			return None
-	parts = urlsplit(base_url)
+	parts = urlsplit(target)
 	head = (
-		f"POST {case.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
+		f"POST {case.path} HTTP/1.1\r\nHost: {host_header}\r\nContent-Type: application/json\r\n"
 		f"Connection: close\r\n{case.raw_head}\r\n"
 	)
 	if "Content-Length" not in case.raw_head:
 		head += f"Content-Length: {len(case.body)}\r\n"
 	if site:
 		head += f"X-Frappe-Site-Name: {site}\r\n"
-	with socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout) as conn:
+	with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as conn:
 		conn.sendall(head.encode("latin-1") + b"\r\n" + case.body)
 		answer = b""
 		while b"\r\n" not in answer:
@@ -643,7 +774,13 @@ def post_hostile(base_url: str, case: Hostile, site: str | None = None, timeout:
 
 
 def hostile_requests(
-	session_id: str, secret: str, netelip_token: str, *, now: float | None = None, seed: int = 0
+	session_id: str,
+	secret: str,
+	netelip_token: str,
+	*,
+	now: float | None = None,
+	seed: int = 0,
+	netelip_application: str | None = None,
 ) -> list[Hostile]:
 	"""Malformed, truncated, mistyped, deeply nested, huge, non-UTF-8, header-injected, replayed, wrongly
 	signed and forged requests against both providers' endpoints."""
@@ -678,7 +815,7 @@ def hostile_requests(
 	raw = serialise(good)
 	old = {**good, "timestamp": iso(now - 3600)}
 	deep = b'{"event":"message.received","sessionId":"' + session_id.encode() + b'","data":'
-	deep += b"[" * 100_000 + b"]" * 100_000 + b"}"
+	deep += b"[" * DEPTH + b"]" * DEPTH + b"}"
 	huge = serialise({**good, "data": {**good["data"], "body": "x" * (2 * 1024 * 1024)}})
 	cases = [
 		signed("truncated json", raw[: len(raw) // 2], stores=True),
@@ -742,7 +879,7 @@ def hostile_requests(
 	real = "?" + urlencode({"token": netelip_token})
 	fields = {
 		"ID": f"{int(now)}.0001",
-		"api": "API sim",
+		"api": netelip_application or "API sim",
 		"src": "600000001",
 		"dst": "910000001",
 		"startcall": _madrid(now),
@@ -798,12 +935,53 @@ def hostile_requests(
 		Hostile(
 			"netelip: deep nesting",
 			REPORT_PATH + real,
-			b"[" * 100_000 + b"]" * 100_000,
+			b"[" * DEPTH + b"]" * DEPTH,
 			{"Content-Type": "application/json"},
 			stores=True,
 		),
 	]
 	return cases
+
+
+ALLOWLIST_WITHOUT_US = "203.0.113.0/24"  # a documentation range: never this machine
+
+
+def forged_netelip_origins(
+	netelip_token: str, *, netelip_application: str | None = None, now: float | None = None
+) -> list[Hostile]:
+	"""Correct token and application, sent from this machine while Netelip's address allowlist is
+	`ALLOWLIST_WITHOUT_US`, claiming in X-Forwarded-For to come from an allowed address: each must get 403."""
+	now = time.time() if now is None else now
+	real = "?" + urlencode({"token": netelip_token})
+	fields = {
+		"ID": f"{int(now)}.0002",
+		"api": netelip_application or "API sim",
+		"src": "600000002",
+		"dst": "910000001",
+		"startcall": _madrid(now),
+	}
+	form = "application/x-www-form-urlencoded"
+	cdr = {**fields, "statuscall": "ANSWER", "durationcall": "10", "durationcallanswered": "5"}
+	return [
+		Hostile(
+			"netelip: outside the allowlist",
+			CONTROL_PATH + real,
+			urlencode(fields).encode(),
+			{"Content-Type": form},
+		),
+		Hostile(
+			"netelip: allowed address forged in X-Forwarded-For",
+			CONTROL_PATH + real,
+			urlencode(fields).encode(),
+			{"Content-Type": form, "X-Forwarded-For": "203.0.113.5"},
+		),
+		Hostile(
+			"netelip report: allowed address forged in X-Forwarded-For",
+			REPORT_PATH + real,
+			json.dumps({"calls": [cdr]}).encode(),
+			{"Content-Type": "application/json", "X-Forwarded-For": "203.0.113.5, 203.0.113.6"},
+		),
+	]
 
 
 def authentic_oddities(session_id: str, secret: str, *, now: float | None = None) -> list[Hostile]:
@@ -842,9 +1020,13 @@ __all__ = [
 	"Scenario",
 	"authentic_oddities",
 	"build",
+	"forged_netelip_origins",
 	"hostile_requests",
 	"is_loopback",
 	"percentile",
+	"pin",
 	"post_hostile",
+	"prefix_tag",
 	"send",
+	"sim_call_pattern",
 ]
