@@ -1,6 +1,9 @@
 """Bell notifications (Notification Log) for the people who must act."""
 
+from collections.abc import Callable
+
 import frappe
+from frappe import _
 from frappe.desk.doctype.notification_log.notification_log import enqueue_create_notification
 
 from xappiens_whatsapp.pipeline import realtime, settings
@@ -24,18 +27,22 @@ def notify(users: list[str], subject: str, doctype: str, name: str, message: str
 
 
 def notify_in_their_language(
-	users: list[str], template: str, args: tuple, doctype: str, name: str, message: str | None = None
+	users: list[str], subject_for: Callable[[str], str], doctype: str, name: str, message: str | None = None
 ) -> None:
-	"""`notify`, with the subject translated for each recipient: jobs run in the system's language, and the
-	bell should speak the reader's."""
+	"""`notify`, with the subject worded for each recipient (`subject_for(lang)`): jobs run in the system's
+	language, and the bell should speak the reader's."""
+	for lang, group in by_language(users).items():
+		notify(group, subject_for(lang), doctype, name, message)
+
+
+def by_language(users: list[str]) -> dict[str, list[str]]:
 	default = frappe.db.get_default("lang") or "en"
-	by_lang: dict[str, list[str]] = {}
+	groups: dict[str, list[str]] = {}
 	for user in frappe.get_all(
 		"User", filters={"name": ["in", users or [""]]}, fields=["name", "language"], ignore_permissions=True
 	):
-		by_lang.setdefault(user.language or default, []).append(user.name)
-	for lang, group in by_lang.items():
-		notify(group, frappe._(template, lang=lang).format(*args), doctype, name, message)
+		groups.setdefault(user.language or default, []).append(user.name)
+	return groups
 
 
 def event_needs_attention(name: str, provider: str, event: str | None, error: str) -> None:
@@ -43,8 +50,9 @@ def event_needs_attention(name: str, provider: str, event: str | None, error: st
 		return
 	notify_in_their_language(
 		realtime.managers(),
-		"{0} event {1} keeps failing and needs attention",
-		(provider, event or name),
+		lambda lang: _("{0} event {1} keeps failing and needs attention", lang=lang).format(
+			provider, event or name
+		),
 		"Inbound Webhook",
 		name,
 		error[:500],

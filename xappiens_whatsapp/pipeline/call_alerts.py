@@ -45,20 +45,19 @@ def alert(row, state: cs.CallState) -> None:
 	frappe.db.set_value(DOCTYPE, row.name, {"alerted": 1, "alert_withdrawn": 0}, update_modified=False)
 	if not wanted:
 		return
-	subject = _subject(row, state)
 	recipients = [row.agent] + [r.user for r in conf.alert_recipients or []]
-	alerts.notify(recipients, subject, DOCTYPE, row.name)
+	alerts.notify_in_their_language(recipients, lambda lang: _subject(row, state, lang), DOCTYPE, row.name)
 	if conf.create_callback_todo and row.customer_number:
-		_callback_todo(row, subject, row.agent or (recipients[1] if len(recipients) > 1 else None))
+		_callback_todo(row, state, row.agent or (recipients[1] if len(recipients) > 1 else None))
 
 
-def _subject(row, state: cs.CallState) -> str:
-	number = row.customer_number or _("an unknown number")
+def _subject(row, state: cs.CallState, lang: str | None = None) -> str:
+	number = row.customer_number or _("an unknown number", lang=lang)
 	if state == cs.CallState.FAILED:
-		return _("Call with {0} failed").format(number)
+		return _("Call with {0} failed", lang=lang).format(number)
 	if row.direction == "Inbound":
-		return _("Missed call from {0}").format(number)
-	return _("{0} did not answer").format(number)
+		return _("Missed call from {0}", lang=lang).format(number)
+	return _("{0} did not answer", lang=lang).format(number)
 
 
 def withdraw(row) -> None:
@@ -74,14 +73,17 @@ def withdraw(row) -> None:
 	frappe.db.set_value(DOCTYPE, row.name, {"alerted": 0, "alert_withdrawn": 1}, update_modified=False)
 
 
-def _callback_todo(row, subject: str, owner: str | None) -> None:
+def _callback_todo(row, state: cs.CallState, owner: str | None) -> None:
 	if not owner:
 		return
+	lang = next(iter(alerts.by_language([owner])), None)
 	todo = frappe.get_doc(
 		{
 			"doctype": "ToDo",
 			"allocated_to": owner,
-			"description": _("{0}. Call back {1}.").format(subject, row.customer_number),
+			"description": _("{0}. Call back {1}.", lang=lang).format(
+				_subject(row, state, lang), row.customer_number
+			),
 			"reference_type": DOCTYPE,
 			"reference_name": row.name,
 			"priority": "High",

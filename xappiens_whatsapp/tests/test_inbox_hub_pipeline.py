@@ -476,8 +476,9 @@ class TestInboxHubPipeline(XWTestCase):
 		frappe.db.commit()
 		notify_in_their_language(
 			[spanish, english],
-			"{0} event {1} keeps failing and needs attention",
-			("Inbox Hub", "message.received"),
+			lambda lang: frappe._("{0} event {1} keeps failing and needs attention", lang=lang).format(
+				"Inbox Hub", "message.received"
+			),
 			"Inbound Webhook",
 			name,
 		)

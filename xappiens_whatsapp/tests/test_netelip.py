@@ -606,6 +606,10 @@ class TestNetelipTimeoutsAndAlerts(NetelipCase):
 
 	def test_click_to_call_counts_from_the_dial_to_the_customer_and_alerts_managers(self):
 		configure_netelip(self.netelip.url, create_callback_todo=1, alert_recipients=[{"user": self.manager}])
+		frappe.db.set_value("User", self.manager, "language", "es")  # each reads the alert in their language
+		frappe.db.commit()
+		self.addCleanup(frappe.db.commit)
+		self.addCleanup(frappe.db.set_value, "User", self.manager, "language", None)
 		name, _cid = self.launched_call()
 		self.netelip_posts()  # the agent picked up; the customer rings from now
 		run_worker()
@@ -615,10 +619,10 @@ class TestNetelipTimeoutsAndAlerts(NetelipCase):
 		self.assertEqual(netelip_timeouts.run(later(RING + RING_GRACE_S + 2)), 1)
 		row = self.row(name)
 		self.assertEqual((row.status, row.status_inferred), ("No Answer", 1))
-		for user in (self.agent, self.manager):
+		for user, words in ((self.agent, "did not answer"), (self.manager, "no contestó")):
 			with self.subTest(user=user):
 				[alert] = self.alerts_for(name, user)
-				self.assertIn("did not answer", alert.subject)
+				self.assertIn(words, alert.subject)
 		self.assertEqual(frappe.db.get_value("ToDo", row.callback_todo, "allocated_to"), self.agent)
 
 		# the customer did answer: the dial's result comes late, the guess and its to-do go
