@@ -2,6 +2,8 @@
 
 import frappe
 
+from xappiens_whatsapp.pipeline.rows import get_field
+
 DUPLICATE_ERRORS = (frappe.UniqueValidationError, frappe.DuplicateEntryError)
 
 
@@ -9,7 +11,7 @@ def insert_or_get(values: dict, unique_filters: dict) -> tuple[str, bool]:
 	"""Return (name, created). The database's unique index decides who wins; the loser re-reads with a
 	locking read, which sees the winner's committed row even inside an older snapshot."""
 	doctype = values["doctype"]
-	existing = frappe.db.get_value(doctype, unique_filters, "name", for_update=True)
+	existing = get_field(doctype, unique_filters, "name", for_update=True)
 	if existing:
 		return existing, False
 	savepoint = "xw_claim"
@@ -21,5 +23,5 @@ def insert_or_get(values: dict, unique_filters: dict) -> tuple[str, bool]:
 	except DUPLICATE_ERRORS:
 		frappe.db.rollback(save_point=savepoint)
 		frappe.local.message_log = []
-		return frappe.db.get_value(doctype, unique_filters, "name", for_update=True), False
+		return get_field(doctype, unique_filters, "name", for_update=True), False
 	return doc.name, True

@@ -12,6 +12,7 @@ from xappiens_whatsapp.core.phones import to_e164
 from xappiens_whatsapp.pipeline import crm_links
 from xappiens_whatsapp.pipeline.claim import insert_or_get
 from xappiens_whatsapp.pipeline.locks import named_lock
+from xappiens_whatsapp.pipeline.rows import get_field
 
 DOCTYPE = "WhatsApp Contact"
 
@@ -24,7 +25,7 @@ def phone_of(jid: str | None) -> str | None:
 
 
 def _find(session: str, **filters) -> str | None:
-	return frappe.db.get_value(DOCTYPE, {"session": session, **filters}, "name", for_update=True)
+	return get_field(DOCTYPE, {"session": session, **filters}, "name", for_update=True)
 
 
 def _create(session: str, whatsapp_id: str, lid: str | None, name: str | None, is_group: bool) -> str:
@@ -94,10 +95,12 @@ def merge(source: str, into: str) -> None:
 
 
 def note_message(contact: str, at, preview: str | None, from_me: bool, unread: bool) -> None:
-	"""Keep the inbox fields current with one atomic update (concurrent messages may race here)."""
+	"""Keep the inbox fields current with one atomic update (concurrent messages may race here). `unread`: an
+	incoming message, counted unless the conversation was read after it was sent."""
 	frappe.db.sql(
 		"""update `tabWhatsApp Contact` set
-			unread_count = unread_count + %(unread)s,
+			unread_count = unread_count
+				+ if(%(unread)s and (last_read_at is null or last_read_at < %(at)s), 1, 0),
 			last_message_preview = if(last_message_at is null or last_message_at <= %(at)s, %(preview)s,
 				last_message_preview),
 			last_message_from_me = if(last_message_at is null or last_message_at <= %(at)s, %(from_me)s,

@@ -32,7 +32,7 @@ def enqueue(name: str) -> bool:
 		return False
 	try:
 		frappe.enqueue(
-			"xappiens_whatsapp.pipeline.process.process",
+			"xappiens_whatsapp.pipeline.process.job",
 			queue=QUEUE,
 			job_id=job_id(name),
 			deduplicate=True,

@@ -16,6 +16,7 @@ from xappiens_whatsapp.core.message_state import (
 	merge_reactions,
 )
 from xappiens_whatsapp.pipeline import contacts, realtime
+from xappiens_whatsapp.pipeline.rows import get_row
 from xappiens_whatsapp.pipeline.sessions import ensure_session
 from xappiens_whatsapp.pipeline.times import from_epoch, to_epoch
 
@@ -40,11 +41,10 @@ CONTENT_FIELDS = (
 
 
 def find(session: str, message_id: str) -> dict | None:
-	return frappe.db.get_value(
+	return get_row(
 		DOCTYPE,
 		{"session": session, "message_id": message_id},
 		["name", "contact", "from_me", "reactions", *STATE_FIELDS, *CONTENT_FIELDS],
-		as_dict=True,
 		for_update=True,
 	)
 
@@ -154,18 +154,15 @@ def store_message(event: MessageEvent) -> str:
 	)
 	# The contact may have been created a moment ago by another worker: our locking read found it, but Frappe's
 	# link check reads with this transaction's older snapshot and would not, so it is skipped.
+	# The desk hears of it through xw_message; Frappe's own doc and list announcements would only add two
+	# publications to every event.
+	doc.flags.notify_update = False
 	doc.insert(ignore_permissions=True, ignore_links=True)
 	at = doc.message_timestamp or frappe.utils.now_datetime()
-	unread = not event.from_me and _after_last_read(contact, at)
-	contacts.note_message(contact, at, _preview(event), event.from_me, unread)
+	contacts.note_message(contact, at, _preview(event), event.from_me, unread=not event.from_me)
 	realtime.message_changed(session, contact, doc.name, "new")
 	wake_waiting(session, event.message_id)
 	return doc.name
-
-
-def _after_last_read(contact: str, at) -> bool:
-	last_read = frappe.db.get_value(contacts.DOCTYPE, contact, "last_read_at")
-	return not last_read or frappe.utils.get_datetime(at) > frappe.utils.get_datetime(last_read)
 
 
 def apply_status_event(event: StatusEvent) -> str | None:

@@ -16,10 +16,13 @@ from frappe.utils import now_datetime
 
 from xappiens_whatsapp.pipeline import settings
 from xappiens_whatsapp.pipeline.locks import LockTimeout, named_lock
+from xappiens_whatsapp.pipeline.rows import get_row, update_row
 
 DOCTYPE = "Inbound Webhook"
 FINAL = ("Processed", "Ignored")
 CONFLICT_RETRIES = 3
+DRAIN_SECONDS = 5.0  # how long a job goes on with other waiting rows (other jobs of the queue wait that long)
+DRAIN_BATCH = 50
 ROW_FIELDS = ["name", "provider", "status", "event", "session_id", "reference_key", "attempts", "received_at"]
 
 
@@ -44,42 +47,116 @@ def lock_key(row) -> str | None:
 
 
 def load(name: str) -> tuple[bytes, dict]:
-	payload, headers = frappe.db.get_value(DOCTYPE, name, ["payload", "headers"])
-	return (payload or "").encode(), json.loads(headers or "{}")
+	return _body(get_row(DOCTYPE, name, ["payload", "headers"]))
 
 
-def process(name: str) -> None:
-	row = frappe.db.get_value(DOCTYPE, name, ROW_FIELDS, as_dict=True)
-	if not row or row.status in FINAL:
+def _body(row) -> tuple[bytes, dict]:
+	return (row.payload or "").encode(), json.loads(row.headers or "{}")
+
+
+def job(name: str) -> None:
+	"""The RQ job queued for each row: that row, then whatever else waits, while this process is warm.
+
+	A worker forks a fresh process for every job, and setting one up costs several times what applying an
+	event does; so a job goes on with the other Received rows for a few seconds (skipping any another worker
+	holds) and withdraws their queued jobs. A job it could not withdraw finds its row done and returns.
+	"""
+	frappe.local.xw_known_sessions = set()  # sessions looked up once per job, not once per event
+	try:
+		process(name)
+		drain(exclude=name)
+	finally:
+		del frappe.local.xw_known_sessions
+
+
+def drain(exclude: str | None = None, seconds: float = DRAIN_SECONDS) -> int:
+	"""Apply Received rows, oldest first, for up to `seconds`; returns how many this call applied."""
+	deadline = time.monotonic() + seconds
+	applied = 0
+	while time.monotonic() < deadline:
+		frappe.db.commit()  # a fresh snapshot: rows committed since the last look
+		waiting = frappe.db.sql(
+			f"""select {", ".join(ROW_FIELDS)} from `tabInbound Webhook`
+			where status = 'Received' and name != %s order by received_at limit %s""",
+			(exclude or "", DRAIN_BATCH),
+			as_dict=True,
+		)
+		done = [row.name for row in waiting if time.monotonic() < deadline and process(row.name, False, row)]
+		_withdraw_jobs(done)
+		applied += len(done)
+		if not done:
+			break
+	return applied
+
+
+# Removes a job from its queue and deletes it, only if it is still queued: a started job is left to run.
+_WITHDRAW = """
+if redis.call('lrem', KEYS[1], 1, ARGV[1]) == 1 then
+	redis.call('del', KEYS[2])
+	return 1
+end
+return 0
+"""
+
+
+def _withdraw_jobs(names: list[str]) -> None:
+	"""Take the jobs of rows a drain applied off the queue, in one round trip."""
+	if not names:
 		return
+	from frappe.utils.background_jobs import create_job_id, get_queue
+	from rq.job import Job
+
+	from xappiens_whatsapp.pipeline import ingress
+
+	try:
+		queue = get_queue(ingress.QUEUE)
+		withdraw = queue.connection.register_script(_WITHDRAW)
+		pipe = queue.connection.pipeline(transaction=False)
+		for name in names:
+			job_id = create_job_id(ingress.job_id(name))
+			withdraw(keys=[queue.key, Job.key_for(job_id)], args=[job_id], client=pipe)
+		pipe.execute()
+	except Exception:
+		pass  # those jobs run, find their rows done and return: only a little time lost
+
+
+def process(name: str, wait: bool = True, row=None) -> bool:
+	"""Apply one row. True when this call applied it; with `wait=False`, a row whose message another worker
+	is working on is left alone (False) instead of waited for. `row`: its ROW_FIELDS, if already read."""
+	row = row or get_row(DOCTYPE, name, ROW_FIELDS)
+	if not row or row.status in FINAL:
+		return False
 	for attempt in range(1, CONFLICT_RETRIES + 1):
 		try:
-			_apply_locked(name, row)
-			return
+			return _apply_locked(name, row, None if wait else 0)
 		except Exception as exc:
 			frappe.db.rollback()
 			conflict = isinstance(exc, LockTimeout) or is_lock_conflict(exc)
+			if conflict and not wait:
+				return False
 			if conflict and attempt < CONFLICT_RETRIES:
 				# Another worker holds the message or row: wait our turn rather than fail the event.
 				time.sleep(0.2 * attempt)
 				continue
 			# Kept on the row, whatever went wrong (lock, handler, bookkeeping): the sweep retries it with
 			# backoff and flags it once the attempts run out.
-			record_failure(frappe.db.get_value(DOCTYPE, name, ROW_FIELDS, as_dict=True) or row, exc)
+			record_failure(get_row(DOCTYPE, name, ROW_FIELDS) or row, exc)
 			frappe.db.commit()
-			return
+			return False
+	return False
 
 
-def _apply_locked(name: str, row) -> None:
+def _apply_locked(name: str, row, lock_wait: int | None) -> bool:
 	started = time.monotonic()
-	with named_lock(lock_key(row)):
-		row = frappe.db.get_value(DOCTYPE, name, ROW_FIELDS, as_dict=True, for_update=True)
+	with named_lock(lock_key(row), timeout=lock_wait):
+		row = get_row(DOCTYPE, name, [*ROW_FIELDS, "payload", "headers"], for_update=True)
 		if row.status in FINAL:
 			frappe.db.commit()
-			return
-		outcome = _handler(row.provider)(row, *load(name))
+			return False
+		outcome = _handler(row.provider)(row, *_body(row))
 		finish(row, outcome, started)
 		frappe.db.commit()
+		return True
 
 
 def is_lock_conflict(exc: Exception) -> bool:
@@ -113,7 +190,7 @@ def finish(row, outcome: Outcome, started: float) -> None:
 			values["lag_ms"] = round(
 				(now - frappe.utils.get_datetime(row.received_at)).total_seconds() * 1000, 1
 			)
-	frappe.db.set_value(DOCTYPE, row.name, values, update_modified=False)
+	update_row(DOCTYPE, row.name, values)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -145,8 +222,8 @@ def record_failure(row, exc: Exception) -> None:
 
 def apply_waiting(name: str) -> None:
 	"""Apply a parked event now that what it refers to exists (caller holds the lock and commits)."""
-	row = frappe.db.get_value(DOCTYPE, name, ROW_FIELDS, as_dict=True, for_update=True)
+	row = get_row(DOCTYPE, name, [*ROW_FIELDS, "payload", "headers"], for_update=True)
 	if row.status != "Waiting":
 		return
-	outcome = _handler(row.provider)(row, *load(name))
+	outcome = _handler(row.provider)(row, *_body(row))
 	finish(row, outcome, time.monotonic())

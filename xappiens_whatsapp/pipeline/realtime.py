@@ -6,7 +6,7 @@ import frappe
 from xappiens_whatsapp.permissions import MANAGER_ROLES
 
 MESSAGE = "xw_message"  # to the conversation's room: {contact, message, change}
-CONVERSATION = "xw_conversation"  # to each user of the session: {contact, session}
+CONVERSATION = "xw_conversation"  # to the session's room: {contact, session}
 SESSION = "xw_session"  # to managers: {session, status}
 TEST_EVENT = "xw_test_event"  # to managers: {session, nonce, stage: posted | processed, http_status}
 CALL = "xw_call"  # to the call's room (open forms and lists): {call, status}
@@ -14,7 +14,8 @@ CALL_POPUP = "xw_call_popup"  # to the agent concerned only: {call, status, dire
 
 
 def managers() -> list[str]:
-	cached = frappe.cache.get_value("xw:managers")
+	# expires=True: a plain get_value remembers a miss for the rest of the job, even after set_value.
+	cached = frappe.cache.get_value("xw:managers", expires=True)
 	if cached is not None:
 		return cached
 	users = frappe.get_all(
@@ -35,16 +36,6 @@ def managers() -> list[str]:
 	return result
 
 
-def session_users(session: str) -> list[str]:
-	agents = frappe.get_all(
-		"WhatsApp Session User",
-		filters={"parent": session, "parenttype": "WhatsApp Session"},
-		pluck="user",
-		ignore_permissions=True,
-	)
-	return sorted(set(agents) | set(managers()))
-
-
 def message_changed(session: str, contact: str | None, message: str, change: str) -> None:
 	if contact:
 		frappe.publish_realtime(
@@ -58,10 +49,15 @@ def message_changed(session: str, contact: str | None, message: str, change: str
 
 
 def conversation_changed(session: str, contact: str) -> None:
-	for user in session_users(session):
-		frappe.publish_realtime(
-			CONVERSATION, {"contact": contact, "session": session}, user=user, after_commit=True
-		)
+	# Once, to the session's room: the desk joins the rooms of the sessions its user may read (Frappe checks
+	# that read permission when it joins), so this reaches the session's agents and the managers.
+	frappe.publish_realtime(
+		CONVERSATION,
+		{"contact": contact, "session": session},
+		doctype="WhatsApp Session",
+		docname=session,
+		after_commit=True,
+	)
 
 
 def session_changed(session: str, status: str) -> None:

@@ -11,10 +11,15 @@ from xappiens_whatsapp.pipeline.times import from_epoch, to_epoch
 
 def ensure_session(session_id: str) -> str:
 	"""Events can name a session created on the gateway outside the desk: it appears for managers to adopt."""
+	known = getattr(frappe.local, "xw_known_sessions", None)  # set while a job applies a run of events
+	if known is not None and session_id in known:
+		return session_id
 	name, _ = insert_or_get(
 		{"doctype": "WhatsApp Session", "session_id": session_id, "session_name": session_id},
 		{"name": session_id},
 	)
+	if known is not None:
+		known.add(name)
 	return name
 
 

@@ -244,6 +244,7 @@ def configure_settings(**overrides) -> None:
 			"max_body_kb": 64,
 			"ack_scale": "whatsapp-web.js (-1 to 4)",
 			"webhook_rate_limit": 100000,
+			"trusted_proxies": "",
 			**overrides,
 		}
 	)

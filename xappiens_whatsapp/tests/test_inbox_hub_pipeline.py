@@ -337,10 +337,19 @@ class TestInboxHubPipeline(XWTestCase):
 			deliver(inbox_hub("g_session_qr"), self.session_id)
 		contact = self.contact().name
 		self.assertEqual(capture.rooms("xw_message"), {f"doc:WhatsApp Contact/{contact}"})
-		conversation_rooms = capture.rooms("xw_conversation")
-		self.assertIn(f"user:{agent}", conversation_rooms)
-		self.assertIn("user:Administrator", conversation_rooms)
-		self.assertNotIn("user:xwt-outsider@example.com", conversation_rooms)
+		# once, to the session's room, which only the session's agents and the managers may join
+		self.assertEqual(capture.rooms("xw_conversation"), {f"doc:WhatsApp Session/{self.session_id}"})
+		from frappe.realtime import can_subscribe_doc
+
+		for user, may in ((agent, True), ("xwt-outsider@example.com", False), ("Administrator", True)):
+			with self.subTest(user=user):
+				frappe.set_user(user)
+				try:
+					self.assertEqual(bool(can_subscribe_doc("WhatsApp Session", self.session_id)), may)
+				except frappe.PermissionError:
+					self.assertFalse(may)
+				finally:
+					frappe.set_user("Administrator")
 		session_rooms = capture.rooms("xw_session")
 		self.assertIn("user:Administrator", session_rooms)
 		self.assertNotIn(f"user:{agent}", session_rooms)

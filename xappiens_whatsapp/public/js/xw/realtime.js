@@ -39,6 +39,18 @@ xappiens_whatsapp.unsubscribe_doc = function (doctype, name) {
 	frappe.realtime.doc_unsubscribe(doctype, name);
 };
 
+// Conversation changes are published once to their session's room. Pages that list conversations join the
+// rooms of every session the user may read (the server checks it), once per page load.
+let sessions_joined = null;
+xappiens_whatsapp.join_session_rooms = function (sessions = null) {
+	if (!sessions_joined) {
+		sessions_joined = (sessions ? Promise.resolve(sessions) : xappiens_whatsapp.call("list_sessions"))
+			.then((list) => (list || []).forEach((s) => xappiens_whatsapp.subscribe_doc("WhatsApp Session", s.name)))
+			.catch(() => (sessions_joined = null));
+	}
+	return sessions_joined;
+};
+
 // A reconnected socket is a new connection on the server: it is back in its user room, but in none of the
 // document rooms joined before, and Frappe's client does not join them again. Join them again (the server
 // checks read permission for each), then let the widgets re-read once what they may have missed.

@@ -26,6 +26,7 @@ xappiens_whatsapp.PersonTimeline = class PersonTimeline {
 		frappe.realtime.on(xappiens_whatsapp.EVENTS.call, this.on_call);
 		frappe.realtime.on(xappiens_whatsapp.EVENTS.call_popup, this.on_call_popup);
 		frappe.realtime.on(xappiens_whatsapp.EVENTS.conversation, this.on_conversation);
+		if (doctype === "Contact") xappiens_whatsapp.join_session_rooms();
 		$(document).on(xappiens_whatsapp.RECONNECTED, this.on_reconnect);
 		this.$wrapper.addClass("xw-timeline").html(`
 			<div class="xw-timeline-list"></div>
