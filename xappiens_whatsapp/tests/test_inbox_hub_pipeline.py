@@ -507,3 +507,33 @@ class TestInboxHubPipeline(XWTestCase):
 		self.assertEqual(
 			subjects[spanish], "El evento message.received de Inbox Hub sigue fallando y necesita atención"
 		)
+
+	def test_a_job_applies_the_other_waiting_events_and_withdraws_their_jobs(self):
+		from frappe.utils.background_jobs import get_queue
+
+		from xappiens_whatsapp.pipeline import locks
+		from xappiens_whatsapp.pipeline import process as process_module
+
+		queue = get_queue(ingress.QUEUE)
+		queue.empty()
+		names = []
+		for i in range(5):
+			payload = inbox_hub("g_message_received")
+			payload["data"]["id"]["id"] = f"3EB0DRAIN{i:014d}"
+			names.append(deliver(payload, self.session_id, run=False))
+		frappe.db.commit()
+		queued = lambda: {j.kwargs.get("kwargs", {}).get("name") for j in queue.get_jobs()}  # noqa: E731
+		self.assertEqual(queued(), set(names))
+		busy = frappe.db.get_value("Inbound Webhook", names[3], process_module.ROW_FIELDS, as_dict=True)
+		with second_connection() as other:
+			# another worker is on one of them: it is left alone, neither waited for nor failed
+			other.sql("select get_lock(%s, 5)", locks.lock_name(process_module.lock_key(busy)))
+			process_module.job(names[0])
+		statuses = dict(
+			frappe.get_all(
+				"Inbound Webhook", filters={"name": ["in", names]}, fields=["name", "status"], as_list=True
+			)
+		)
+		self.assertEqual(statuses, {name: "Received" if name == names[3] else "Processed" for name in names})
+		# the applied rows' jobs are gone (the job that ran is RQ's to finish); the skipped row's job waits
+		self.assertEqual(queued() - {names[0]}, {names[3]})
