@@ -60,11 +60,13 @@ def resolve_target(contact: str | None, phone: str | None, session: str | None) 
 
 
 def _result(name: str) -> dict:
+	# A locking read: the row may be another request's (the same client reference, committed a moment ago).
 	return frappe.db.get_value(
 		"WhatsApp Message",
 		name,
 		["name", "contact", "status", "client_ref", "message_timestamp"],
 		as_dict=True,
+		for_update=True,
 	)
 
 

@@ -9,9 +9,12 @@ DUPLICATE_ERRORS = (frappe.UniqueValidationError, frappe.DuplicateEntryError)
 
 def insert_or_get(values: dict, unique_filters: dict) -> tuple[str, bool]:
 	"""Return (name, created). The database's unique index decides who wins; the loser re-reads with a
-	locking read, which sees the winner's committed row even inside an older snapshot."""
+	locking read, which sees the winner's committed row even inside an older snapshot.
+
+	The first look is a plain read: a locking read of a row that does not exist locks the gap where it would
+	go, and two transactions holding that gap and then inserting into it deadlock each other."""
 	doctype = values["doctype"]
-	existing = get_field(doctype, unique_filters, "name", for_update=True)
+	existing = get_field(doctype, unique_filters, "name")
 	if existing:
 		return existing, False
 	savepoint = "xw_claim"

@@ -24,8 +24,11 @@ def phone_of(jid: str | None) -> str | None:
 	return (to_e164("+" + digits) or "+" + digits) if digits else None
 
 
-def _find(session: str, **filters) -> str | None:
-	return get_field(DOCTYPE, {"session": session, **filters}, "name", for_update=True)
+def _find(session: str, lock: bool = True, **filters) -> str | None:
+	"""A locking read sees contacts other workers committed after this transaction began. Without `lock`
+	(before an insert_or_get, which settles races itself) it takes no gap lock that a twin insert would
+	deadlock on."""
+	return get_field(DOCTYPE, {"session": session, **filters}, "name", for_update=lock)
 
 
 def _create(session: str, whatsapp_id: str, lid: str | None, name: str | None, is_group: bool) -> str:
@@ -50,7 +53,9 @@ def resolve(session: str, chat_jid: str, phone_jid: str | None = None, name: str
 	if chat is None:
 		raise ValueError(f"not a chat id: {chat_jid!r}")
 	if not chat.is_lid:
-		return _find(session, whatsapp_id=str(chat)) or _create(session, str(chat), None, name, chat.is_group)
+		return _find(session, lock=False, whatsapp_id=str(chat)) or _create(
+			session, str(chat), None, name, chat.is_group
+		)
 
 	lid = str(chat)
 	# Two messages of the same person can be applied at once (each under its own message's lock); without

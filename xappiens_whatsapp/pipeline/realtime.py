@@ -6,7 +6,7 @@ import frappe
 from xappiens_whatsapp.permissions import MANAGER_ROLES
 
 MESSAGE = "xw_message"  # to the conversation's room: {contact, message, change}
-CONVERSATION = "xw_conversation"  # to the session's room: {contact, session}
+CONVERSATION = "xw_conversation"  # to each user of the session: {contact, session}
 SESSION = "xw_session"  # to managers: {session, status}
 TEST_EVENT = "xw_test_event"  # to managers: {session, nonce, stage: posted | processed, http_status}
 CALL = "xw_call"  # to the call's room (open forms and lists): {call, status}
@@ -48,16 +48,31 @@ def message_changed(session: str, contact: str | None, message: str, change: str
 		conversation_changed(session, contact)
 
 
+def session_users(session: str) -> list[str]:
+	key = f"xw:session_users:{session}"
+	agents = frappe.cache.get_value(key, expires=True)
+	if agents is None:
+		agents = frappe.get_all(
+			"WhatsApp Session User",
+			filters={"parent": session, "parenttype": "WhatsApp Session"},
+			pluck="user",
+			ignore_permissions=True,
+		)
+		frappe.cache.set_value(key, agents, expires_in_sec=60)  # cleared when the session is saved
+	return sorted(set(agents) | set(managers()))
+
+
+def forget_session_users(session: str) -> None:
+	frappe.cache.delete_value(f"xw:session_users:{session}")
+
+
 def conversation_changed(session: str, contact: str) -> None:
-	# Once, to the session's room: the desk joins the rooms of the sessions its user may read (Frappe checks
-	# that read permission when it joins), so this reaches the session's agents and the managers.
-	frappe.publish_realtime(
-		CONVERSATION,
-		{"contact": contact, "session": session},
-		doctype="WhatsApp Session",
-		docname=session,
-		after_commit=True,
-	)
+	# To each user's own room, which every desk is in from the start: a room joined on demand (the session's)
+	# would miss what happens while the join is still on its way.
+	for user in session_users(session):
+		frappe.publish_realtime(
+			CONVERSATION, {"contact": contact, "session": session}, user=user, after_commit=True
+		)
 
 
 def session_changed(session: str, status: str) -> None:

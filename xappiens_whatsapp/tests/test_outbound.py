@@ -8,11 +8,19 @@ import json
 from datetime import timedelta
 
 import frappe
+import requests
 from frappe.utils import now_datetime
 
 from xappiens_whatsapp.pipeline import outbound
 from xappiens_whatsapp.testing.fake_inbox_hub import FakeInboxHub
-from xappiens_whatsapp.tests.base import WEBHOOK_PATH, XWTestCase, configure_settings, make_agent, run_worker
+from xappiens_whatsapp.tests.base import (
+	WEBHOOK_PATH,
+	XWTestCase,
+	api_token,
+	configure_settings,
+	make_agent,
+	run_worker,
+)
 
 API_KEY = "fake-gateway-key-for-tests"
 CUSTOMER = "34600000001"
@@ -196,6 +204,26 @@ class TestSending(OutboundCase):
 		response = self.send(text="😀" * 2049, phone=CUSTOMER)  # 2049 characters, 4098 UTF-16 units
 		self.assertEqual(response.status_code, 417)
 		self.assertIn("4096", response.text)
+
+	def test_two_submits_in_flight_with_one_client_ref_answer_with_one_message(self):
+		from concurrent.futures import ThreadPoolExecutor
+
+		# prepared here: the threads have no Frappe context of their own
+		url = f"{self.server.url}/api/method/{MSG}.send_message"
+		headers = {
+			**self.server.headers,
+			"Authorization": api_token(self.agent),
+			"Accept": "application/json",
+		}
+		data = {"text": "doble clic", "phone": CUSTOMER, "client_ref": "ref-race"}
+		with ThreadPoolExecutor(2) as pool:
+			answers = list(
+				pool.map(lambda _: requests.post(url, data=data, headers=headers, timeout=60), range(2))
+			)
+		self.assertEqual([a.status_code for a in answers], [200, 200], [a.text[:300] for a in answers])
+		names = {a.json()["message"]["name"] for a in answers}
+		self.assertEqual(len(names), 1)
+		self.assertEqual(frappe.db.count("WhatsApp Message", {"client_ref": "ref-race"}), 1)
 
 	def test_client_refs_belong_to_their_sender(self):
 		mine = self.send(text="uno", phone=CUSTOMER, client_ref="ref-shared").json()["message"]["name"]

@@ -63,7 +63,10 @@ xappiens_whatsapp.Conversation = class Conversation {
 	}
 
 	async load() {
-		xappiens_whatsapp.subscribe_doc("WhatsApp Contact", this.contact);
+		// A message that comes while the room is being joined is caught by one more read once it is joined.
+		xappiens_whatsapp
+			.subscribe_doc("WhatsApp Contact", this.contact)
+			.then((joined) => joined && !this.destroyed && this.refresh());
 		frappe.realtime.on(xappiens_whatsapp.EVENTS.message, this.on_message);
 		$(document).on(xappiens_whatsapp.RECONNECTED, this.on_reconnect);
 		document.addEventListener("visibilitychange", this.on_visibility);

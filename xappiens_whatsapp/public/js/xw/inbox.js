@@ -90,7 +90,6 @@ xappiens_whatsapp.Inbox = class Inbox {
 		} catch (e) {
 			this.sessions = [];
 		}
-		xappiens_whatsapp.join_session_rooms(this.sessions);
 		// Conversation headers show the session's name, not its id.
 		xappiens_whatsapp.session_labels = Object.fromEntries(this.sessions.map((s) => [s.name, s.session_name || s.name]));
 		const $select = this.$wrapper.find(".xw-session-filter");

@@ -10,13 +10,22 @@ xappiens_whatsapp.RECONNECTED = "xw:reconnected";
 // a few a second (each join costs the server one permission check), without touching Frappe's throttle.
 const pending = [];
 let pumping = false;
+// The server checks each join with a request of its own; what is published before it lands is missed.
+const JOIN_SETTLES_MS = 600;
 
+// Resolves to true once a new join has had time to land (callers then re-read once, to catch what was
+// published while it was on its way), to false when the room was joined already.
 xappiens_whatsapp.subscribe_doc = function (doctype, name) {
-	if (!frappe.realtime.socket || !name) return;
+	if (!frappe.realtime.socket || !name) return Promise.resolve(false);
 	const key = `${doctype}:${name}`;
-	if (frappe.realtime.open_docs.has(key) || pending.some((p) => p.key === key)) return;
-	pending.push({ doctype, name, key });
+	const queued = pending.find((p) => p.key === key);
+	if (queued) return queued.joined;
+	if (frappe.realtime.open_docs.has(key)) return Promise.resolve(false);
+	const entry = { doctype, name, key };
+	entry.joined = new Promise((resolve) => (entry.resolve = resolve));
+	pending.push(entry);
 	if (!pumping) pump();
+	return entry.joined;
 };
 
 function pump() {
@@ -27,7 +36,8 @@ function pump() {
 		frappe.realtime.emit("doc_subscribe", next.doctype, next.name);
 		frappe.realtime.open_docs.add(next.key);
 	}
-	setTimeout(pump, 200);
+	setTimeout(() => next.resolve(true), JOIN_SETTLES_MS);
+	setTimeout(pump, 100);
 }
 
 xappiens_whatsapp.unsubscribe_doc = function (doctype, name) {
@@ -37,18 +47,6 @@ xappiens_whatsapp.unsubscribe_doc = function (doctype, name) {
 	// Open forms keep their own subscription to the same room.
 	if (cur_frm && cur_frm.doctype === doctype && cur_frm.docname === name) return;
 	frappe.realtime.doc_unsubscribe(doctype, name);
-};
-
-// Conversation changes are published once to their session's room. Pages that list conversations join the
-// rooms of every session the user may read (the server checks it), once per page load.
-let sessions_joined = null;
-xappiens_whatsapp.join_session_rooms = function (sessions = null) {
-	if (!sessions_joined) {
-		sessions_joined = (sessions ? Promise.resolve(sessions) : xappiens_whatsapp.call("list_sessions"))
-			.then((list) => (list || []).forEach((s) => xappiens_whatsapp.subscribe_doc("WhatsApp Session", s.name)))
-			.catch(() => (sessions_joined = null));
-	}
-	return sessions_joined;
 };
 
 // A reconnected socket is a new connection on the server: it is back in its user room, but in none of the

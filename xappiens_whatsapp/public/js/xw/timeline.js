@@ -26,7 +26,6 @@ xappiens_whatsapp.PersonTimeline = class PersonTimeline {
 		frappe.realtime.on(xappiens_whatsapp.EVENTS.call, this.on_call);
 		frappe.realtime.on(xappiens_whatsapp.EVENTS.call_popup, this.on_call_popup);
 		frappe.realtime.on(xappiens_whatsapp.EVENTS.conversation, this.on_conversation);
-		if (doctype === "Contact") xappiens_whatsapp.join_session_rooms();
 		$(document).on(xappiens_whatsapp.RECONNECTED, this.on_reconnect);
 		this.$wrapper.addClass("xw-timeline").html(`
 			<div class="xw-timeline-list"></div>
@@ -99,10 +98,11 @@ xappiens_whatsapp.PersonTimeline = class PersonTimeline {
 	// Listen to the rooms of this person's conversations and of the calls shown, so changes show up here too.
 	// The server lets a browser into a room only if its user may read that record.
 	follow(rows) {
+		const joins = [];
 		const join = (set, doctype, name) => {
 			if (!name || set.has(name)) return;
 			set.add(name);
-			xappiens_whatsapp.subscribe_doc(doctype, name);
+			joins.push(xappiens_whatsapp.subscribe_doc(doctype, name));
 		};
 		if (this.shows("message")) {
 			rows.filter((r) => r.kind === "message").forEach((r) => join(this.conversations, "WhatsApp Contact", r.contact));
@@ -111,6 +111,8 @@ xappiens_whatsapp.PersonTimeline = class PersonTimeline {
 		if (this.shows("call")) {
 			rows.filter((r) => r.kind === "call").forEach((r) => join(this.calls, "Netelip Call", r.name));
 		}
+		// Once the new rooms are joined, read again what may have changed while they were being joined.
+		Promise.all(joins).then((joined) => joined.some(Boolean) && !this.destroyed && this.reload_soon());
 	}
 
 	render() {

@@ -28,9 +28,17 @@ class WhatsAppSession(Document):
 			seen.add(row.user)
 
 	def on_update(self):
+		from xappiens_whatsapp.pipeline.realtime import forget_session_users
+
+		forget_session_users(self.name)
 		if self.is_default:
 			# Only one default session: the one used when an agent writes to a new number.
 			frappe.db.sql(
 				"update `tabWhatsApp Session` set is_default = 0 where name != %s and is_default = 1",
 				self.name,
 			)
+
+	def on_trash(self):
+		from xappiens_whatsapp.pipeline.realtime import forget_session_users
+
+		forget_session_users(self.name)
