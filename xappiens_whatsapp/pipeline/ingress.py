@@ -26,8 +26,9 @@ def job_id(name: str) -> str:
 	return f"xw-inbound-{name}"
 
 
-def enqueue(name: str) -> bool:
-	"""Queue the row's job; False when Redis is unreachable (the sweep will pick the row up)."""
+def enqueue(name: str, fresh: bool = False) -> bool:
+	"""Queue the row's job; False when Redis is unreachable (the sweep will pick the row up). A `fresh` row
+	(just inserted) cannot have a job yet, so the look for one is skipped."""
 	if not _queue_reachable():
 		return False
 	try:
@@ -35,7 +36,7 @@ def enqueue(name: str) -> bool:
 			"xappiens_whatsapp.pipeline.process.job",
 			queue=QUEUE,
 			job_id=job_id(name),
-			deduplicate=True,
+			deduplicate=not fresh,
 			name=name,
 		)
 	except Exception:
@@ -94,19 +95,18 @@ def accept(
 			"remote_addr": remote_addr,
 		}
 	)
-	frappe.db.savepoint("xw_accept")
 	try:
 		# The row is internal and fully formed here: a plain INSERT (name, timestamps, unique key checked by
 		# the database) skips the document life cycle, which was most of the endpoint's time under load.
+		# A duplicate key undoes only the failed statement, so no savepoint is needed around it.
 		row.db_insert()
 	except DUPLICATE_ERRORS:
-		frappe.db.rollback(save_point="xw_accept")
 		frappe.local.message_log = []
 		existing = frappe.db.get_value("Inbound Webhook", {"dedup_key": dedup_key}, "name", for_update=True)
 		frappe.db.commit()
 		return Accepted(existing, duplicate=True, queued=False)
 	frappe.db.commit()
-	queued = enqueue(row.name) if not ignored_reason else False
+	queued = enqueue(row.name, fresh=True) if not ignored_reason else False
 	return Accepted(row.name, duplicate=False, queued=queued)
 
 

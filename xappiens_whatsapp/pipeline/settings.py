@@ -5,6 +5,7 @@ from frappe.utils import get_datetime, now_datetime
 from frappe.utils.password import get_decrypted_password
 
 from xappiens_whatsapp.core.message_state import AckScale
+from xappiens_whatsapp.pipeline.rows import get_row
 
 
 def whatsapp():
@@ -52,9 +53,7 @@ def _rotation_pair(doctype: str, name: str, current: str, previous: str, valid_u
 def webhook_secrets(session_id: str | None) -> list[str]:
 	"""The secrets that may sign an event of this session: its own (current and, during a rotation, the
 	previous one), else the site-wide default pair."""
-	session = session_id and frappe.db.get_value(
-		"WhatsApp Session", session_id, ["name", "previous_secret_valid_until"], as_dict=True
-	)
+	session = session_id and get_row("WhatsApp Session", session_id, ["name", "previous_secret_valid_until"])
 	if session:
 		own = _rotation_pair(
 			"WhatsApp Session",
