@@ -23,6 +23,9 @@ FINAL = ("Processed", "Ignored")
 CONFLICT_RETRIES = 3
 DRAIN_SECONDS = 5.0  # how long a job goes on with other waiting rows (other jobs of the queue wait that long)
 DRAIN_BATCH = 50
+LINGER_SECONDS = 1.0
+YIELD_TO_QUEUES = ("default",)
+LOOK_EVERY = 0.05
 ROW_FIELDS = ["name", "provider", "status", "event", "session_id", "reference_key", "attempts", "received_at"]
 
 
@@ -69,9 +72,13 @@ def job(name: str) -> None:
 		del frappe.local.xw_known_sessions
 
 
-def drain(exclude: str | None = None, seconds: float = DRAIN_SECONDS) -> int:
-	"""Apply Received rows, oldest first, for up to `seconds`; returns how many this call applied."""
+def drain(exclude: str | None = None, seconds: float = DRAIN_SECONDS, linger: float = LINGER_SECONDS) -> int:
+	"""Apply Received rows, oldest first, for up to `seconds`; returns how many this call applied.
+
+	With nothing left it waits up to `linger` for more (looking every LOOK_EVERY seconds): under a steady
+	trickle, the next event is then applied at once instead of after a new process is set up for it."""
 	deadline = time.monotonic() + seconds
+	idle_until = time.monotonic() + linger
 	applied = 0
 	while time.monotonic() < deadline:
 		frappe.db.commit()  # a fresh snapshot: rows committed since the last look
@@ -84,9 +91,25 @@ def drain(exclude: str | None = None, seconds: float = DRAIN_SECONDS) -> int:
 		done = [row.name for row in waiting if time.monotonic() < deadline and process(row.name, False, row)]
 		_withdraw_jobs(done)
 		applied += len(done)
-		if not done:
-			break
+		if _other_work_waiting():
+			break  # a send or another job is queued behind this one: let the worker get to it
+		if done:
+			idle_until = time.monotonic() + linger
+		elif time.monotonic() >= idle_until:
+			break  # nothing came (or only rows other workers hold) for a while
+		else:
+			time.sleep(LOOK_EVERY)
 	return applied
+
+
+def _other_work_waiting() -> bool:
+	"""Jobs waiting in the other queues a worker usually serves with this one (sends go to `default`)."""
+	from frappe.utils.background_jobs import get_queue
+
+	try:
+		return any(get_queue(queue).count for queue in YIELD_TO_QUEUES)
+	except Exception:
+		return False
 
 
 # Removes a job from its queue and deletes it, only if it is still queued: a started job is left to run.
