@@ -283,6 +283,23 @@ def warn_if_scheduler_runs(site: str) -> None:
 		)
 
 
+def run_on_site(args, run) -> None:
+	"""`run(stack, args)` on `args.site`: settings changed for the run only, what the run made removed after."""
+	print(f"machine: {machine()}")
+	stack = Stack(args.site)
+	try:
+		connect(args.site)
+		warn_if_scheduler_runs(args.site)
+		cleanup_site()
+		with configured_site():
+			run(stack, args)
+	finally:
+		try:
+			cleanup_site()
+		finally:
+			stack.close()
+
+
 def with_answers(tally, outcome):
 	"""The tally with the load generator's own counts of what it sent and how it was answered."""
 	tally.sent = outcome.count

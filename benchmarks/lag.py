@@ -168,19 +168,7 @@ def main():
 	p.add_argument("--baseline", type=int, default=20, help="events sent one at a time first")
 	args = p.parse_args()
 
-	print(f"machine: {harness.machine()}")
-	stack = harness.Stack(args.site)
-	try:
-		harness.connect(args.site)
-		harness.warn_if_scheduler_runs(args.site)
-		harness.cleanup_site()
-		with harness.configured_site():
-			run(stack, args)
-	finally:
-		try:
-			harness.cleanup_site()
-		finally:
-			stack.close()
+	harness.run_on_site(args, run)
 
 
 def run(stack: harness.Stack, args) -> None:

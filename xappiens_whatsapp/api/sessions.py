@@ -4,6 +4,7 @@ status. Every action is a whitelisted, manager-only call; QR images never travel
 import json
 import secrets
 import time
+from datetime import timedelta
 
 import frappe
 from frappe import _
@@ -39,11 +40,19 @@ def _require_gateway_id(doc) -> int:
 	return doc.gateway_id
 
 
-def _apply_info(doc, info) -> str:
-	"""Record what the gateway said about the session (a poll, or an action's answer). An answer without a
-	status (some actions only say "ok") changes nothing but what it does carry."""
+def _overtaken(doc, asked_at) -> bool:
+	"""A webhook about the session was applied after this request asked the gateway: it is the newer word.
+	(Gateways stamp events to the second: one of the same second counts as newer.)"""
+	last = frappe.db.get_value("WhatsApp Session", doc.name, "last_event_at", for_update=True)
+	return bool(asked_at and last and frappe.utils.get_datetime(last) >= asked_at - timedelta(seconds=1))
+
+
+def _apply_info(doc, info, asked_at=None) -> str:
+	"""Record what the gateway said about the session (a poll, or an action's answer, asked at `asked_at`).
+	An answer without a status (some actions only say "ok") changes nothing but what it does carry, and one
+	overtaken by a webhook leaves the webhook's state alone."""
 	changes = {}
-	if info.status is not None or info.is_connected is not None:
+	if (info.status is not None or info.is_connected is not None) and not _overtaken(doc, asked_at):
 		state, known = map_session_status(info.status, info.is_connected)
 		# last_event_at stays the gateway's own event time: this answer's moment, on our clock, cannot be
 		# ordered against it (a session.qr made during a connect call would look older and be dropped).
@@ -74,21 +83,21 @@ def create_on_gateway(session: str) -> dict:
 	Safe to press again: a session the gateway already has (an earlier attempt whose answer was lost, or one
 	made elsewhere) is adopted and given this site's webhook and the new secret."""
 	doc = _manager_session(session)
-	secret = secrets.token_urlsafe(32)
 	url = webhook_url()
-	try:
+
+	def register(secret: str):
 		with inbox_hub() as client:
-			info = _create_or_adopt(client, doc, url, secret)
-	except ProviderError as exc:
-		_gateway_error(exc)
+			return _create_or_adopt(client, doc, url, secret)
+
+	info = _with_new_secret(doc, register)
 	if not info.id:
 		frappe.throw(
 			_("The gateway created the session but did not say its id; press Create on gateway again")
 		)
-	# Kept before connecting: if connecting fails, the gateway still signs with this secret.
+	# Kept before connecting: if connecting fails, the session is still the gateway's, signing with our secret.
 	doc.db_set({"gateway_id": info.id, "webhook_url": url})
-	_store_secret(doc, secret)
 	frappe.db.commit()
+	asked_at = now_datetime()
 	try:
 		with inbox_hub() as client:
 			info = client.connect(info.id)
@@ -99,7 +108,7 @@ def create_on_gateway(session: str) -> dict:
 			).format(exc.message),
 			title=_("WhatsApp gateway"),
 		)
-	return {"status": _apply_info(doc, info), "gateway_id": info.id or doc.gateway_id}
+	return {"status": _apply_info(doc, info, asked_at), "gateway_id": info.id or doc.gateway_id}
 
 
 def _create_or_adopt(client, doc, url: str, secret: str):
@@ -131,21 +140,49 @@ def _find_on_gateway(client, session_id: str):
 	return None
 
 
-def _store_secret(doc, secret: str) -> None:
+def _with_new_secret(doc, give_to_gateway):
+	"""Switch the session to a fresh webhook secret: stored and committed (the old one still valid for a day)
+	before the gateway signs with it, so no event is refused on either side of the switch. If the gateway
+	refused it, everything is put back; if its answer was lost, both stay valid."""
 	from frappe.utils.password import set_encrypted_password
 
-	set_encrypted_password("WhatsApp Session", doc.name, secret, "webhook_secret")
+	def store(current, previous, valid_until):
+		for field, value in (("webhook_secret", current), ("previous_webhook_secret", previous)):
+			if value:
+				set_encrypted_password("WhatsApp Session", doc.name, value, field)
+			else:
+				frappe.db.delete(
+					"__Auth", {"doctype": "WhatsApp Session", "name": doc.name, "fieldname": field}
+				)
+		doc.db_set("previous_secret_valid_until", valid_until)
+		frappe.db.commit()
+
+	old = doc.get_password("webhook_secret", raise_exception=False)
+	before = (
+		old,
+		doc.get_password("previous_webhook_secret", raise_exception=False),
+		doc.previous_secret_valid_until,
+	)
+	new = secrets.token_urlsafe(32)
+	store(new, old, add_to_date(None, hours=ROTATION_GRACE_HOURS) if old else None)
+	try:
+		return give_to_gateway(new)
+	except ProviderError as exc:
+		if not exc.outcome_unknown:
+			store(*before)
+		_gateway_error(exc)
 
 
 def _action(session: str, action: str) -> dict:
 	doc = _manager_session(session)
 	gateway_id = _require_gateway_id(doc)
+	asked_at = now_datetime()
 	try:
 		with inbox_hub() as client:
 			info = getattr(client, action)(gateway_id)
 	except ProviderError as exc:
 		_gateway_error(exc)
-	return {"status": _apply_info(doc, info)}
+	return {"status": _apply_info(doc, info, asked_at)}
 
 
 @frappe.whitelist(methods=["POST"])
@@ -177,6 +214,7 @@ def get_qr(session: str) -> dict:
 		doc.qr_code and doc.qr_expires_at and frappe.utils.get_datetime(doc.qr_expires_at) > now_datetime()
 	)
 	if not fresh and doc.gateway_id and doc.status not in ("Connected",):
+		asked_at = now_datetime()
 		try:
 			with inbox_hub() as client:
 				qr = client.get_qr(doc.gateway_id)
@@ -184,7 +222,7 @@ def get_qr(session: str) -> dict:
 			qr = None  # not generated yet: a session.qr event will bring it
 		except ProviderError as exc:
 			_gateway_error(exc)
-		if qr:
+		if qr and not _overtaken(doc, asked_at):
 			expires = (
 				from_epoch(to_epoch_seconds(qr.expires_at))
 				if qr.expires_at
@@ -199,7 +237,7 @@ def get_qr(session: str) -> dict:
 					"status": str(SessionState.QR_REQUIRED),
 				},
 			)
-			doc.reload()
+		doc.reload()
 	return {
 		"status": doc.status,
 		"qr": doc.qr_code if doc.status != "Connected" else None,
@@ -212,20 +250,13 @@ def get_qr(session: str) -> dict:
 def rotate_secret(session: str) -> dict:
 	"""A new webhook secret; the old one stays valid for a day so no event in flight is lost."""
 	doc = _manager_session(session)
-	old = doc.get_password("webhook_secret", raise_exception=False)
-	new = secrets.token_urlsafe(32)
-	if doc.gateway_id:
-		try:
-			with inbox_hub() as client:
-				client.set_webhook(doc.gateway_id, webhook_url(), new)
-		except ProviderError as exc:
-			_gateway_error(exc)
-	from frappe.utils.password import set_encrypted_password
 
-	if old:
-		set_encrypted_password("WhatsApp Session", doc.name, old, "previous_webhook_secret")
-		doc.db_set("previous_secret_valid_until", add_to_date(None, hours=ROTATION_GRACE_HOURS))
-	set_encrypted_password("WhatsApp Session", doc.name, new, "webhook_secret")
+	def tell_gateway(secret: str) -> None:
+		if doc.gateway_id:
+			with inbox_hub() as client:
+				client.set_webhook(doc.gateway_id, webhook_url(), secret)
+
+	_with_new_secret(doc, tell_gateway)
 	return {"previous_valid_until": doc.previous_secret_valid_until}
 
 

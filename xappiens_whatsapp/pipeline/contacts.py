@@ -7,7 +7,7 @@ contact created earlier for the bare lid is folded into it), so one person stays
 
 import frappe
 
-from xappiens_whatsapp.core.jid import parse_jid, user_jid
+from xappiens_whatsapp.core.jid import parse_jid
 from xappiens_whatsapp.core.phones import to_e164
 from xappiens_whatsapp.pipeline import crm_links
 from xappiens_whatsapp.pipeline.claim import insert_or_get
@@ -141,6 +141,3 @@ def apply_metadata(
 	if changes:
 		frappe.db.set_value(DOCTYPE, contact, changes)
 	return contact
-
-
-__all__ = ["apply_metadata", "merge", "note_message", "phone_of", "resolve", "user_jid"]

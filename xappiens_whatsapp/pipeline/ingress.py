@@ -11,8 +11,9 @@ import frappe
 from frappe.utils import now_datetime
 from werkzeug.wrappers import Response
 
+from xappiens_whatsapp.pipeline.claim import DUPLICATE_ERRORS
+
 QUEUE = "short"
-DUPLICATE_ERRORS = (frappe.UniqueValidationError, frappe.DuplicateEntryError)
 
 
 @dataclass
@@ -22,8 +23,11 @@ class Accepted:
 	queued: bool
 
 
+JOB_PREFIX = "xw-inbound-"
+
+
 def job_id(name: str) -> str:
-	return f"xw-inbound-{name}"
+	return f"{JOB_PREFIX}{name}"
 
 
 def enqueue(name: str, fresh: bool = False) -> bool:

@@ -355,10 +355,16 @@ def _reconcile(row) -> str:
 		history = _recent_from_me(row, since)
 	except ProviderError:
 		return UNKNOWN
+	# Messages other desk rows already account for. A row a webhook made for this id (the gateway's
+	# message.sent for our lost attempt) is not one of them: adopting the id folds that row into ours.
 	known = set(
 		frappe.get_all(
 			DOCTYPE,
-			filters={"session": row.session, "message_id": ["in", [m.message_id for m in history] or [""]]},
+			filters={
+				"session": row.session,
+				"message_id": ["in", [m.message_id for m in history] or [""]],
+				"source": ["!=", "Webhook"],
+			},
 			pluck="message_id",
 		)
 	)

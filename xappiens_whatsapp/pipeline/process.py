@@ -25,6 +25,7 @@ DRAIN_SECONDS = 5.0  # how long a job goes on with other waiting rows (other job
 DRAIN_BATCH = 50
 LINGER_SECONDS = 1.0
 YIELD_TO_QUEUES = ("default",)
+OTHERS_LOOKED_AT = 20  # jobs at the head of this queue checked for one that is not an inbox row's
 LOOK_EVERY = 0.05
 ROW_FIELDS = ["name", "provider", "status", "event", "session_id", "reference_key", "attempts", "received_at"]
 
@@ -49,10 +50,6 @@ def lock_key(row) -> str | None:
 	return f"{row.provider}:{row.session_id}:{row.reference_key}" if row.reference_key else None
 
 
-def load(name: str) -> tuple[bytes, dict]:
-	return _body(get_row(DOCTYPE, name, ["payload", "headers"]))
-
-
 def _body(row) -> tuple[bytes, dict]:
 	return (row.payload or "").encode(), json.loads(row.headers or "{}")
 
@@ -73,7 +70,7 @@ def job(name: str) -> None:
 
 
 def drain(exclude: str | None = None, seconds: float = DRAIN_SECONDS, linger: float = LINGER_SECONDS) -> int:
-	"""Apply Received rows, oldest first, for up to `seconds`; returns how many this call applied.
+	"""Apply Received rows, oldest first, for up to `seconds`; returns how many this call settled.
 
 	With nothing left it waits up to `linger` for more (looking every LOOK_EVERY seconds): under a steady
 	trickle, the next event is then applied at once instead of after a new process is set up for it."""
@@ -103,11 +100,17 @@ def drain(exclude: str | None = None, seconds: float = DRAIN_SECONDS, linger: fl
 
 
 def _other_work_waiting() -> bool:
-	"""Jobs waiting in the other queues a worker usually serves with this one (sends go to `default`)."""
+	"""Other jobs queued where this worker would take them: any in `default` (sends), and in this queue any
+	job that is not an inbox row's (a call launch, a read receipt, another app's or site's job)."""
 	from frappe.utils.background_jobs import get_queue
 
+	from xappiens_whatsapp.pipeline import ingress
+
 	try:
-		return any(get_queue(queue).count for queue in YIELD_TO_QUEUES)
+		if any(get_queue(queue).count for queue in YIELD_TO_QUEUES):
+			return True
+		ours = get_queue(ingress.QUEUE)
+		return any(ingress.JOB_PREFIX not in job_id for job_id in ours.get_job_ids(0, OTHERS_LOOKED_AT))
 	except Exception:
 		return False
 
@@ -144,8 +147,9 @@ def _withdraw_jobs(names: list[str]) -> None:
 
 
 def process(name: str, wait: bool = True, row=None) -> bool:
-	"""Apply one row. True when this call applied it; with `wait=False`, a row whose message another worker
-	is working on is left alone (False) instead of waited for. `row`: its ROW_FIELDS, if already read."""
+	"""Apply one row. True when this call settled it (applied it, or kept its failure for the sweep's retry
+	with backoff); with `wait=False`, a row whose message another worker is working on is left alone (False)
+	instead of waited for. `row`: its ROW_FIELDS, if already read."""
 	row = row or get_row(DOCTYPE, name, ROW_FIELDS)
 	if not row or row.status in FINAL:
 		return False
@@ -162,10 +166,12 @@ def process(name: str, wait: bool = True, row=None) -> bool:
 				time.sleep(0.2 * attempt)
 				continue
 			# Kept on the row, whatever went wrong (lock, handler, bookkeeping): the sweep retries it with
-			# backoff and flags it once the attempts run out.
-			record_failure(get_row(DOCTYPE, name, ROW_FIELDS) or row, exc)
-			frappe.db.commit()
-			return False
+			# backoff and flags it once the attempts run out. True: this row is settled for now.
+			current = get_row(DOCTYPE, name, ROW_FIELDS) or row
+			if current.status not in FINAL:  # e.g. a callback after a commit that did go through
+				record_failure(current, exc)
+				frappe.db.commit()
+			return True
 	return False
 
 

@@ -19,7 +19,9 @@ def ensure_session(session_id: str) -> str:
 		{"name": session_id},
 	)
 	if known is not None:
-		known.add(name)
+		# Only once committed: a rolled-back first event must not leave later ones trusting a session that
+		# was never stored.
+		frappe.db.after_commit.add(lambda: known.add(name))
 	return name
 
 

@@ -102,6 +102,28 @@ def seed() -> None:
 			"for_value": session.name,
 		}
 	).insert(ignore_permissions=True)
+	contact_doc = frappe.get_doc("WhatsApp Contact", contact.name)
+	contact_doc.add_comment("Comment", "lifecycle note")
+	frappe.get_doc(
+		{"doctype": "Version", "ref_doctype": "WhatsApp Contact", "docname": contact.name, "data": "{}"}
+	).insert(ignore_permissions=True)
+	frappe.get_doc(
+		{
+			"doctype": "Custom DocPerm",
+			"parent": "WhatsApp Contact",
+			"parenttype": "DocType",
+			"parentfield": "permissions",
+			"role": ROLES[0],
+			"read": 1,
+		}
+	).insert(ignore_permissions=True)
+	frappe.get_doc(
+		{"doctype": "List Filter", "reference_doctype": "WhatsApp Contact", "filter_name": "lifecycle"}
+	).insert(ignore_permissions=True)
+	frappe.log_error("lifecycle", reference_doctype="WhatsApp Contact", reference_name=contact.name)
+	frappe.db.sql(
+		"insert into `__UserSettings` (`user`, `doctype`, `data`) values ('Administrator', 'WhatsApp Contact', '{}')"
+	)
 	# Each run of a scheduled job leaves a Scheduled Job Log row.
 	job = frappe.db.get_value("Scheduled Job Type", {"method": "xappiens_whatsapp.pipeline.sweep.run"})
 	frappe.get_doc({"doctype": "Scheduled Job Log", "scheduled_job_type": job, "status": "Complete"}).insert(
@@ -134,6 +156,8 @@ def leftovers() -> dict[str, int]:
 		"Dashboard Chart": {"module": "Xappiens WhatsApp"},
 		"Custom Field": {"dt": ["in", DOCTYPES]},
 		"Property Setter": {"doc_type": ["in", DOCTYPES]},
+		"Error Log": {"reference_doctype": ["in", DOCTYPES]},
+		"List Filter": {"reference_doctype": ["in", DOCTYPES]},
 	}
 	found = {doctype: frappe.db.count(doctype, filters) for doctype, filters in checks.items()}
 	found["Scheduled Job Log"] = frappe.db.count(
@@ -164,6 +188,12 @@ SEEDED = (
 	"Module Def",
 	"Role",
 	"Has Role",
+	"Custom DocPerm",
+	"Comment",
+	"Version",
+	"Error Log",
+	"List Filter",
+	"__UserSettings",
 	"Scheduled Job Type",
 	"Scheduled Job Log",
 	"Notification Log",

@@ -24,12 +24,19 @@ from xappiens_whatsapp.core import inbox_hub_events as ih
 from xappiens_whatsapp.pipeline import sweep
 from xappiens_whatsapp.testing import sim_check
 from xappiens_whatsapp.testing import simulator as sim
-from xappiens_whatsapp.tests.base import TEST_PREFIX, XWTestCase, _free_port, bench_path, configure_settings
+from xappiens_whatsapp.tests.base import (
+	TEST_PREFIX,
+	XWTestCase,
+	_free_port,
+	bench_path,
+	configure_settings,
+	second_connection,
+)
 
 PREFIX = TEST_PREFIX + "sim_"
 WSGI = "xappiens_whatsapp.tests.wsgi:application"
 DEAD = "127.0.0.1:9"  # the discard port: nothing listens there
-NETELIP_FIELDS = ("webhook_token", "allowed_sources", "api_application")
+NETELIP_FIELDS = ("webhook_token", "allowed_sources", "api_application", "trusted_proxies")
 NETELIP_APPLICATION = "API xw fault tests"
 
 
@@ -208,6 +215,7 @@ class TestFaults(XWTestCase):
 				"webhook_token": cls.netelip_token,
 				"allowed_sources": "",
 				"api_application": NETELIP_APPLICATION,
+				"trusted_proxies": "",  # the test server is reached directly: no X-Forwarded-For is believed
 			}
 		)
 		netelip.save(ignore_permissions=True)
@@ -417,43 +425,32 @@ class TestFaults(XWTestCase):
 	) -> sim.Result:
 		"""Post `delivery` while another connection holds its inbox key, so that the endpoint waits inside its
 		INSERT; break the database connection there; the answer."""
-		from frappe.database import get_db
-
-		conf = frappe.conf
-		holder = get_db(
-			host=conf.db_host,
-			port=conf.db_port,
-			user=conf.db_name,
-			password=conf.db_password,
-			cur_db_name=conf.db_name,
-		)
-		holder.connect()
-		try:
-			holder.sql(
-				"insert into `tabInbound Webhook` (name, provider, status, dedup_key) values (%s, 'Inbox Hub', 'Received', %s)",
-				(frappe.generate_hash(length=10), delivery.dedup_keys[0]),
-			)
-			box = {}
-			sender = threading.Thread(
-				target=lambda: box.update(result=sim.send([delivery], url, timeout=60, on_answer=answers))
-			)
-			sender.start()
-			deadline = time.monotonic() + 30
-			while time.monotonic() < deadline:
-				waiting = holder.sql(
-					"""select count(*) from information_schema.processlist where id != connection_id()
-					and lower(info) like 'insert into `tabinbound webhook`%%'"""
-				)[0][0]
-				if waiting:
-					break
-				time.sleep(0.05)
-			self.assertTrue(waiting, "the endpoint never reached its INSERT")
-			proxy.cut()
-			sender.join(60)
-		finally:
-			holder.rollback()
-			holder.close()
-			proxy.restore()
+		with second_connection() as holder:
+			try:
+				holder.sql(
+					"insert into `tabInbound Webhook` (name, provider, status, dedup_key) values (%s, 'Inbox Hub', 'Received', %s)",
+					(frappe.generate_hash(length=10), delivery.dedup_keys[0]),
+				)
+				box = {}
+				sender = threading.Thread(
+					target=lambda: box.update(result=sim.send([delivery], url, timeout=60, on_answer=answers))
+				)
+				sender.start()
+				deadline = time.monotonic() + 30
+				while time.monotonic() < deadline:
+					waiting = holder.sql(
+						"""select count(*) from information_schema.processlist where id != connection_id()
+						and lower(info) like 'insert into `tabinbound webhook`%%'"""
+					)[0][0]
+					if waiting:
+						break
+					time.sleep(0.05)
+				self.assertTrue(waiting, "the endpoint never reached its INSERT")
+				proxy.cut()
+				sender.join(60)
+			finally:
+				holder.rollback()
+				proxy.restore()
 		return box["result"]
 
 	def test_hostile_requests_get_4xx_and_nothing_is_processed(self):

@@ -136,6 +136,22 @@ class TestSending(OutboundCase):
 			("Sent", self.hub.sent_messages(self.session_id)[0]["whatsappMessageId"]),
 		)
 
+	def test_a_lost_answer_whose_message_came_back_by_webhook_is_adopted_not_resent(self):
+		# The gateway sent it and told us by message.sent, but the answer to our call never came.
+		self.hub.configure(emit_message_sent=True)
+		self.hub.accept_then_timeout("/api/messages/*/send", seconds=6)
+		name = self.send(text="una y no más", phone=CUSTOMER).json()["message"]["name"]
+		self.settle(1)
+		self.make_due(name)
+		self.assertEqual(len(self.requests()), 1)
+		sent = self.hub.sent_messages(self.session_id)
+		self.assertEqual(len(sent), 1)
+		rows = frappe.get_all(
+			"WhatsApp Message", filters={"session": self.session_id}, fields=["name", "message_id", "status"]
+		)
+		self.assertEqual([(r.name, r.message_id) for r in rows], [(name, sent[0]["whatsappMessageId"])])
+		self.assertEqual(rows[0].status, "Sent")
+
 	def test_a_500_after_the_message_went_out_does_not_send_it_again(self):
 		self.hub.accept_then_fail("/api/messages/*/send", 500, error="WhatsApp error", code="WHATSAPP_ERROR")
 		name = self.send(text="una vez", phone=CUSTOMER).json()["message"]["name"]

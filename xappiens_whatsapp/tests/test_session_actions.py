@@ -1,10 +1,21 @@
 """Managers link a number from the desk: create on the gateway → QR by webhook → scan → Connected, and the rest
 of the session actions, against the fake gateway over real HTTP."""
 
+import threading
+import time
+
 import frappe
+import requests
 
 from xappiens_whatsapp.pipeline.realtime import managers as realtime_managers
-from xappiens_whatsapp.tests.base import WEBHOOK_PATH, capture_realtime, make_agent, make_user, run_worker
+from xappiens_whatsapp.tests.base import (
+	WEBHOOK_PATH,
+	api_token,
+	capture_realtime,
+	make_agent,
+	make_user,
+	run_worker,
+)
 from xappiens_whatsapp.tests.test_outbound import API_KEY, OutboundCase
 
 SESSIONS = "xappiens_whatsapp.api.sessions"
@@ -91,6 +102,59 @@ class TestSessionActions(OutboundCase):
 			).status_code,
 			200,
 		)
+
+	def test_a_rotation_the_gateway_refuses_changes_nothing(self):
+		self.act("create_on_gateway")
+		before = self.session().get_password("webhook_secret")
+		self.hub.fail("/api/sessions/*/webhook", 400, error="Invalid webhook", times=None)
+		self.assertEqual(self.act("rotate_secret").status_code, 417)
+		session = self.session()
+		self.assertEqual(session.get_password("webhook_secret"), before)
+		self.assertEqual(self.hub.session(self.session_id)["webhookSecret"], before)
+
+	def test_the_new_secret_is_stored_before_the_gateway_signs_with_it(self):
+		# The gateway's answer to the switch is lost: it may sign with either secret now, and both are accepted.
+		self.act("create_on_gateway")
+		old = self.session().get_password("webhook_secret")
+		self.hub.accept_then_timeout("/api/sessions/*/webhook", seconds=6, method="PUT", times=None)
+		self.assertEqual(self.act("rotate_secret").status_code, 417)
+		new = self.hub.session(self.session_id)["webhookSecret"]
+		self.assertNotEqual(new, old)
+		for secret, nonce in ((old, "before"), (new, "after")):
+			with self.subTest(secret="old" if secret == old else "new"):
+				event = {"event": "webhook.test", "sessionId": self.session_id, "data": {"nonce": nonce}}
+				self.assertEqual(self.post_event(event, secret).status_code, 200)
+
+	def test_an_answer_overtaken_by_a_webhook_does_not_undo_it(self):
+		self.act("create_on_gateway")
+		self.settle(1)
+		secret = self.session().get_password("webhook_secret")
+		self.hub.slow("/api/sessions/*/connect", 3.0)  # the answer ("connecting") comes late
+		url = f"{self.server.url}/api/method/{SESSIONS}.connect"
+		headers = {
+			**self.server.headers,
+			"Authorization": api_token(self.manager),
+			"Accept": "application/json",
+		}
+		answer = {}
+		caller = threading.Thread(
+			target=lambda: answer.update(
+				response=requests.post(url, data={"session": self.session_id}, headers=headers, timeout=60)
+			)
+		)
+		caller.start()
+		time.sleep(0.5)  # the request has asked the gateway; meanwhile the phone links
+		connected = {
+			"event": "session.connected",
+			"sessionId": self.session_id,
+			"data": {"phoneNumber": "34600000002"},
+			"timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+		}
+		self.assertEqual(self.post_event(connected, secret).status_code, 200)
+		run_worker()
+		caller.join(30)
+		self.assertEqual(answer["response"].status_code, 200)
+		self.assertEqual(self.session().status, "Connected")
 
 	def test_send_test_event_goes_through_the_real_path(self):
 		with capture_realtime() as realtime:

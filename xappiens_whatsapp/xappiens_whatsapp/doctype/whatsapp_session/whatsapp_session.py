@@ -31,6 +31,8 @@ class WhatsAppSession(Document):
 		from xappiens_whatsapp.pipeline.realtime import forget_session_users
 
 		forget_session_users(self.name)
+		# and once committed: a worker reading in between would cache the old list again
+		frappe.db.after_commit.add(lambda: forget_session_users(self.name))
 		if self.is_default:
 			# Only one default session: the one used when an agent writes to a new number.
 			frappe.db.sql(
