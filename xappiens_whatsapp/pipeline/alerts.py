@@ -4,7 +4,6 @@ from collections.abc import Callable
 
 import frappe
 from frappe import _
-from frappe.desk.doctype.notification_log.notification_log import enqueue_create_notification
 
 from xappiens_whatsapp.pipeline import realtime, settings
 
@@ -13,16 +12,21 @@ def notify(users: list[str], subject: str, doctype: str, name: str, message: str
 	users = sorted({u for u in users if u and u != "Guest"})
 	if not users:
 		return
-	enqueue_create_notification(
-		users,
-		{
-			"type": "Alert",
-			"subject": subject,
-			"email_content": message or subject,
-			"document_type": doctype,
-			"document_name": name,
-			"from_user": "Administrator",
-		},
+	# Frappe's enqueue_create_notification, but queued only once the alert's transaction commits: an alert
+	# whose job then rolled back (and is retried) must not ring the bell twice.
+	frappe.enqueue(
+		"frappe.desk.doctype.notification_log.notification_log.make_notification_logs",
+		doc=frappe._dict(
+			type="Alert",
+			subject=subject,
+			email_content=message or subject,
+			document_type=doctype,
+			document_name=name,
+			from_user="Administrator",
+		),
+		users=users,
+		enqueue_after_commit=True,
+		now=frappe.flags.in_test,
 	)
 
 

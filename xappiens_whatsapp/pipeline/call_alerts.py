@@ -15,6 +15,7 @@ ROW_FIELDS = [
 	"name",
 	"agent",
 	"direction",
+	"customer_dialled_at",
 	"status",
 	"alerted",
 	"customer_number",
@@ -28,15 +29,23 @@ def after_change(name: str, before: cs.CallSnapshot, after: cs.CallSnapshot) -> 
 		return
 	row = frappe.db.get_value(DOCTYPE, name, ROW_FIELDS, as_dict=True)
 	realtime.call_changed(name, row.agent, row.status, row.direction, popup=True)
-	if after.state not in cs.ALERT_STATES:
+	if not _missed(row, after.state):
 		if row.alerted:
 			withdraw(row)
 		return
 	if not row.alerted:
 		alert(row, after.state)
 	# A text to the customer cannot be taken back: only on Netelip's own word, never on our timeout's guess.
-	if after.state == cs.CallState.NO_ANSWER and not after.inferred and not row.followup_message:
+	missed = after.state in (cs.CallState.NO_ANSWER, cs.CallState.BUSY)
+	if missed and not after.inferred and not row.followup_message:
 		_whatsapp_followup(row, settings.netelip())
+
+
+def _missed(row, state: cs.CallState) -> bool:
+	"""Someone must hear of it: a failed call, a call nobody answered, an inbound call to a busy line."""
+	if state == cs.CallState.BUSY:
+		return row.direction == "Inbound"
+	return state in cs.ALERT_STATES
 
 
 def alert(row, state: cs.CallState) -> None:
@@ -57,6 +66,9 @@ def _subject(row, state: cs.CallState, lang: str | None = None) -> str:
 		return _("Call with {0} failed", lang=lang).format(number)
 	if row.direction == "Inbound":
 		return _("Missed call from {0}", lang=lang).format(number)
+	if not row.customer_dialled_at:
+		# The agent's own phone, rung first, was never picked up: the customer was not called at all.
+		return _("Your phone did not answer the call to {0}", lang=lang).format(number)
 	return _("{0} did not answer", lang=lang).format(number)
 
 

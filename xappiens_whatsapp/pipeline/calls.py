@@ -7,7 +7,7 @@ the row this site created before the launch, whatever call ID Netelip gives that
 
 import json
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import frappe
 from frappe import _
@@ -201,8 +201,9 @@ def control_answer(event: CallEvent, delivery: str) -> dict:
 	launched = by_userdata(event.userdata)
 	if launched:
 		return _click_to_call_answer(launched, event, delivery)
-	if event.state in cs.TERMINAL_STATES or event.state == cs.CallState.ANSWERED:
-		return HANGUP  # a dial finished: nothing more to do on this leg
+	if event.state in cs.TERMINAL_STATES or event.state == cs.CallState.ANSWERED or "statuscall" in event.raw:
+		# A dial finished, whatever its result (even one we cannot read): ringing the agent again would loop.
+		return HANGUP
 	user, _line = agent_for_line(event.raw_dst, event.dst_e164)
 	line = (user and line_of(user)) or (settings.netelip().inbound_extension or "").strip()
 	if line:
@@ -273,6 +274,14 @@ def find_or_create(event: CallEvent) -> str:
 	if launched:
 		attach_leg(launched.name, event.call_id)
 		return launched.name
+	# A further leg of a call we launched, reported without our reference (e.g. its final record).
+	leg_of = frappe.db.sql(
+		f"""select name from `tab{DOCTYPE}` where direction = 'Outbound' and started_at > %s
+		and concat(char(10), other_call_ids, char(10)) like %s limit 1 for update""",
+		(now_datetime() - timedelta(days=1), f"%\n{event.call_id}\n%"),
+	)
+	if leg_of:
+		return leg_of[0][0]
 	return _create_inbound(event)
 
 
@@ -385,13 +394,17 @@ def client() -> NetelipClient:
 def launch(name: str) -> None:
 	"""Ask Netelip to ring the agent, at most once: a lost answer may mean a phone is already ringing, so the
 	launch is claimed (committed) before it is sent and never repeated."""
-	row = frappe.db.get_value(
-		DOCTYPE, name, ["name", "call_id", "status", "agent_line", "userdata", "launched_at"], as_dict=True
+	# Claimed in one statement: of two jobs for the same call, only one sees its update take.
+	frappe.db.sql(
+		f"""update `tab{DOCTYPE}` set launched_at = %s
+		where name = %s and launched_at is null and call_id is null and status = %s""",
+		(now_datetime(), name, str(cs.CallState.INITIATED)),
 	)
-	if not row or row.call_id or row.launched_at or row.status != str(cs.CallState.INITIATED):
-		return
-	frappe.db.set_value(DOCTYPE, name, "launched_at", now_datetime(), update_modified=False)
+	claimed = frappe.db._cursor.rowcount == 1
 	frappe.db.commit()
+	if not claimed:
+		return
+	row = frappe.db.get_value(DOCTYPE, name, ["name", "agent_line", "userdata"], as_dict=True)
 	try:
 		call_id = _send_launch(row)
 	except ProviderError as exc:
@@ -435,7 +448,8 @@ def launched(name: str, call_id: str) -> None:
 
 def launch_failed(name: str, exc: ProviderError) -> None:
 	if not exc.outcome_unknown:
-		fail_launch(name, exc.code or exc.status or "error", exc.message)
+		# Netelip's own code, never the HTTP status: a 200 whose body was not a success is still a failure.
+		fail_launch(name, exc.code if exc.code and exc.code != "200" else "error", exc.message)
 		return
 	# Netelip may have acted: not a failure, and never a second launch. The timeout or a callback decides.
 	frappe.db.set_value(

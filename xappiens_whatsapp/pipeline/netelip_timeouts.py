@@ -8,6 +8,7 @@ left for them, and a later real event from Netelip (answer, hang-up, CDR) still 
 from datetime import UTC, datetime, timedelta
 
 import frappe
+from frappe import _
 
 from xappiens_whatsapp.core import call_state as cs
 from xappiens_whatsapp.pipeline import calls, settings
@@ -16,6 +17,7 @@ from xappiens_whatsapp.pipeline.locks import named_lock
 from xappiens_whatsapp.pipeline.times import from_epoch
 
 DOCTYPE = "Netelip Call"
+NEVER_LAUNCHED_AFTER_S = 300
 
 
 def run(now: datetime | None = None) -> int:
@@ -27,10 +29,43 @@ def run(now: datetime | None = None) -> int:
 	candidates = frappe.get_all(
 		DOCTYPE,
 		filters={"status": ["in", ["Initiated", "Ringing"]], "started_at": ["<=", cutoff], "final_record": 0},
-		fields=["name", "call_id"],
+		fields=["name", "call_id", "direction", "launched_at"],
 		limit=500,
 	)
-	return sum(_expire(call, now, timeout) for call in candidates if not events_pending(call.call_id))
+	# A click-to-call not launched yet has rung nobody: its launch job is only late, not unanswered.
+	expired = sum(
+		_expire(call, now, timeout)
+		for call in candidates
+		if not (call.direction == "Outbound" and not call.launched_at) and not events_pending(call.call_id)
+	)
+	return expired + _fail_never_launched(now)
+
+
+def _fail_never_launched(now: datetime) -> int:
+	"""A click-to-call whose launch job never ran (lost with its queue): say so, rather than ring minutes late."""
+	cutoff = from_epoch((now - timedelta(seconds=NEVER_LAUNCHED_AFTER_S)).timestamp())
+	names = frappe.get_all(
+		DOCTYPE,
+		filters={
+			"direction": "Outbound",
+			"status": "Initiated",
+			"launched_at": ["is", "not set"],
+			"call_id": ["is", "not set"],
+			"started_at": ["<=", cutoff],
+		},
+		pluck="name",
+		limit=100,
+	)
+	for name in names:
+		# Claimed like a launch, so a job that starts now does not ring after all.
+		frappe.db.sql(
+			f"update `tab{DOCTYPE}` set launched_at = %s where name = %s and launched_at is null",
+			(frappe.utils.now_datetime(), name),
+		)
+		if frappe.db._cursor.rowcount == 1:
+			calls.fail_launch(name, "error", _("The call was never launched: it waited too long to start."))
+		frappe.db.commit()
+	return len(names)
 
 
 def events_pending(call_id: str | None) -> bool:

@@ -571,8 +571,68 @@ class TestNetelipCalls(NetelipCase):
 		run_worker()
 		self.assertEqual((self.row(name).call_id, self.row(name).status), (cid, "Ringing"))
 
+	def test_a_launch_answered_200_without_a_success_fails_the_call(self):
+		self.netelip.fail("/v1/voice", 200, body={"unexpected": "shape"})
+		name = self.click(contact=self.crm_contact()).json()["message"]["call"]
+		run_worker()
+		row = self.row(name)
+		self.assertEqual((row.status, row.alerted), ("Failed", 1))
+
+	def test_a_final_record_of_a_further_leg_without_our_reference_joins_the_launched_call(self):
+		name, _cid = self.launched_call()
+		self.netelip_posts()  # the customer is dialled
+		leg = call_id()
+		self.netelip_posts(ID=leg, statuscall="ANSWER", durationcall="30", durationcallanswered="25")
+		run_worker()
+		record = {**self.netelip.call_fields(ID=leg, statuscall="ANSWER", durationcallanswered="25")}
+		record.pop("userdata", None)  # the CDR of the leg carries no reference of ours
+		self.assertEqual(self.report([record]).status_code, 200)
+		run_worker()
+		self.assertEqual(frappe.db.count("Netelip Call"), 1)
+		self.assertEqual(self.row(name).status, "Completed")
+
 
 class TestNetelipTimeoutsAndAlerts(NetelipCase):
+	def test_a_click_to_call_not_launched_yet_is_not_timed_out_and_fails_if_never_launched(self):
+		# the queue is far behind: the agent clicked, the launch job has not run
+		name = self.click(contact=self.crm_contact()).json()["message"]["call"]
+		self.assertEqual(netelip_timeouts.run(later(RING + RING_GRACE_S + 5)), 0)
+		row = self.row(name)
+		self.assertEqual((row.status, row.alerted), ("Initiated", 0))
+		# minutes later it never ran: the call is failed and said to be, and its late job rings nobody
+		self.assertEqual(netelip_timeouts.run(later(netelip_timeouts.NEVER_LAUNCHED_AFTER_S + 5)), 1)
+		row = self.row(name)
+		self.assertEqual((row.status, row.alerted, row.status_inferred), ("Failed", 1, 0))
+		self.assertIn("never launched", row.launch_error)
+		run_worker()
+		self.assertEqual(self.netelip.launches, [])
+
+	def test_any_dial_result_hangs_up_an_inbound_leg(self):
+		cid = call_id()
+		self.assertEqual(self.control(self.inbound_fields(cid)).json()["command"], "dial")
+		for result in ("INVALIDARGS", ""):
+			with self.subTest(statuscall=result):
+				response = self.control(self.inbound_fields(cid, statuscall=result, status="OK"))
+				self.assertEqual(response.json(), {"command": "hangup"})  # never the agent rung again
+
+	def test_an_inbound_call_to_a_busy_agent_is_a_missed_call(self):
+		cid = call_id()
+		self.control(self.inbound_fields(cid))
+		self.control(self.inbound_fields(cid, statuscall="BUSY", status="OK"))
+		run_worker()
+		call = self.call(cid)
+		self.assertEqual((call.status, call.alerted), ("Busy", 1))
+		[alert] = self.alerts_for(call.name, self.agent)
+		self.assertIn("Missed call", alert.subject)
+
+	def test_a_click_to_call_whose_agent_never_picked_up_does_not_blame_the_customer(self):
+		name, _cid = self.launched_call()
+		self.netelip_posts(statuscall="NOANSWER", status="OK")  # the agent's own phone was not answered
+		run_worker()
+		self.assertEqual(self.row(name).status, "No Answer")
+		[alert] = self.alerts_for(name, self.agent)
+		self.assertIn("Your phone did not answer", alert.subject)
+
 	def test_unanswered_inbound_call_times_out_alerts_once_and_yields_to_a_late_real_event(self):
 		configure_netelip(self.netelip.url, create_callback_todo=1)
 		cid = call_id()
@@ -677,8 +737,9 @@ class TestNetelipTimeoutsAndAlerts(NetelipCase):
 		self.control(self.inbound_fields(cid, statuscall="CHANUNAVAIL", durationcall="9"))
 		run_worker()
 		call = self.call(cid)
+		# a busy line on an inbound call is a missed call: alerted once, and not withdrawn by the later step
 		self.assertEqual(
-			(call.status, call.raw_status, call.needs_review, call.alerted), ("Busy", "BUSY", 1, 0)
+			(call.status, call.raw_status, call.needs_review, call.alerted), ("Busy", "BUSY", 1, 1)
 		)
 
 	def test_missed_call_can_send_a_whatsapp_text(self):

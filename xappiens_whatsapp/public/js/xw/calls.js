@@ -39,6 +39,7 @@ xappiens_whatsapp.choose_and_call = function (numbers, extra = {}) {
 class CallPopup {
 	constructor() {
 		this.cards = new Map();
+		this.reads = new Map(); // the latest read asked for each call: an older answer arriving late is dropped
 		this.$stack = null;
 	}
 
@@ -51,15 +52,19 @@ class CallPopup {
 
 	async handle(data) {
 		if (!data || !data.call) return;
-		const known = this.cards.get(data.call);
+		// Known: shown, or being read for the first time (its end may come before that read answers).
+		const known = this.cards.has(data.call) || this.reads.has(data.call);
 		// A call that is already over when we first hear of it is the bell's job (missed-call alert).
 		if (!known && xappiens_whatsapp.TERMINAL_CALL_STATES.includes(data.status)) return;
+		const read = (this.reads.get(data.call) || 0) + 1;
+		this.reads.set(data.call, read);
 		let call;
 		try {
 			call = await xappiens_whatsapp.call("get_call", { call: data.call });
 		} catch (e) {
 			return;
 		}
+		if (this.reads.get(data.call) !== read) return; // a newer read is on its way
 		if (!call) return;
 		this.show(call);
 	}
@@ -136,6 +141,7 @@ class CallPopup {
 		clearInterval(card.ticker);
 		card.$card.remove();
 		this.cards.delete(name);
+		this.reads.delete(name);
 	}
 }
 

@@ -10,6 +10,9 @@ xappiens_whatsapp.RECONNECTED = "xw:reconnected";
 // a few a second (each join costs the server one permission check), without touching Frappe's throttle.
 const pending = [];
 let pumping = false;
+// Widgets that want each room: the inbox and a timeline may show the same conversation, and one leaving
+// must not take the room from the other.
+const wanted = new Map();
 // The server checks each join with a request of its own; what is published before it lands is missed.
 const JOIN_SETTLES_MS = 600;
 
@@ -18,6 +21,7 @@ const JOIN_SETTLES_MS = 600;
 xappiens_whatsapp.subscribe_doc = function (doctype, name) {
 	if (!frappe.realtime.socket || !name) return Promise.resolve(false);
 	const key = `${doctype}:${name}`;
+	wanted.set(key, (wanted.get(key) || 0) + 1);
 	const queued = pending.find((p) => p.key === key);
 	if (queued) return queued.joined;
 	if (frappe.realtime.open_docs.has(key)) return Promise.resolve(false);
@@ -42,7 +46,11 @@ function pump() {
 
 xappiens_whatsapp.unsubscribe_doc = function (doctype, name) {
 	if (!frappe.realtime.socket || !name) return;
-	const queued = pending.findIndex((p) => p.key === `${doctype}:${name}`);
+	const key = `${doctype}:${name}`;
+	const left = (wanted.get(key) || 1) - 1;
+	if (left > 0) return wanted.set(key, left);
+	wanted.delete(key);
+	const queued = pending.findIndex((p) => p.key === key);
 	if (queued >= 0) pending.splice(queued, 1);
 	// Open forms keep their own subscription to the same room.
 	if (cur_frm && cur_frm.doctype === doctype && cur_frm.docname === name) return;
