@@ -160,6 +160,9 @@ def receive_control():
 	# Answering is a small read (and, once per click-to-call, a claim on its row); the event itself is
 	# applied by the job, like every other.
 	answer = calls.control_answer(event, ne.dedup_key(event))
+	# The claim is committed before the inbox row is touched: holding the call's row while locking the inbox
+	# row would be the reverse of a job's order, a deadlock for a retried POST. A retry finds its own claim.
+	frappe.db.commit()
 	_store(event, fields, "control", remote, answer)
 	return ingress.json_response(200, answer)
 
