@@ -877,13 +877,7 @@ def hostile_requests(
 	# `authentic_oddities`); here only what must be refused.
 	bad_netelip_token = "?" + urlencode({"token": "forged-token-0123456789"})
 	real = "?" + urlencode({"token": netelip_token})
-	fields = {
-		"ID": f"{int(now)}.0001",
-		"api": netelip_application or "API sim",
-		"src": "600000001",
-		"dst": "910000001",
-		"startcall": _madrid(now),
-	}
+	fields = _hostile_call_fields(now, 1, netelip_application)
 	form = "application/x-www-form-urlencoded"
 	cases += [
 		Hostile("netelip: no token", CONTROL_PATH, urlencode(fields).encode(), {"Content-Type": form}),
@@ -946,6 +940,17 @@ def hostile_requests(
 ALLOWLIST_WITHOUT_US = "203.0.113.0/24"  # a documentation range: never this machine
 
 
+def _hostile_call_fields(now: float, seq: int, application: str | None) -> dict:
+	"""A well-formed inbound control step (call `<now>.000<seq>` from 60000000<seq>), for the hostile cases."""
+	return {
+		"ID": f"{int(now)}.{seq:04d}",
+		"api": application or "API sim",
+		"src": f"60000000{seq}",
+		"dst": "910000001",
+		"startcall": _madrid(now),
+	}
+
+
 def forged_netelip_origins(
 	netelip_token: str, *, netelip_application: str | None = None, now: float | None = None
 ) -> list[Hostile]:
@@ -953,13 +958,7 @@ def forged_netelip_origins(
 	`ALLOWLIST_WITHOUT_US`, claiming in X-Forwarded-For to come from an allowed address: each must get 403."""
 	now = time.time() if now is None else now
 	real = "?" + urlencode({"token": netelip_token})
-	fields = {
-		"ID": f"{int(now)}.0002",
-		"api": netelip_application or "API sim",
-		"src": "600000002",
-		"dst": "910000001",
-		"startcall": _madrid(now),
-	}
+	fields = _hostile_call_fields(now, 2, netelip_application)
 	form = "application/x-www-form-urlencoded"
 	cdr = {**fields, "statuscall": "ANSWER", "durationcall": "10", "durationcallanswered": "5"}
 	return [
