@@ -2,10 +2,9 @@
 
 import frappe
 from frappe.utils import get_datetime, now_datetime
-from frappe.utils.password import get_decrypted_password
+from frappe.utils.password import decrypt
 
 from xappiens_whatsapp.core.message_state import AckScale
-from xappiens_whatsapp.pipeline.rows import get_row
 
 
 def whatsapp():
@@ -37,38 +36,49 @@ def ack_scale() -> AckScale:
 		return AckScale.WWEBJS
 
 
-def _password(doctype: str, name: str, field: str) -> str | None:
-	return get_decrypted_password(doctype, name, field, raise_exception=False) or None
+# Every webhook reads its signing secrets: one query for the session and both of its secrets, instead of one for
+# the session and one (built with the query builder) per secret.
+_SESSION_SECRETS = """select s.name, s.previous_secret_valid_until, a.fieldname, a.password
+	from `tabWhatsApp Session` s
+	left join `__Auth` a on a.doctype = 'WhatsApp Session' and a.name = s.name and a.encrypted = 1
+		and a.fieldname in ('webhook_secret', 'previous_webhook_secret')
+	where s.name = %s"""
+_DEFAULT_SECRETS = """select fieldname, password from `__Auth`
+	where doctype = 'WhatsApp Settings' and name = 'WhatsApp Settings' and encrypted = 1
+		and fieldname in ('default_webhook_secret', 'previous_webhook_secret')"""
 
 
-def _rotation_pair(doctype: str, name: str, current: str, previous: str, valid_until) -> list[str]:
-	secrets = [s for s in [_password(doctype, name, current)] if s]
+def _rotation_pair(doctype: str, name: str, stored: dict, current: str, valid_until) -> list[str]:
+	"""The current secret, and the previous one while its rotation window is open (decrypted only then)."""
+	fields = [current]
 	if valid_until and get_datetime(valid_until) > now_datetime():
-		old = _password(doctype, name, previous)
-		if old:
-			secrets.append(old)
+		fields.append("previous_webhook_secret")
+	secrets = []
+	for field in fields:
+		if stored.get(field):
+			secret = decrypt(stored[field], key=f"{doctype}.{name}.{field}")
+			if secret:
+				secrets.append(secret)
 	return secrets
 
 
 def webhook_secrets(session_id: str | None) -> list[str]:
 	"""The secrets that may sign an event of this session: its own (current and, during a rotation, the
 	previous one), else the site-wide default pair."""
-	session = session_id and get_row("WhatsApp Session", session_id, ["name", "previous_secret_valid_until"])
-	if session:
+	rows = frappe.db.sql(_SESSION_SECRETS, (session_id,), as_dict=True) if session_id else []
+	if rows:
+		stored = {row.fieldname: row.password for row in rows if row.fieldname}
 		own = _rotation_pair(
-			"WhatsApp Session",
-			session.name,
-			"webhook_secret",
-			"previous_webhook_secret",
-			session.previous_secret_valid_until,
+			"WhatsApp Session", rows[0].name, stored, "webhook_secret", rows[0].previous_secret_valid_until
 		)
 		if own:
 			return own
+	stored = dict(frappe.db.sql(_DEFAULT_SECRETS))
 	return _rotation_pair(
 		"WhatsApp Settings",
 		"WhatsApp Settings",
+		stored,
 		"default_webhook_secret",
-		"previous_webhook_secret",
 		whatsapp().previous_secret_valid_until,
 	)
 
