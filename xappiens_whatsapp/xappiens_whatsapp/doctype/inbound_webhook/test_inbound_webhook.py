@@ -36,6 +36,30 @@ class TestInboundWebhook(FrappeTestCase):
 		self.assertEqual(first.name, again.name)
 		self.assertEqual(frappe.db.count("Inbound Webhook", {"dedup_key": "xwt:key:1"}), 1)
 
+	def test_a_row_is_stored_as_a_document_would_be(self):
+		row = accept("xwt:key:4")
+		doc = frappe.get_doc("Inbound Webhook", row.name)
+		self.assertEqual(
+			(doc.status, doc.attempts, doc.needs_attention, doc.docstatus), ("Received", 0, 0, 0)
+		)
+		self.assertEqual((doc.owner, doc.modified_by), (frappe.session.user, frappe.session.user))
+		self.assertEqual(doc.creation, doc.received_at)
+		self.assertEqual(doc.payload, '{"event":"x"}')
+
+	def test_a_taken_name_is_not_taken_for_a_duplicate_delivery(self):
+		"""A generated name that collides with another row's must not make a new delivery look like a retry."""
+		first = accept("xwt:key:5")
+		names = iter([first.name, frappe.generate_hash(length=10)])
+		original = ingress.make_autoname
+		ingress.make_autoname = lambda _key: next(names)
+		try:
+			second = accept("xwt:key:6")
+		finally:
+			ingress.make_autoname = original
+		self.assertFalse(second.duplicate)
+		self.assertNotEqual(second.name, first.name)
+		self.assertEqual(frappe.db.get_value("Inbound Webhook", second.name, "dedup_key"), "xwt:key:6")
+
 	def test_ignored_events_are_stored_but_not_queued(self):
 		row = accept("xwt:key:2", ignored="event 'presence.update' is not handled")
 		self.assertFalse(row.queued)
