@@ -150,11 +150,18 @@ def whatsapp_contact_for(e164: str | None) -> str | None:
 	return found[0] if found else None
 
 
-def is_registered(e164: str) -> bool:
-	"""Click-to-call only reaches numbers the CRM knows, or ones a manager listed explicitly."""
+def is_registered(e164: str, user: str | None = None) -> bool:
+	"""Click-to-call only reaches numbers a manager listed explicitly, or numbers of a Contact or WhatsApp
+	Contact that `user` may read: a number held only by records hidden from them is as unknown to them as
+	one the CRM has never seen (and the answer says no more than that)."""
 	if any(row.number == e164 for row in settings.netelip().allowed_numbers or []):
 		return True
-	return bool(crm_links.find_contact(e164, settings.default_region()) or whatsapp_contact_for(e164))
+	holders = [("Contact", name) for name in crm_links.find_contacts(e164, settings.default_region())]
+	holders += [
+		("WhatsApp Contact", name)
+		for name in frappe.get_all("WhatsApp Contact", filters={"phone": e164}, pluck="name")
+	]
+	return any(frappe.has_permission(doctype, "read", doc=name, user=user) for doctype, name in holders)
 
 
 # ---------------------------------------------------------------- the control URL's answer

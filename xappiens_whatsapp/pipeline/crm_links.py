@@ -10,10 +10,10 @@ def _national_tail(e164: str) -> str:
 	return "".join(ch for ch in e164 if ch.isdigit())[-9:]
 
 
-def find_contact(e164: str | None, region: str = "ES") -> str | None:
-	"""The Frappe Contact whose phone is this number, if exactly one clear match exists (oldest wins)."""
+def find_contacts(e164: str | None, region: str = "ES") -> list[str]:
+	"""The Frappe Contacts that have this number, oldest first."""
 	if not e164:
-		return None
+		return []
 	tail = _national_tail(e164)
 	candidates = frappe.db.sql(
 		"""select cp.parent, cp.phone, c.creation from `tabContact Phone` cp
@@ -23,10 +23,13 @@ def find_contact(e164: str | None, region: str = "ES") -> str | None:
 		(f"%{tail}",),
 		as_dict=True,
 	)
-	for row in candidates:
-		if to_e164(row.phone, region) == e164:
-			return row.parent
-	return None
+	return list(dict.fromkeys(row.parent for row in candidates if to_e164(row.phone, region) == e164))
+
+
+def find_contact(e164: str | None, region: str = "ES") -> str | None:
+	"""The Frappe Contact whose phone is this number, if exactly one clear match exists (oldest wins)."""
+	found = find_contacts(e164, region)
+	return found[0] if found else None
 
 
 def contact_phones(contact: str, region: str = "ES") -> set[str]:

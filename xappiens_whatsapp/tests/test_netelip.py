@@ -123,6 +123,10 @@ class NetelipCase(XWTestCase):
 		frappe.db.commit()
 		return doc.name
 
+	def forget_whatsapp_contact(self, whatsapp_id: str) -> None:
+		frappe.db.delete("WhatsApp Contact", {"session": self.session_id, "whatsapp_id": whatsapp_id})
+		frappe.db.commit()
+
 	def click(self, user: str | None = None, **args):
 		return self.call_as(user or self.agent, CLICK, **args)
 
@@ -500,6 +504,35 @@ class TestNetelipCalls(NetelipCase):
 		no_line = self.click(self.other_agent, number="+34699999999")
 		self.assertEqual(no_line.status_code, 417)
 		self.assertIn("extension", no_line.text)
+
+	def test_a_bare_number_is_registered_only_through_records_the_caller_may_read(self):
+		self.crm_contact("600 00 00 01")  # readable by Sales Users: the agent, not the other agent
+		self.make_session()
+		self.addCleanup(self.forget_whatsapp_contact, "34600000002@s.whatsapp.net")
+		frappe.get_doc(
+			{
+				"doctype": "WhatsApp Contact",
+				"session": self.session_id,
+				"whatsapp_id": "34600000002@s.whatsapp.net",
+				"phone": "+34600000002",
+			}
+		).insert(ignore_permissions=True)
+		frappe.db.commit()
+		# the other agent has no line: "extension" means the number passed, "not registered" that it did not
+		for number in ("600 00 00 01", "600 00 00 02"):
+			with self.subTest(number=number):
+				hidden = self.click(self.other_agent, number=number)
+				self.assertEqual(hidden.status_code, 417)
+				self.assertIn("not registered", hidden.text)
+		session = frappe.get_doc("WhatsApp Session", self.session_id)
+		session.append("allowed_users", {"user": self.other_agent})  # now allowed on the conversation
+		session.save(ignore_permissions=True)
+		frappe.db.commit()
+		allowed = self.click(self.other_agent, number="600 00 00 02")
+		self.assertEqual(allowed.status_code, 417)
+		self.assertIn("extension", allowed.text)
+		seen = self.click(number="600 00 00 01")
+		self.assertEqual(seen.status_code, 200, seen.text)
 
 	def test_a_number_given_with_a_contact_must_be_that_contacts_and_readable(self):
 		crm = self.crm_contact()
