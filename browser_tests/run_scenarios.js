@@ -526,6 +526,32 @@ scenario("the WhatsApp Contact form shows the live conversation and the calls", 
 	await screenshot(page, "15b-whatsapp-contact-form-markup");
 });
 
+scenario("a form the agent left stops reading, and shows what came meanwhile on the way back", async ({ browser }) => {
+	// A page of its own: the inbox page of agent A's main tab stays live by design and would read too.
+	const page = await login(browser, fx.users.agent_a);
+	try {
+		await open_desk(page, `whatsapp-contact/${state.live_contact}`);
+		await page.locator(".xw-form-conversation .xw-msg", { hasText: REPLY_TEXT }).waitFor({ timeout: LIVE });
+		await page.evaluate(() => frappe.set_route("List", "Netelip Call"));
+		await page.waitForFunction(() => frappe.get_route()[0] === "List" && frappe.get_route()[1] === "Netelip Call");
+		await sleep(2000); // the list's own first load
+		const calls = track_calls(page);
+		const text = `Mientras tanto ${run_id}`;
+		await post_inbox_hub("message.received", MAIN, message_received(CUSTOMER_DIGITS, OWN_DIGITS, text));
+		await sleep(6000);
+		calls.stop();
+		const ours = calls.calls.filter((c) => c.method.startsWith("xappiens_whatsapp."));
+		assert(ours.length === 0, `the form left behind still reads: ${ours.map((c) => c.method).join(", ")}`);
+		await page.evaluate((name) => frappe.set_route("Form", "WhatsApp Contact", name), state.live_contact);
+		await page.locator(".xw-form-conversation .xw-msg.xw-in", { hasText: text }).waitFor({ timeout: LIVE });
+		await page.locator(".xw-form-calls .xw-tl-call").first().waitFor({ timeout: LIVE });
+		assert((await page.locator(".xw-form-conversation").count()) === 1, "the form shows its conversation twice");
+		await screenshot(page, "15c-whatsapp-contact-form-back");
+	} finally {
+		await page.context().close();
+	}
+});
+
 scenario("managers see webhook health on the workspace; the call list has status colours", async () => {
 	const page = state.m;
 	await open_desk(page, "whatsapp-health");

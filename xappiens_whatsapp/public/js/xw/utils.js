@@ -205,3 +205,21 @@ xw.open_inbox = function (contact) {
 	frappe.route_options = contact ? { contact } : null;
 	frappe.set_route("whatsapp-inbox");
 };
+
+// Frappe keeps a form in memory after the agent leaves it: widgets left running there would go on re-reading on
+// every realtime event, for nobody. A form's widgets are stopped as soon as the route leaves that form (the form's
+// refresh builds them again on the way back). `stop` must be safe to call for widgets already replaced.
+const form_widgets = [];
+xw.while_on_form = function (frm, stop) {
+	form_widgets.push({ doctype: frm.doctype, name: frm.docname, stop });
+};
+frappe.router.on("change", () => {
+	const route = frappe.get_route() || [];
+	const [view, doctype, name] = [route[0], route[1], route.slice(2).join("/")]; // names may hold a "/"
+	for (let i = form_widgets.length - 1; i >= 0; i--) {
+		const entry = form_widgets[i];
+		if (view === "Form" && doctype === entry.doctype && name === entry.name) continue;
+		form_widgets.splice(i, 1);
+		entry.stop();
+	}
+});
