@@ -543,8 +543,10 @@ scenario("a form the agent left stops reading, and shows what came meanwhile on 
 		const ours = calls.calls.filter((c) => c.method.startsWith("xappiens_whatsapp."));
 		assert(ours.length === 0, `the form left behind still reads: ${ours.map((c) => c.method).join(", ")}`);
 		await page.evaluate((name) => frappe.set_route("Form", "WhatsApp Contact", name), state.live_contact);
-		await page.locator(".xw-form-conversation .xw-msg.xw-in", { hasText: text }).waitFor({ timeout: LIVE });
+		const arrived = page.locator(".xw-form-conversation .xw-msg.xw-in", { hasText: text });
+		await arrived.waitFor({ timeout: LIVE });
 		await page.locator(".xw-form-calls .xw-tl-call").first().waitFor({ timeout: LIVE });
+		await arrived.scrollIntoViewIfNeeded();
 		assert((await page.locator(".xw-form-conversation").count()) === 1, "the form shows its conversation twice");
 		await screenshot(page, "15c-whatsapp-contact-form-back");
 	} finally {

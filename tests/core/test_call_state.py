@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from xappiens_whatsapp.core.call_state import (
 	ALERT_STATES,
+	FINAL_RECORD_GRACE_S,
 	RING_GRACE_S,
 	STATUS_MAP,
 	TERMINAL_STATES,
@@ -19,6 +20,7 @@ from xappiens_whatsapp.core.call_state import (
 	changes,
 	dial_update,
 	final_state,
+	infer_ended,
 	infer_no_answer,
 	is_known_status,
 	is_terminal,
@@ -234,6 +236,52 @@ def test_any_decisive_real_state_beats_an_inferred_one(decisive):
 	for order in itertools.permutations([inferred, real(decisive, "R")]):
 		snap = fold(order)
 		assert (snap.state, snap.inferred, snap.raw_status) == (decisive, False, "R")
+
+
+LONGEST = 3600
+
+
+def test_an_answered_call_without_its_final_record_ends_after_the_longest_call():
+	answered = fold([real(S.INITIATED, started_at=at(0)), real(S.ANSWERED, "ANSWER", answered_at=at(10))])
+	deadline = at(10 + LONGEST + FINAL_RECORD_GRACE_S)
+	assert infer_ended(answered, deadline - timedelta(seconds=1), LONGEST) is None
+	ended = infer_ended(answered, deadline, LONGEST)
+	assert (ended.state, ended.inferred, ended.source) == (S.COMPLETED, True, "timeout")
+	assert (ended.answered_at, ended.talk_time) == (at(10), None)  # nothing invented about the call
+	assert infer_ended(ended, deadline, LONGEST) is None  # a re-run changes nothing
+	# without an answer time, from the start
+	started_only = fold([real(S.ANSWERED, "ANSWER", started_at=at(0))])
+	assert infer_ended(started_only, at(LONGEST + FINAL_RECORD_GRACE_S), LONGEST).state is S.COMPLETED
+
+
+def test_only_answered_calls_whose_record_is_missing_are_ended():
+	late = at(10 * LONGEST)
+	closed = fold([real(S.ANSWERED, "ANSWER", answered_at=at(0)), cdr(None, unknown_value="WEIRD")])
+	for snap in (
+		closed,
+		fold([real(S.RINGING, started_at=at(0))]),
+		fold([real(S.BUSY, "BUSY", started_at=at(0))]),
+		fold([real(S.ANSWERED, "ANSWER")]),  # no time to count from
+	):
+		assert infer_ended(snap, late, LONGEST) is None
+	with pytest.raises(ValueError):
+		infer_ended(fold([real(S.ANSWERED, answered_at=at(0))]), datetime(2030, 1, 1), LONGEST)
+
+
+@pytest.mark.parametrize("end", [S.COMPLETED, *NOT_CONNECTED])
+def test_an_inferred_end_beats_the_answer_and_yields_to_every_real_end(end):
+	inferred = CallUpdate(state=S.COMPLETED, inferred=True, source="timeout")
+	answered = real(S.ANSWERED, "ANSWER", source="control", answered_at=at(5))
+	for order in itertools.permutations([answered, inferred]):
+		assert (fold(order).state, fold(order).inferred) == (S.COMPLETED, True)
+	for final in (cdr(end, "CDR", talk_time=40), real(end, "STEP", source="control")):
+		for order in itertools.permutations([answered, inferred, final]):
+			snap = fold(order)
+			assert (snap.state, snap.inferred, snap.raw_status) == (end, False, final.raw_status)
+	# and an inferred No Answer (from before the answer) stays below both
+	guessed = CallUpdate(state=S.NO_ANSWER, inferred=True, source="timeout")
+	for order in itertools.permutations([guessed, answered, inferred]):
+		assert (fold(order).state, fold(order).inferred) == (S.COMPLETED, True)
 
 
 def test_raw_status_belongs_to_the_winning_state_with_deterministic_tie_break():

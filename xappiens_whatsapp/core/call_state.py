@@ -6,9 +6,11 @@ associative and idempotent: any arrival order of the same updates gives the same
 changes nothing. All datetimes are timezone-aware (UTC).
 
 State order, lowest to highest:
-	nothing < Initiated, Ringing and any inferred state (by rank) < real Answered
+	nothing < Initiated, Ringing and an inferred No Answer (by rank) < real Answered < an inferred Completed
 	< real Failed / No Answer / Busy < the same from the final CDR < real Completed.
-An inferred state (our timeout) beats what it was inferred from and gives way to every decisive real state.
+An inferred state (our timeout) beats what it was inferred from and gives way to every real state that says
+more: an inferred No Answer to an answer or any real end, an inferred Completed (an answered call that outlasted
+the longest call a dial allows, its final record never received) to any real end.
 A real terminal state is only replaced by another one with stronger evidence: the final CDR (the provider's
 own record of the whole call) over a control-URL step or the launch reply, and a conversation (Completed)
 over anything. Two different outcomes of equal evidence contradict each other: the more specific one wins
@@ -35,6 +37,9 @@ if TYPE_CHECKING:
 
 # Netelip places a call and posts the dial's result a few seconds after its ring time is over.
 RING_GRACE_S = 15
+# ...and posts a call's final record (CDR) shortly after it ends: an answered call still without one this long
+# after the longest call a dial allows has ended all the same.
+FINAL_RECORD_GRACE_S = 600
 REPORT = "report"
 TIMEOUT = "timeout"
 
@@ -201,6 +206,8 @@ def _state_key(s: CallSnapshot) -> tuple:
 	tail = (s.raw_status is not None, s.raw_status or "", s.source or "")
 	if s.state is None:
 		return (0,)
+	if s.inferred and s.state == CallState.COMPLETED:
+		return (2, 0, RANK[s.state], *tail)  # above a real Answered (evidence 0), below every real end
 	if s.inferred or s.state not in _DECISIVE:
 		return (1, RANK[s.state], not s.inferred, *tail)
 	return (2, _evidence(s.state, s.source), RANK[s.state], *tail)
@@ -310,6 +317,28 @@ def infer_no_answer(snapshot: CallSnapshot, now: datetime, timeout_s: float) -> 
 	if deadline > now:
 		return None
 	return apply(snapshot, CallUpdate(state=CallState.NO_ANSWER, inferred=True, source=TIMEOUT))
+
+
+def ended_deadline(snapshot: CallSnapshot, longest_s: float) -> datetime | None:
+	"""When an answered call has certainly ended: the longest call a dial allows after its answer (or start),
+	plus the time the final record takes to come."""
+	start = snapshot.answered_at or snapshot.started_at
+	return start + timedelta(seconds=longest_s + FINAL_RECORD_GRACE_S) if start else None
+
+
+def infer_ended(snapshot: CallSnapshot, now: datetime, longest_s: float) -> CallSnapshot | None:
+	"""The snapshot with an inferred Completed when an answered call is past `ended_deadline` and its final
+	record never came, else None. Through `apply`, so the final record or any real end still wins over it."""
+	if snapshot.state != CallState.ANSWERED or snapshot.closed:
+		return None
+	deadline = ended_deadline(snapshot, longest_s)
+	if deadline is None:
+		return None
+	if now.tzinfo is None or deadline.tzinfo is None:
+		raise ValueError("infer_ended needs timezone-aware datetimes")
+	if deadline > now:
+		return None
+	return apply(snapshot, CallUpdate(state=CallState.COMPLETED, inferred=True, source=TIMEOUT))
 
 
 def launch_update(

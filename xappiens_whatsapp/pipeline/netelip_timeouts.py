@@ -3,6 +3,9 @@
 "In time" counts from the call's latest step: the launch ringing the agent, or our dial to the customer once
 the agent picked up, each with its ring time and a margin. A call whose own events still wait in the inbox is
 left for them, and a later real event from Netelip (answer, hang-up, CDR) still wins over the guess.
+
+Likewise an answered call whose final record never came is Completed (inferred) once it has outlasted the
+longest call a dial allows (Netelip Settings > Longest call) by the time a record takes to come.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -34,11 +37,28 @@ def run(now: datetime | None = None) -> int:
 	)
 	# A click-to-call not launched yet has rung nobody: its launch job is only late, not unanswered.
 	expired = sum(
-		_expire(call, now, timeout)
+		_settle(call, lambda before: cs.infer_no_answer(before, now, timeout))
 		for call in candidates
 		if not (call.direction == "Outbound" and not call.launched_at) and not events_pending(call.call_id)
 	)
-	return expired + _fail_never_launched(now)
+	return expired + _fail_never_launched(now) + _end_answered(now)
+
+
+def _end_answered(now: datetime) -> int:
+	longest = settings.int_setting(settings.netelip(), "max_call_seconds", 7200, minimum=1)
+	# The deadline counts from the answer, which is never before the start: this only narrows the search.
+	cutoff = from_epoch((now - timedelta(seconds=longest + cs.FINAL_RECORD_GRACE_S)).timestamp())
+	candidates = frappe.get_all(
+		DOCTYPE,
+		filters={"status": "Answered", "started_at": ["<=", cutoff], "final_record": 0},
+		fields=["name", "call_id"],
+		limit=500,
+	)
+	return sum(
+		_settle(call, lambda before: cs.infer_ended(before, now, longest))
+		for call in candidates
+		if not events_pending(call.call_id)
+	)
 
 
 def _fail_never_launched(now: datetime) -> int:
@@ -81,12 +101,13 @@ def events_pending(call_id: str | None) -> bool:
 	)
 
 
-def _expire(call, now: datetime, timeout: int) -> bool:
+def _settle(call, infer) -> bool:
+	"""Apply `infer(snapshot)` (a snapshot, or None for no change) to the call's current row."""
 	# the same lock as the call's events, so a real event and the timeout never interleave
 	with named_lock(f"Netelip:None:{call.call_id}" if call.call_id else f"Netelip:call:{call.name}"):
 		row = frappe.db.get_value(DOCTYPE, call.name, ["*"], as_dict=True, for_update=True)
 		before = calls.snapshot_of(row)
-		after = cs.infer_no_answer(before, now, timeout)
+		after = infer(before)
 		changed = after is not None and calls.write(call.name, before, after)
 		if changed:
 			after_change(call.name, before, after)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import frappe
 
-from xappiens_whatsapp.core.call_state import RING_GRACE_S
+from xappiens_whatsapp.core.call_state import FINAL_RECORD_GRACE_S, RING_GRACE_S
 from xappiens_whatsapp.pipeline import calls, netelip_timeouts
 from xappiens_whatsapp.testing.fake_netelip import FakeNetelip
 from xappiens_whatsapp.tests.base import (
@@ -665,6 +665,37 @@ class TestNetelipTimeoutsAndAlerts(NetelipCase):
 		self.assertEqual(self.row(name).status, "No Answer")
 		[alert] = self.alerts_for(name, self.agent)
 		self.assertIn("Your phone did not answer", alert.subject)
+
+	def test_an_answered_call_whose_record_never_comes_ends_inferred_and_yields_to_the_late_record(self):
+		cid = call_id()
+		self.control(self.inbound_fields(cid))
+		self.control(self.inbound_fields(cid, statuscall="ANSWER", status="OK"))
+		run_worker()
+		self.assertEqual(self.call(cid).status, "Answered")
+		longest = 7200  # the configured longest call
+		self.assertEqual(netelip_timeouts.run(later(longest)), 0)  # they may still be talking
+		ended_by = longest + FINAL_RECORD_GRACE_S
+		self.assertEqual(netelip_timeouts.run(later(ended_by + 5)), 1)
+		self.assertEqual(netelip_timeouts.run(later(ended_by + 65)), 0)
+		call = self.call(cid)
+		self.assertEqual((call.status, call.status_inferred, call.alerted), ("Completed", 1, 0))
+		self.assertEqual(self.alerts_for(call.name, self.agent), [])
+		# the record comes after all: Netelip's word, with its durations, replaces the guess
+		self.report(
+			[
+				{
+					**self.inbound_fields(cid),
+					"statuscall": "ANSWER",
+					"durationcall": "95",
+					"durationcallanswered": "80",
+				}
+			]
+		)
+		run_worker()
+		call = self.call(cid)
+		self.assertEqual(
+			(call.status, call.status_inferred, call.talk_time, call.final_record), ("Completed", 0, 80, 1)
+		)
 
 	def test_unanswered_inbound_call_times_out_alerts_once_and_yields_to_a_late_real_event(self):
 		configure_netelip(self.netelip.url, create_callback_todo=1)
