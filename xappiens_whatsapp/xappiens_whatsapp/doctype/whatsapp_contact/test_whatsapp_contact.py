@@ -67,3 +67,23 @@ class TestWhatsAppContact(FrappeTestCase):
 		doc.reload()
 		doc.display_name = "Ana (cliente)"
 		doc.save(ignore_permissions=True)  # what an agent may change
+
+	def test_saving_a_form_opened_earlier_keeps_what_the_pipeline_wrote_since(self):
+		from xappiens_whatsapp.pipeline.contacts import note_message
+
+		doc = self.contact("34600000096@s.whatsapp.net", phone="+34600000096").insert(ignore_permissions=True)
+		opened = frappe.get_doc("WhatsApp Contact", doc.name)  # the agent's form
+		at = frappe.utils.now_datetime()
+		note_message(doc.name, at, "¿Seguís abiertos?", from_me=False, unread=True)
+		opened.display_name = "Marta"
+		opened.save(ignore_permissions=True)
+		row = frappe.db.get_value(
+			"WhatsApp Contact",
+			doc.name,
+			["display_name", "unread_count", "last_message_preview", "last_message_at"],
+			as_dict=True,
+		)
+		self.assertEqual(
+			(row.display_name, row.unread_count, row.last_message_preview, row.last_message_at),
+			("Marta", 1, "¿Seguís abiertos?", at),
+		)

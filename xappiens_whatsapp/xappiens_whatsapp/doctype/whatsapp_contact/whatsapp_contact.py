@@ -4,10 +4,28 @@
 import frappe
 from frappe.model.document import Document
 
+# Kept current by the pipeline with atomic updates that leave `modified` alone (so they never make an open form
+# stale): a save from a form opened earlier must not write its old copies of them back.
+LIVE_FIELDS = (
+	"unread_count",
+	"last_message_at",
+	"last_message_preview",
+	"last_message_from_me",
+	"last_read_at",
+	"lid",
+	"push_name",
+	"profile_picture_url",
+)
+
 
 class WhatsAppContact(Document):
 	def validate(self):
 		self.display_name = (self.display_name or "").strip() or self.phone or self.whatsapp_id
+		if not self.is_new():
+			# A locking read: a message being applied right now waits for this save, not the other way round.
+			current = frappe.db.get_value(self.doctype, self.name, LIVE_FIELDS, as_dict=True, for_update=True)
+			if current:
+				self.update(current)
 
 
 def on_doctype_update():
