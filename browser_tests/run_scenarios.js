@@ -554,6 +554,34 @@ scenario("a form the agent left stops reading, and shows what came meanwhile on 
 	}
 });
 
+scenario("a session form the manager left asks for no codes, and shows the current one on the way back", async ({ browser }) => {
+	const page = await login(browser, fx.users.manager);
+	const shows = (b64) => page.waitForFunction((code) => document.querySelector(".xw-qr-image")?.src.endsWith(code), b64, { timeout: LIVE });
+	try {
+		const soon = qr_png_base64();
+		await post_inbox_hub("session.qr", QR, { qrCode: `data:image/png;base64,${soon}`, expiresAt: new Date(Date.now() + 6000).toISOString() });
+		await open_desk(page, `whatsapp-session/${QR}`);
+		await shows(soon);
+		await page.evaluate(() => frappe.set_route("List", "WhatsApp Session"));
+		await page.waitForFunction(() => frappe.get_route()[0] === "List" && frappe.get_route()[1] === "WhatsApp Session");
+		const calls = track_calls(page);
+		await sleep(7000); // the code it showed expires meanwhile
+		const next = qr_png_base64();
+		await post_inbox_hub("session.qr", QR, { qrCode: `data:image/png;base64,${next}`, expiresAt: new Date(Date.now() + 90000).toISOString() });
+		await sleep(4000);
+		calls.stop();
+		const asked = calls.calls.filter((c) => /get_qr|getdoc/.test(c.method)).map((c) => c.method);
+		assert(asked.length === 0, `the session form left behind still asks: ${asked.join(", ")}`);
+		await page.evaluate((name) => frappe.set_route("Form", "WhatsApp Session", name), QR);
+		await shows(next);
+		const countdown = await page.locator(".xw-qr-countdown").innerText();
+		assert(/Expires in 1:[0-2]\d/.test(countdown), `countdown on return reads "${countdown}"`);
+		await screenshot(page, "11b-session-form-back-with-current-code");
+	} finally {
+		await page.context().close();
+	}
+});
+
 scenario("managers see webhook health on the workspace; the call list has status colours", async () => {
 	const page = state.m;
 	await open_desk(page, "whatsapp-health");

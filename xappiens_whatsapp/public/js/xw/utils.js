@@ -213,12 +213,15 @@ const form_widgets = [];
 xw.while_on_form = function (frm, stop) {
 	form_widgets.push({ doctype: frm.doctype, name: frm.docname, stop });
 };
-frappe.router.on("change", () => {
+// Whether the desk shows this record's form now (names may hold a "/").
+xw.is_on_form = function (doctype, name) {
 	const route = frappe.get_route() || [];
-	const [view, doctype, name] = [route[0], route[1], route.slice(2).join("/")]; // names may hold a "/"
+	return route[0] === "Form" && route[1] === doctype && route.slice(2).join("/") === name;
+};
+frappe.router.on("change", () => {
 	for (let i = form_widgets.length - 1; i >= 0; i--) {
 		const entry = form_widgets[i];
-		if (view === "Form" && doctype === entry.doctype && name === entry.name) continue;
+		if (xw.is_on_form(entry.doctype, entry.name)) continue;
 		form_widgets.splice(i, 1);
 		entry.stop();
 	}

@@ -7,6 +7,8 @@ frappe.ui.form.on("WhatsApp Session", {
 	setup(frm) {
 		frm.xw_on_session = (data) => {
 			if (!data || data.session !== frm.doc.name || frm.is_new()) return;
+			// A form the manager left is read again on the way back, not on every event meanwhile.
+			if (!xappiens_whatsapp.is_on_form(frm.doctype, frm.doc.name)) return;
 			if (frm.is_dirty()) {
 				// Do not throw away the manager's edits; just follow the status and the QR.
 				frm.doc.status = data.status;
@@ -31,6 +33,13 @@ frappe.ui.form.on("WhatsApp Session", {
 	},
 
 	refresh(frm) {
+		if (frm.xw_left === frm.doc.name && !frm.is_dirty()) {
+			// Back on a form left earlier: its status and code may have changed meanwhile.
+			frm.xw_left = null;
+			frm.reload_doc();
+			return;
+		}
+		frm.xw_left = null;
 		frm.toggle_display("qr_code", false); // raw base64; the picture is shown above instead
 		set_status_indicator(frm);
 		if (frm.xw_qr) {
@@ -39,7 +48,14 @@ frappe.ui.form.on("WhatsApp Session", {
 		}
 		if (frm.is_new() || !xappiens_whatsapp.is_manager()) return;
 		add_manager_actions(frm);
-		frm.xw_qr = new SessionQR(frm);
+		const qr = (frm.xw_qr = new SessionQR(frm));
+		// No countdown, and no asking for codes, on a form nobody is looking at.
+		xappiens_whatsapp.while_on_form(frm, () => {
+			if (frm.xw_qr !== qr) return; // already replaced by a later refresh
+			qr.destroy();
+			frm.xw_qr = null;
+			frm.xw_left = frm.doc.name;
+		});
 	},
 });
 
