@@ -309,14 +309,20 @@ def infer_no_answer(snapshot: CallSnapshot, now: datetime, timeout_s: float) -> 
 	"""
 	if snapshot.state not in _LIVE or snapshot.closed:
 		return None
-	deadline = no_answer_deadline(snapshot, timeout_s)
+	return _infer_once_due(snapshot, CallState.NO_ANSWER, no_answer_deadline(snapshot, timeout_s), now)
+
+
+def _infer_once_due(
+	snapshot: CallSnapshot, state: CallState, deadline: datetime | None, now: datetime
+) -> CallSnapshot | None:
+	"""The snapshot with `state` inferred by our timeout once `deadline` has passed, else None."""
 	if deadline is None:
 		return None
 	if now.tzinfo is None or deadline.tzinfo is None:
-		raise ValueError("infer_no_answer needs timezone-aware datetimes")
+		raise ValueError("call timeouts need timezone-aware datetimes")
 	if deadline > now:
 		return None
-	return apply(snapshot, CallUpdate(state=CallState.NO_ANSWER, inferred=True, source=TIMEOUT))
+	return apply(snapshot, CallUpdate(state=state, inferred=True, source=TIMEOUT))
 
 
 def ended_deadline(snapshot: CallSnapshot, longest_s: float) -> datetime | None:
@@ -331,14 +337,7 @@ def infer_ended(snapshot: CallSnapshot, now: datetime, longest_s: float) -> Call
 	record never came, else None. Through `apply`, so the final record or any real end still wins over it."""
 	if snapshot.state != CallState.ANSWERED or snapshot.closed:
 		return None
-	deadline = ended_deadline(snapshot, longest_s)
-	if deadline is None:
-		return None
-	if now.tzinfo is None or deadline.tzinfo is None:
-		raise ValueError("infer_ended needs timezone-aware datetimes")
-	if deadline > now:
-		return None
-	return apply(snapshot, CallUpdate(state=CallState.COMPLETED, inferred=True, source=TIMEOUT))
+	return _infer_once_due(snapshot, CallState.COMPLETED, ended_deadline(snapshot, longest_s), now)
 
 
 def launch_update(

@@ -23,12 +23,17 @@ DOCTYPE = "Netelip Call"
 NEVER_LAUNCHED_AFTER_S = 300
 
 
+def _seconds_before(now: datetime, seconds: float) -> datetime:
+	"""`seconds` before `now` (aware), as the naive site time the call rows store."""
+	return from_epoch((now - timedelta(seconds=seconds)).timestamp())
+
+
 def run(now: datetime | None = None) -> int:
 	"""`now` (aware) is for tests; the scheduler passes nothing."""
 	now = now or datetime.now(UTC)
 	timeout = settings.int_setting(settings.netelip(), "no_answer_timeout", 30, minimum=1)
 	# Every deadline is at least the timeout after the start, so this only narrows the search.
-	cutoff = from_epoch((now - timedelta(seconds=timeout)).timestamp())
+	cutoff = _seconds_before(now, timeout)
 	candidates = frappe.get_all(
 		DOCTYPE,
 		filters={"status": ["in", ["Initiated", "Ringing"]], "started_at": ["<=", cutoff], "final_record": 0},
@@ -47,7 +52,7 @@ def run(now: datetime | None = None) -> int:
 def _end_answered(now: datetime) -> int:
 	longest = settings.int_setting(settings.netelip(), "max_call_seconds", 7200, minimum=1)
 	# The deadline counts from the answer, which is never before the start: this only narrows the search.
-	cutoff = from_epoch((now - timedelta(seconds=longest + cs.FINAL_RECORD_GRACE_S)).timestamp())
+	cutoff = _seconds_before(now, longest + cs.FINAL_RECORD_GRACE_S)
 	candidates = frappe.get_all(
 		DOCTYPE,
 		filters={"status": "Answered", "started_at": ["<=", cutoff], "final_record": 0},
@@ -63,7 +68,7 @@ def _end_answered(now: datetime) -> int:
 
 def _fail_never_launched(now: datetime) -> int:
 	"""A click-to-call whose launch job never ran (lost with its queue): say so, rather than ring minutes late."""
-	cutoff = from_epoch((now - timedelta(seconds=NEVER_LAUNCHED_AFTER_S)).timestamp())
+	cutoff = _seconds_before(now, NEVER_LAUNCHED_AFTER_S)
 	names = frappe.get_all(
 		DOCTYPE,
 		filters={
