@@ -14,13 +14,8 @@ frappe.ui.form.on("Contact", {
 		}
 		const $section = frm.dashboard.add_section("", __("WhatsApp and calls"));
 		frm.dashboard.show();
-		const timeline = new xw.PersonTimeline({ wrapper: $section, doctype: "Contact", name: frm.doc.name });
-		frm.xw_timeline = timeline;
-		xw.while_on_form(frm, () => {
-			if (frm.xw_timeline !== timeline) return; // already replaced by a later refresh
-			timeline.destroy();
-			frm.xw_timeline = null;
-		});
+		frm.xw_timeline = new xw.PersonTimeline({ wrapper: $section, doctype: "Contact", name: frm.doc.name });
+		xw.while_on_form(frm, "xw_timeline", (timeline) => timeline.destroy());
 	},
 });
 

@@ -207,11 +207,21 @@ xw.open_inbox = function (contact) {
 };
 
 // Frappe keeps a form in memory after the agent leaves it: widgets left running there would go on re-reading on
-// every realtime event, for nobody. A form's widgets are stopped as soon as the route leaves that form (the form's
-// refresh builds them again on the way back). `stop` must be safe to call for widgets already replaced.
+// every realtime event, for nobody. The widgets kept in `frm[prop]` are stopped (`stop(widgets)`, then the
+// property cleared) as soon as the route leaves that form, unless a later refresh has replaced them already;
+// the form's refresh builds them again on the way back.
 const form_widgets = [];
-xw.while_on_form = function (frm, stop) {
-	form_widgets.push({ doctype: frm.doctype, name: frm.docname, stop });
+xw.while_on_form = function (frm, prop, stop) {
+	const widgets = frm[prop];
+	form_widgets.push({
+		doctype: frm.doctype,
+		name: frm.docname,
+		stop: () => {
+			if (frm[prop] !== widgets) return;
+			stop(widgets);
+			frm[prop] = null;
+		},
+	});
 };
 // Whether the desk shows this record's form now (names may hold a "/").
 xw.is_on_form = function (doctype, name) {

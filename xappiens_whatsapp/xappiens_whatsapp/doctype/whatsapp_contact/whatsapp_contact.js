@@ -27,7 +27,7 @@ function render_conversation(frm) {
 		<div class="xw-subheading">${__("Calls")}</div>
 		<div class="xw-form-calls"></div>
 	`);
-	const widgets = (frm.xw_widgets = {
+	frm.xw_widgets = {
 		name: frm.doc.name,
 		conversation: new xappiens_whatsapp.Conversation({
 			wrapper: $field.find(".xw-form-conversation"),
@@ -40,12 +40,10 @@ function render_conversation(frm) {
 			name: frm.doc.name,
 			kinds: ["call"],
 		}),
-	});
-	xappiens_whatsapp.while_on_form(frm, () => {
-		if (frm.xw_widgets !== widgets) return; // already replaced by a later refresh
+	};
+	xappiens_whatsapp.while_on_form(frm, "xw_widgets", (widgets) => {
 		widgets.conversation.destroy();
 		widgets.calls.destroy();
-		frm.xw_widgets = null;
 		$field.empty();
 	});
 }

@@ -48,12 +48,10 @@ frappe.ui.form.on("WhatsApp Session", {
 		}
 		if (frm.is_new() || !xappiens_whatsapp.is_manager()) return;
 		add_manager_actions(frm);
-		const qr = (frm.xw_qr = new SessionQR(frm));
+		frm.xw_qr = new SessionQR(frm);
 		// No countdown, and no asking for codes, on a form nobody is looking at.
-		xappiens_whatsapp.while_on_form(frm, () => {
-			if (frm.xw_qr !== qr) return; // already replaced by a later refresh
+		xappiens_whatsapp.while_on_form(frm, "xw_qr", (qr) => {
 			qr.destroy();
-			frm.xw_qr = null;
 			frm.xw_left = frm.doc.name;
 		});
 	},
