@@ -65,6 +65,12 @@ async function open_desk(page, route) {
 	});
 }
 
+// Move within the desk without reloading it (as a click would) and wait until the route starts with `route`.
+async function set_route(page, ...route) {
+	await page.evaluate((parts) => frappe.set_route(...parts), route);
+	await page.waitForFunction((parts) => parts.every((part, i) => frappe.get_route()[i] === part), route);
+}
+
 async function screenshot(page, name) {
 	fs.mkdirSync(env.artifacts, { recursive: true });
 	const file = path.join(env.artifacts, `${name}.png`);
@@ -199,6 +205,7 @@ module.exports = {
 	launch,
 	login,
 	open_desk,
+	set_route,
 	screenshot,
 	post_inbox_hub,
 	message_received,

@@ -6,6 +6,7 @@ const {
 	launch,
 	login,
 	open_desk,
+	set_route,
 	screenshot,
 	post_inbox_hub,
 	message_received,
@@ -532,8 +533,7 @@ scenario("a form the agent left stops reading, and shows what came meanwhile on 
 	try {
 		await open_desk(page, `whatsapp-contact/${state.live_contact}`);
 		await page.locator(".xw-form-conversation .xw-msg", { hasText: REPLY_TEXT }).waitFor({ timeout: LIVE });
-		await page.evaluate(() => frappe.set_route("List", "Netelip Call"));
-		await page.waitForFunction(() => frappe.get_route()[0] === "List" && frappe.get_route()[1] === "Netelip Call");
+		await set_route(page, "List", "Netelip Call");
 		await sleep(2000); // the list's own first load
 		const calls = track_calls(page);
 		const text = `Mientras tanto ${run_id}`;
@@ -542,7 +542,7 @@ scenario("a form the agent left stops reading, and shows what came meanwhile on 
 		calls.stop();
 		const ours = calls.calls.filter((c) => c.method.startsWith("xappiens_whatsapp."));
 		assert(ours.length === 0, `the form left behind still reads: ${ours.map((c) => c.method).join(", ")}`);
-		await page.evaluate((name) => frappe.set_route("Form", "WhatsApp Contact", name), state.live_contact);
+		await set_route(page, "Form", "WhatsApp Contact", state.live_contact);
 		const arrived = page.locator(".xw-form-conversation .xw-msg.xw-in", { hasText: text });
 		await arrived.waitFor({ timeout: LIVE });
 		await page.locator(".xw-form-calls .xw-tl-call").first().waitFor({ timeout: LIVE });
@@ -562,8 +562,7 @@ scenario("a session form the manager left asks for no codes, and shows the curre
 		await post_inbox_hub("session.qr", QR, { qrCode: `data:image/png;base64,${soon}`, expiresAt: new Date(Date.now() + 6000).toISOString() });
 		await open_desk(page, `whatsapp-session/${QR}`);
 		await shows(soon);
-		await page.evaluate(() => frappe.set_route("List", "WhatsApp Session"));
-		await page.waitForFunction(() => frappe.get_route()[0] === "List" && frappe.get_route()[1] === "WhatsApp Session");
+		await set_route(page, "List", "WhatsApp Session");
 		const calls = track_calls(page);
 		await sleep(7000); // the code it showed expires meanwhile
 		const next = qr_png_base64();
@@ -572,7 +571,7 @@ scenario("a session form the manager left asks for no codes, and shows the curre
 		calls.stop();
 		const asked = calls.calls.filter((c) => /get_qr|getdoc/.test(c.method)).map((c) => c.method);
 		assert(asked.length === 0, `the session form left behind still asks: ${asked.join(", ")}`);
-		await page.evaluate((name) => frappe.set_route("Form", "WhatsApp Session", name), QR);
+		await set_route(page, "Form", "WhatsApp Session", QR);
 		await shows(next);
 		const countdown = await page.locator(".xw-qr-countdown").innerText();
 		assert(/Expires in 1:[0-2]\d/.test(countdown), `countdown on return reads "${countdown}"`);
