@@ -94,6 +94,7 @@ def after_request(response=None, request=None):
 		return
 	try:
 		answer = frappe.get_attr(handler)()
+		frappe.db.commit()  # the request's own commit is behind us: keep what the endpoint stored
 	except Exception:
 		frappe.logger("xappiens_whatsapp").error("could not check an undecodable request", exc_info=True)
 		_answer(response, 503, {"success": False, "error": "Temporarily unavailable"})

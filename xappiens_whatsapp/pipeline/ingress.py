@@ -1,7 +1,9 @@
-"""The durable half of every webhook: one Inbound Webhook row per delivery, then one job per row.
+"""The durable half of every webhook: one Inbound Webhook row per delivery, then a job to apply it.
 
-The row is committed before the job is queued, so a worker always finds it, and a crash or a Redis outage
-between the two only delays processing: the sweep queues any row still in Received.
+The row is committed before a job is woken, so a worker always finds it, and a crash or a Redis outage
+between the two only delays processing: the sweep wakes one for any row still in Received. The commit is the
+caller's: a web request commits once when it ends, before its answer leaves (Frappe's own commit, so a second
+one of ours would only add two round trips), and the job is woken by that commit's callback.
 """
 
 import json
@@ -13,7 +15,8 @@ from frappe.model.naming import make_autoname
 from frappe.utils import now_datetime
 from werkzeug.wrappers import Response
 
-QUEUE = "short"
+from xappiens_whatsapp.pipeline import inbox_jobs
+
 _COLUMNS = (
 	*("name", "creation", "modified", "owner", "modified_by", "provider", "event", "raw_event", "session_id"),
 	*("reference_key", "dedup_key", "status", "note", "received_at", "payload", "headers", "remote_addr"),
@@ -27,50 +30,7 @@ _INSERT = "insert into `tabInbound Webhook` ({}) values ({})".format(
 class Accepted:
 	name: str
 	duplicate: bool
-	queued: bool
-
-
-JOB_PREFIX = "xw-inbound-"
-
-
-def job_id(name: str) -> str:
-	return f"{JOB_PREFIX}{name}"
-
-
-def enqueue(name: str, fresh: bool = False) -> bool:
-	"""Queue the row's job; False when Redis is unreachable (the sweep will pick the row up). A `fresh` row
-	(just inserted) cannot have a job yet, so the look for one is skipped."""
-	if not _queue_reachable():
-		return False
-	try:
-		frappe.enqueue(
-			"xappiens_whatsapp.pipeline.process.job",
-			queue=QUEUE,
-			job_id=job_id(name),
-			deduplicate=not fresh,
-			name=name,
-		)
-	except Exception:
-		frappe.logger("xappiens_whatsapp").warning(
-			f"could not queue {name}; the sweep will retry", exc_info=True
-		)
-		return False
-	return True
-
-
-def _queue_reachable() -> bool:
-	"""One quick ping: with Redis down, Frappe's enqueue retries for seconds before failing, and the provider
-	would wait for that (or time out and retry) although the row is already safe."""
-	import redis
-	from frappe.utils.background_jobs import get_redis_connection_without_auth
-
-	try:
-		get_redis_connection_without_auth().ping()
-	except redis.exceptions.ConnectionError:
-		return False
-	except Exception:
-		return True  # e.g. an ACL refusal for this connection: let enqueue decide with its own credentials
-	return True
+	queued: bool  # a job will be woken for it once the transaction commits
 
 
 def accept(
@@ -86,7 +46,8 @@ def accept(
 	remote_addr: str | None,
 	ignored_reason: str | None = None,
 ) -> Accepted:
-	"""Store a delivery once. A retried delivery finds its first row and queues nothing new."""
+	"""Store a delivery once, in the caller's transaction. A retried delivery finds its first row and queues
+	nothing new."""
 	if isinstance(payload, bytes):
 		payload = payload.decode("utf-8", errors="replace")
 	now = now_datetime()
@@ -123,12 +84,11 @@ def accept(
 			)
 			if not existing:
 				continue  # the generated name was taken, not the delivery's key: once more with a new name
-			frappe.db.commit()
 			return Accepted(existing, duplicate=True, queued=False)
 		break
-	frappe.db.commit()
-	queued = enqueue(values["name"], fresh=True) if not ignored_reason else False
-	return Accepted(values["name"], duplicate=False, queued=queued)
+	if not ignored_reason:
+		frappe.db.after_commit.add(inbox_jobs.wake)  # a second one in the same transaction finds the flag set
+	return Accepted(values["name"], duplicate=False, queued=not ignored_reason)
 
 
 def count_rejection(provider: str, reason: str, remote_addr: str | None) -> None:

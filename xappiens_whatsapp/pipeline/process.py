@@ -14,7 +14,7 @@ from datetime import timedelta
 import frappe
 from frappe.utils import now_datetime
 
-from xappiens_whatsapp.pipeline import settings
+from xappiens_whatsapp.pipeline import inbox_jobs, settings
 from xappiens_whatsapp.pipeline.locks import LockTimeout, named_lock
 from xappiens_whatsapp.pipeline.rows import get_row, update_row
 
@@ -54,16 +54,17 @@ def _body(row) -> tuple[bytes, dict]:
 	return (row.payload or "").encode(), json.loads(row.headers or "{}")
 
 
-def job(name: str) -> None:
-	"""The RQ job queued for each row: that row, then whatever else waits, while this process is warm.
+def job(name: str | None = None) -> None:
+	"""The RQ job: a drain (see inbox_jobs), after its own row when it was queued for one.
 
 	A worker forks a fresh process for every job, and setting one up costs several times what applying an
-	event does; so a job goes on with the other Received rows for a few seconds (skipping any another worker
-	holds) and withdraws their queued jobs. A job it could not withdraw finds its row done and returns.
-	"""
+	event does; so one job applies every Received row it finds while it is warm."""
+	if name is None:
+		inbox_jobs.woken()
 	frappe.local.xw_known_sessions = set()  # sessions looked up once per job, not once per event
 	try:
-		process(name)
+		if name:
+			process(name)
 		drain(exclude=name)
 	finally:
 		del frappe.local.xw_known_sessions
@@ -73,10 +74,13 @@ def drain(exclude: str | None = None, seconds: float = DRAIN_SECONDS, linger: fl
 	"""Apply Received rows, oldest first, for up to `seconds`; returns how many this call settled.
 
 	With nothing left it waits up to `linger` for more (looking every LOOK_EVERY seconds): under a steady
-	trickle, the next event is then applied at once instead of after a new process is set up for it."""
+	trickle, the next event is then applied at once instead of after a new process is set up for it. A row
+	another worker is on is skipped, not waited for; it gets its own job if it is still Received at the end.
+	While a full batch makes progress, a drain is kept queued: an idle worker shares the load, and the work
+	goes on after this job stops (out of time, or yielding to other jobs)."""
 	deadline = time.monotonic() + seconds
 	idle_until = time.monotonic() + linger
-	applied = 0
+	applied, skipped = 0, set()
 	while time.monotonic() < deadline:
 		frappe.db.commit()  # a fresh snapshot: rows committed since the last look
 		waiting = frappe.db.sql(
@@ -85,9 +89,19 @@ def drain(exclude: str | None = None, seconds: float = DRAIN_SECONDS, linger: fl
 			(exclude or "", DRAIN_BATCH),
 			as_dict=True,
 		)
-		done = [row.name for row in waiting if time.monotonic() < deadline and process(row.name, False, row)]
-		_withdraw_jobs(done)
-		applied += len(done)
+		done, cut_short = 0, False
+		for row in waiting:
+			if time.monotonic() >= deadline:
+				cut_short = True
+				break
+			if process(row.name, False, row):
+				done += 1
+				skipped.discard(row.name)
+			else:
+				skipped.add(row.name)
+		applied += done
+		if done and (cut_short or len(waiting) == DRAIN_BATCH):
+			inbox_jobs.wake()  # more may be waiting than this job will get to
 		if _other_work_waiting():
 			break  # a send or another job is queued behind this one: let the worker get to it
 		if done:
@@ -96,7 +110,20 @@ def drain(exclude: str | None = None, seconds: float = DRAIN_SECONDS, linger: fl
 			break  # nothing came (or only rows other workers hold) for a while
 		else:
 			time.sleep(LOOK_EVERY)
+	_queue_own_jobs(skipped)
 	return applied
+
+
+def _queue_own_jobs(names: set[str]) -> None:
+	"""Rows skipped because another worker held their message: each gets its own job, which waits its turn."""
+	if not names:
+		return
+	frappe.db.commit()
+	still = frappe.db.sql(
+		"select name from `tabInbound Webhook` where status = 'Received' and name in %s", (tuple(names),)
+	)
+	for (name,) in still:
+		inbox_jobs.enqueue(name)
 
 
 def _other_work_waiting() -> bool:
@@ -104,46 +131,13 @@ def _other_work_waiting() -> bool:
 	job that is not an inbox row's (a call launch, a read receipt, another app's or site's job)."""
 	from frappe.utils.background_jobs import get_queue
 
-	from xappiens_whatsapp.pipeline import ingress
-
 	try:
 		if any(get_queue(queue).count for queue in YIELD_TO_QUEUES):
 			return True
-		ours = get_queue(ingress.QUEUE)
-		return any(ingress.JOB_PREFIX not in job_id for job_id in ours.get_job_ids(0, OTHERS_LOOKED_AT))
+		ours = get_queue(inbox_jobs.QUEUE)
+		return any(inbox_jobs.JOB_PREFIX not in job_id for job_id in ours.get_job_ids(0, OTHERS_LOOKED_AT))
 	except Exception:
 		return False
-
-
-# Removes a job from its queue and deletes it, only if it is still queued: a started job is left to run.
-_WITHDRAW = """
-if redis.call('lrem', KEYS[1], 1, ARGV[1]) == 1 then
-	redis.call('del', KEYS[2])
-	return 1
-end
-return 0
-"""
-
-
-def _withdraw_jobs(names: list[str]) -> None:
-	"""Take the jobs of rows a drain applied off the queue, in one round trip."""
-	if not names:
-		return
-	from frappe.utils.background_jobs import create_job_id, get_queue
-	from rq.job import Job
-
-	from xappiens_whatsapp.pipeline import ingress
-
-	try:
-		queue = get_queue(ingress.QUEUE)
-		withdraw = queue.connection.register_script(_WITHDRAW)
-		pipe = queue.connection.pipeline(transaction=False)
-		for name in names:
-			job_id = create_job_id(ingress.job_id(name))
-			withdraw(keys=[queue.key, Job.key_for(job_id)], args=[job_id], client=pipe)
-		pipe.execute()
-	except Exception:
-		pass  # those jobs run, find their rows done and return: only a little time lost
 
 
 def process(name: str, wait: bool = True, row=None) -> bool:

@@ -1,4 +1,11 @@
-"""Settings and secrets as the pipeline needs them. Secrets are decrypted per use and never cached."""
+"""Settings and secrets as the pipeline needs them.
+
+Secrets are read from the database on every use, so a rotation or a revocation takes effect at once; only the
+decryption of a stored ciphertext is remembered per process (a pure function of it: a new secret is a new
+ciphertext, and Fernet never makes the same one twice).
+"""
+
+import functools
 
 import frappe
 from frappe.utils import get_datetime, now_datetime
@@ -48,6 +55,12 @@ _DEFAULT_SECRETS = """select fieldname, password from `__Auth`
 		and fieldname in ('default_webhook_secret', 'previous_webhook_secret')"""
 
 
+@functools.lru_cache(maxsize=256)
+def _decrypted(ciphertext: str, encryption_key: str | None, label: str) -> str:
+	# The site's key is part of the cache key: one process serves every site of the bench.
+	return decrypt(ciphertext, key=label)
+
+
 def _rotation_pair(doctype: str, name: str, stored: dict, current: str, valid_until) -> list[str]:
 	"""The current secret, and the previous one while its rotation window is open (decrypted only then)."""
 	fields = [current]
@@ -56,7 +69,7 @@ def _rotation_pair(doctype: str, name: str, stored: dict, current: str, valid_un
 	secrets = []
 	for field in fields:
 		if stored.get(field):
-			secret = decrypt(stored[field], key=f"{doctype}.{name}.{field}")
+			secret = _decrypted(stored[field], frappe.local.conf.encryption_key, f"{doctype}.{name}.{field}")
 			if secret:
 				secrets.append(secret)
 	return secrets

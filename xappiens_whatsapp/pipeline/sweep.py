@@ -5,7 +5,7 @@ from datetime import timedelta
 import frappe
 from frappe.utils import now_datetime
 
-from xappiens_whatsapp.pipeline import ingress, settings
+from xappiens_whatsapp.pipeline import inbox_jobs, settings
 
 DOCTYPE = "Inbound Webhook"
 BATCH = 500
@@ -16,7 +16,7 @@ def run() -> dict:
 	now = now_datetime()
 	stuck_before = now - timedelta(seconds=settings.int_setting(conf, "stuck_after_seconds", 60, minimum=1))
 
-	# Received but never processed: the job was lost (worker killed, Redis down when it was queued).
+	# Received but never processed: the job was lost (worker killed, Redis down when it was woken).
 	stuck = frappe.get_all(
 		DOCTYPE,
 		filters={"status": "Received", "received_at": ["<", stuck_before]},
@@ -33,9 +33,12 @@ def run() -> dict:
 		order_by="next_retry_at asc",
 		limit=BATCH,
 	)
-	if stuck:
+	if stuck or due:
 		release_abandoned_jobs()
-	queued = sum(ingress.enqueue(name) for name in stuck + due)
+	# One drain takes every Received row; a retry is one row's own job (a drain takes only Received ones).
+	queued = (len(stuck) if stuck and inbox_jobs.wake() else 0) + sum(
+		inbox_jobs.enqueue(name) for name in due
+	)
 
 	# A status that waited a whole day for its message will not find it any more.
 	ttl = timedelta(hours=settings.int_setting(conf, "waiting_ttl_hours", 24, minimum=1))
@@ -60,7 +63,7 @@ def release_abandoned_jobs(now: float | None = None) -> int:
 	from rq.registry import StartedJobRegistry
 
 	try:
-		registry = StartedJobRegistry(queue=get_queue(ingress.QUEUE))
+		registry = StartedJobRegistry(queue=get_queue(inbox_jobs.QUEUE))
 		before = registry.count
 		registry.cleanup(now)
 		return before - registry.count

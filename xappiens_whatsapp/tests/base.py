@@ -117,6 +117,16 @@ def run_worker(queues: str = "short,default", timeout: int = 120) -> None:
 	)
 
 
+def lose_queued_jobs(queue: str = "short") -> None:
+	"""As if Redis had lost the queue's jobs: the jobs, and the flag that says a drain is on its way."""
+	from frappe.utils.background_jobs import get_queue
+
+	from xappiens_whatsapp.pipeline import inbox_jobs
+
+	get_queue(queue).empty()
+	inbox_jobs.woken()
+
+
 class RealtimeCapture:
 	"""Everything published on Frappe's realtime channel while active, as the socket.io server sees it."""
 

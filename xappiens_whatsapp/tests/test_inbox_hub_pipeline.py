@@ -20,12 +20,18 @@ from xappiens_whatsapp.tests.base import (
 	XWTestCase,
 	capture_realtime,
 	configure_settings,
+	lose_queued_jobs,
 	make_user,
 	run_worker,
 	second_connection,
 )
 
 C_JID = "34600000001@s.whatsapp.net"
+
+
+def job_row(job) -> str | None:
+	"""The inbox row a queued job is for; None for a drain."""
+	return job.kwargs.get("kwargs", {}).get("name")
 
 
 def deliver(payload: dict, session_id: str, *, run: bool = True) -> str:
@@ -48,6 +54,7 @@ def deliver(payload: dict, session_id: str, *, run: bool = True) -> str:
 		remote_addr="127.0.0.1",
 		ignored_reason=parsed.event.reason if isinstance(parsed.event, ih.Ignored) else None,
 	)
+	frappe.db.commit()  # as the request does when it ends
 	if run:
 		process(accepted.name)
 	return accepted.name
@@ -386,12 +393,14 @@ class TestInboxHubPipeline(XWTestCase):
 		frappe.db.commit()
 		from frappe.utils.background_jobs import get_queue
 
-		get_queue("short").empty()
+		lose_queued_jobs()
 		result = sweep.run()
-		self.assertEqual(result["stuck"], 1)
-		queued = {job.kwargs.get("kwargs", {}).get("name") for job in get_queue("short").get_jobs()}
-		self.assertIn(stuck, queued)
-		self.assertNotIn(fresh, queued)
+		self.assertEqual((result["stuck"], result["requeued"]), (1, 1))
+		# one drain is woken for the stuck row (it takes every Received one), no job of a row's own
+		self.assertEqual([job_row(job) for job in get_queue("short").get_jobs()], [None])
+		run_worker()
+		statuses = [frappe.db.get_value("Inbound Webhook", name, "status") for name in (stuck, fresh)]
+		self.assertEqual(statuses, ["Processed", "Processed"])
 
 	def test_sweep_retries_failed_after_their_backoff_rechecks_waiting_and_expires_old_waiting(self):
 		from frappe.utils.background_jobs import get_queue
@@ -416,9 +425,9 @@ class TestInboxHubPipeline(XWTestCase):
 		frappe.db.set_value("Inbound Webhook", old, "received_at", now_datetime() - timedelta(days=2))
 		frappe.db.commit()
 
-		get_queue("short").empty()
+		lose_queued_jobs()
 		result = sweep.run()
-		queued = {job.kwargs.get("kwargs", {}).get("name") for job in get_queue("short").get_jobs()}
+		queued = {job_row(job) for job in get_queue("short").get_jobs()}
 		self.assertEqual(queued & {due, later, flagged, waiting}, {due, waiting})
 		self.assertEqual(result["expired"], 1)
 		self.assertEqual(frappe.db.get_value("Inbound Webhook", old, "status"), "Ignored")
@@ -507,32 +516,37 @@ class TestInboxHubPipeline(XWTestCase):
 			subjects[spanish], "El evento message.received de Inbox Hub sigue fallando y necesita atención"
 		)
 
-	def test_a_job_applies_the_other_waiting_events_and_withdraws_their_jobs(self):
+	def test_one_drain_applies_every_waiting_event_and_queues_a_job_for_the_one_it_skipped(self):
 		from frappe.utils.background_jobs import get_queue
 
-		from xappiens_whatsapp.pipeline import locks
+		from xappiens_whatsapp.pipeline import inbox_jobs, locks
 		from xappiens_whatsapp.pipeline import process as process_module
 
-		queue = get_queue(ingress.QUEUE)
-		queue.empty()
+		queue = get_queue(inbox_jobs.QUEUE)
+		lose_queued_jobs()
 		names = []
 		for i in range(5):
 			payload = inbox_hub("g_message_received")
 			payload["data"]["id"]["id"] = f"3EB0DRAIN{i:014d}"
 			names.append(deliver(payload, self.session_id, run=False))
-		frappe.db.commit()
-		queued = lambda: {j.kwargs.get("kwargs", {}).get("name") for j in queue.get_jobs()}  # noqa: E731
-		self.assertEqual(queued(), set(names))
+		queued = lambda: [job_row(job) for job in queue.get_jobs()]  # noqa: E731
+		self.assertEqual(queued(), [None], "five events, one drain woken")
 		busy = frappe.db.get_value("Inbound Webhook", names[3], process_module.ROW_FIELDS, as_dict=True)
 		with second_connection() as other:
 			# another worker is on one of them: it is left alone, neither waited for nor failed
 			other.sql("select get_lock(%s, 5)", locks.lock_name(process_module.lock_key(busy)))
-			process_module.job(names[0])
+			process_module.job()
 		statuses = dict(
 			frappe.get_all(
 				"Inbound Webhook", filters={"name": ["in", names]}, fields=["name", "status"], as_list=True
 			)
 		)
 		self.assertEqual(statuses, {name: "Received" if name == names[3] else "Processed" for name in names})
-		# the applied rows' jobs are gone (the job that ran is RQ's to finish); the skipped row's job waits
-		self.assertEqual(queued() - {names[0]}, {names[3]})
+		# the skipped row has a job of its own, which will wait its turn (the drain that ran was called here,
+		# so the one queued for it is still there)
+		self.assertEqual(queued(), [None, names[3]])
+		# a drain that started cleared the flag: the next event wakes another
+		payload = inbox_hub("g_message_received")
+		payload["data"]["id"]["id"] = "3EB0DRAIN99999999999999"
+		deliver(payload, self.session_id, run=False)
+		self.assertEqual(queued(), [None, names[3], None])
