@@ -196,18 +196,15 @@ def wake_waiting(session: str, message_id: str) -> None:
 	"""Apply the status updates and reactions that arrived before this message, in the same transaction."""
 	from xappiens_whatsapp.pipeline.process import apply_waiting
 
-	inbox = frappe.qb.DocType("Inbound Webhook")
 	# A locking read: it sees rows committed after this transaction's snapshot began (an ack parked while
 	# this job waited for the message's lock, or while a send call was in flight). A plain read would not.
-	waiting = (
-		frappe.qb.from_(inbox)
-		.select(inbox.name)
-		.where(
-			(inbox.status == "Waiting") & (inbox.session_id == session) & (inbox.reference_key == message_id)
-		)
-		.orderby(inbox.creation)
-		.for_update()
-		.run(pluck=True)
+	# Plain SQL: every new message asks this, and building it with the query builder cost more than running it.
+	waiting = frappe.db.sql(
+		"""select name from `tabInbound Webhook`
+		where status = 'Waiting' and session_id = %s and reference_key = %s
+		order by creation for update""",
+		(session, message_id),
+		pluck=True,
 	)
 	for name in waiting:
 		apply_waiting(name)
