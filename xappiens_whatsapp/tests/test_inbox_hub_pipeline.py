@@ -516,6 +516,38 @@ class TestInboxHubPipeline(XWTestCase):
 			subjects[spanish], "El evento message.received de Inbox Hub sigue fallando y necesita atención"
 		)
 
+	def test_a_drain_that_stops_with_work_left_keeps_a_drain_queued(self):
+		"""A backlog larger than what one drain gets to (it yields to other jobs here) is carried on by
+		another drain, not left for the sweep a minute later; a drain that finished everything queues none."""
+		from frappe.utils.background_jobs import get_queue
+
+		from xappiens_whatsapp.pipeline import inbox_jobs
+		from xappiens_whatsapp.pipeline import process as process_module
+
+		queue = get_queue(inbox_jobs.QUEUE)
+		names = []
+		for i in range(5):
+			payload = inbox_hub("g_message_received")
+			payload["data"]["id"]["id"] = f"3EB0BACKLOG{i:012d}"
+			names.append(deliver(payload, self.session_id, run=False))
+		status = lambda: [frappe.db.get_value("Inbound Webhook", n, "status") for n in names]  # noqa: E731
+		batch, yields = process_module.DRAIN_BATCH, process_module._other_work_waiting
+		process_module.DRAIN_BATCH = 2
+		process_module._other_work_waiting = lambda: True  # a send is waiting: yield after one batch
+		try:
+			lose_queued_jobs()
+			process_module.job()
+			self.assertEqual(status(), ["Processed"] * 2 + ["Received"] * 3)
+			self.assertEqual([job_row(job) for job in queue.get_jobs()], [None], "a drain carries on")
+
+			process_module.DRAIN_BATCH = 10
+			lose_queued_jobs()
+			process_module.job()
+			self.assertEqual(status(), ["Processed"] * 5)
+			self.assertEqual(queue.get_jobs(), [], "nothing left, nothing queued")
+		finally:
+			process_module.DRAIN_BATCH, process_module._other_work_waiting = batch, yields
+
 	def test_one_drain_applies_every_waiting_event_and_queues_a_job_for_the_one_it_skipped(self):
 		from frappe.utils.background_jobs import get_queue
 
