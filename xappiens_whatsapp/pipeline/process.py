@@ -59,12 +59,12 @@ def job(name: str | None = None) -> None:
 
 	A worker forks a fresh process for every job, and setting one up costs several times what applying an
 	event does; so one job applies every Received row it finds while it is warm."""
-	if name is None:
-		inbox_jobs.woken()
 	frappe.local.xw_known_sessions = set()  # sessions looked up once per job, not once per event
 	try:
 		if name:
 			process(name)
+		else:
+			inbox_jobs.woken()  # before the drain's first look: rows committed from now on wake another
 		drain(exclude=name)
 	finally:
 		del frappe.local.xw_known_sessions

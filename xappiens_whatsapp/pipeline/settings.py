@@ -57,8 +57,9 @@ _DEFAULT_SECRETS = """select fieldname, password from `__Auth`
 
 @functools.lru_cache(maxsize=256)
 def _decrypted(ciphertext: str, encryption_key: str | None, label: str) -> str:
-	# The site's key is part of the cache key: one process serves every site of the bench.
-	return decrypt(ciphertext, key=label)
+	# The site's key is part of the cache key (one process serves every site of the bench), and it is the key
+	# used, so the result depends only on the arguments.
+	return decrypt(ciphertext, encryption_key, key=label)
 
 
 def _rotation_pair(doctype: str, name: str, stored: dict, current: str, valid_until) -> list[str]:

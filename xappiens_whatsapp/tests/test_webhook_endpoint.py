@@ -68,7 +68,8 @@ class TestWebhookEndpoint(XWTestCase):
 
 		from xappiens_whatsapp.pipeline import inbox_jobs
 
-		drains = lambda: [j for j in get_queue("short").get_jobs() if "xw-inbound-drain-" in (j.id or "")]  # noqa: E731
+		drain_id = inbox_jobs.job_id("drain-")
+		drains = lambda: [j for j in get_queue(inbox_jobs.QUEUE).get_jobs() if drain_id in (j.id or "")]  # noqa: E731
 		lose_queued_jobs()
 		payload = event("g_message_received", self.session_id)
 		first = self.post_event(payload)
