@@ -40,11 +40,13 @@ CONTENT_FIELDS = (
 )
 
 
-def find(session: str, message_id: str) -> dict | None:
+def find(session: str, message_id: str, fields: list[str] | None = None) -> dict | None:
+	"""A locking read of the message (it sees rows committed after this transaction began). Only the fields
+	asked for: every column costs its description in the answer, even when no row comes back."""
 	return get_row(
 		DOCTYPE,
 		{"session": session, "message_id": message_id},
-		["name", "contact", "from_me", "reactions", *STATE_FIELDS, *CONTENT_FIELDS],
+		fields or ["name", "contact", *STATE_FIELDS],
 		for_update=True,
 	)
 
@@ -117,8 +119,11 @@ def store_message(event: MessageEvent) -> str:
 	first_status = event.status or (MessageStatus.SENT if event.from_me else MessageStatus.DELIVERED)
 	status_update = StatusUpdate(first_status, at=event.timestamp, raw_ack=event.raw_ack)
 
-	row = find(session, event.message_id)
+	row = find(session, event.message_id, ["name"])  # most are new: the whole row only for one we know
 	if row:
+		row = get_row(
+			DOCTYPE, row["name"], ["name", "contact", *STATE_FIELDS, *CONTENT_FIELDS], for_update=True
+		)
 		# A second event about a message we know (message.sent and message.received both describe what we
 		# send): fill what was missing, never overwrite, so the order they come in does not matter.
 		missing = {k: v for k, v in content.items() if v not in (None, "") and row.get(k) in (None, "", 0)}
@@ -181,7 +186,7 @@ def apply_status_event(event: StatusEvent) -> str | None:
 
 def apply_reaction(event: ReactionEvent) -> str | None:
 	session = ensure_session(event.session_id)
-	row = find(session, event.target_message_id)
+	row = find(session, event.target_message_id, ["name", "contact", "reactions"])
 	if not row:
 		return None
 	current = json.loads(row["reactions"]) if isinstance(row.get("reactions"), str) else row.get("reactions")

@@ -1,8 +1,10 @@
 """The RQ job: apply one Inbound Webhook row to the CRM, exactly once.
 
-The row is re-read under a lock before anything happens, so a job queued twice (by the endpoint and by the
-sweep) applies it once. Events about the same message or call are serialised by a named lock on that key.
-A failure is kept on the row with its error and retried later with backoff by the sweep.
+A row is applied only under a lock on it (re-read with a locking read, or claimed by a drain with one that
+skips rows another worker holds), so a row two jobs reach (the endpoint's and the sweep's) is applied once.
+Events about the same message or call are serialised by a named lock on that key. A drain applies the rows
+it finds in groups that share one transaction. A failure is kept on the row with its error and retried later
+with backoff by the sweep.
 """
 
 import json
@@ -15,7 +17,7 @@ import frappe
 from frappe.utils import now_datetime
 
 from xappiens_whatsapp.pipeline import inbox_jobs, settings
-from xappiens_whatsapp.pipeline.locks import LockTimeout, named_lock
+from xappiens_whatsapp.pipeline.locks import LockTimeout, named_lock, release, try_lock
 from xappiens_whatsapp.pipeline.rows import get_row, update_row
 
 DOCTYPE = "Inbound Webhook"
@@ -23,6 +25,7 @@ FINAL = ("Processed", "Ignored")
 CONFLICT_RETRIES = 3
 DRAIN_SECONDS = 5.0  # how long a job goes on with other waiting rows (other jobs of the queue wait that long)
 DRAIN_BATCH = 50
+GROUP_SIZE = 10  # events a drain applies in one transaction (their realtime events wait for its commit)
 LINGER_SECONDS = 1.0
 YIELD_TO_QUEUES = ("default",)
 OTHERS_LOOKED_AT = 20  # jobs at the head of this queue checked for one that is not an inbox row's
@@ -90,15 +93,15 @@ def drain(exclude: str | None = None, seconds: float = DRAIN_SECONDS, linger: fl
 			as_dict=True,
 		)
 		done, cut_short = 0, False
-		for row in waiting:
+		for start in range(0, len(waiting), GROUP_SIZE):
 			if time.monotonic() >= deadline:
 				cut_short = True
 				break
-			if process(row.name, False, row):
-				done += 1
-				skipped.discard(row.name)
-			else:
-				skipped.add(row.name)
+			group = waiting[start : start + GROUP_SIZE]
+			settled = set(apply_group(group))
+			done += len(settled)
+			skipped -= settled
+			skipped |= {row.name for row in group} - settled
 		applied += done
 		if done and (cut_short or len(waiting) == DRAIN_BATCH):
 			inbox_jobs.wake()  # more may be waiting than this job will get to
@@ -112,6 +115,53 @@ def drain(exclude: str | None = None, seconds: float = DRAIN_SECONDS, linger: fl
 			time.sleep(LOOK_EVERY)
 	_queue_own_jobs(skipped)
 	return applied
+
+
+def apply_group(rows: list) -> list[str]:
+	"""Apply Received rows (their ROW_FIELDS) in one transaction; the names of those it settled.
+
+	A drain's events share a commit, and the rows are claimed with one locking read, instead of a commit and
+	a read per event. Each row is still applied under its message's lock, held until the commit, and claimed
+	only if no other worker holds it (its message's lock, or the row itself): a row either worker could take
+	is applied by one, once. If anything fails, the whole group is undone; after a conflict with another
+	worker its rows are left for the next look, after any other error they are applied one at a time, so the
+	failure is kept on the row it belongs to."""
+	held, settled = [], []
+	try:
+		ours = []
+		for row in rows:
+			key = lock_key(row)
+			if key:
+				if not try_lock(key):
+					continue  # another worker is on this message
+				held.append(key)
+			ours.append(row.name)
+		for row in _claim(ours):
+			started = time.monotonic()
+			finish(row, _handler(row.provider)(row, *_body(row)), started)
+			settled.append(row.name)
+		frappe.db.commit()
+		return settled
+	except Exception as exc:
+		frappe.db.rollback()
+		failure = exc
+	finally:
+		release(held)
+	if isinstance(failure, LockTimeout) or is_lock_conflict(failure):
+		return []
+	return [row.name for row in rows if process(row.name, False)]
+
+
+def _claim(names: list[str]) -> list:
+	"""The rows still Received, locked until the commit; rows another worker has locked are skipped."""
+	if not names:
+		return []
+	return frappe.db.sql(
+		f"""select {", ".join([*ROW_FIELDS, "payload", "headers"])} from `tabInbound Webhook`
+		where name in %s and status = 'Received' order by received_at for update skip locked""",
+		(tuple(names),),
+		as_dict=True,
+	)
 
 
 def _queue_own_jobs(names: set[str]) -> None:

@@ -582,3 +582,92 @@ class TestInboxHubPipeline(XWTestCase):
 		payload["data"]["id"]["id"] = "3EB0DRAIN99999999999999"
 		deliver(payload, self.session_id, run=False)
 		self.assertEqual(queued(), [None, names[3], None])
+
+	def _group(self, tag: str, jids: list[str]) -> list:
+		"""One message.received per chat id, stored and not applied; their rows as a drain reads them."""
+		from xappiens_whatsapp.pipeline import process as process_module
+
+		names = []
+		for i, jid in enumerate(jids):
+			payload = inbox_hub("g_message_received")
+			payload["data"]["id"]["id"] = f"3EB0{tag}{i:016d}"
+			chat = jid.replace("@s.whatsapp.net", "@c.us")
+			payload["data"]["from"] = payload["data"]["id"]["remote"] = chat
+			payload["data"]["id"]["_serialized"] = f"false_{chat}_{payload['data']['id']['id']}_in"
+			names.append(deliver(payload, self.session_id, run=False))
+		rows = frappe.get_all(
+			"Inbound Webhook",
+			filters={"name": ["in", names]},
+			fields=process_module.ROW_FIELDS,
+			order_by="received_at",
+		)
+		self.assertEqual([row.name for row in rows], names)
+		return rows
+
+	def _statuses(self, rows) -> list[str]:
+		return [frappe.db.get_value("Inbound Webhook", row.name, "status") for row in rows]
+
+	def _short_lock_waits(self):
+		before = frappe.db.sql("select @@session.innodb_lock_wait_timeout")[0][0]
+		frappe.db.sql("set session innodb_lock_wait_timeout = 1")
+		self.addCleanup(frappe.db.sql, f"set session innodb_lock_wait_timeout = {int(before)}")
+
+	def test_a_group_is_undone_whole_when_another_worker_holds_what_it_needs(self):
+		"""A drain applies its events in one transaction: a conflict on the last one leaves none applied (all
+		still Received, for the next look), and the next look applies each once."""
+		from xappiens_whatsapp.pipeline.process import apply_group
+
+		other_jid = "34600000003@s.whatsapp.net"
+		first = self._group("GRPWARM", [other_jid, C_JID])
+		self.assertEqual(apply_group(first), [row.name for row in first])  # both conversations exist
+		rows = self._group("GRPUNDO", [C_JID, C_JID, other_jid])
+		self._short_lock_waits()
+		with second_connection() as other:
+			# another worker is updating the last event's conversation and has not committed yet
+			busy = self.contact(other_jid)["name"]
+			other.sql("select name from `tabWhatsApp Contact` where name = %s for update", busy)
+			self.assertEqual(apply_group(rows), [])
+			self.assertEqual(self._statuses(rows), ["Received"] * 3)
+			ids = [f"3EB0GRPUNDO{i:016d}" for i in range(3)]
+			self.assertEqual(frappe.db.count("WhatsApp Message", {"message_id": ["in", ids]}), 0)
+		self.assertEqual(apply_group(rows), [row.name for row in rows])
+		self.assertEqual(self._statuses(rows), ["Processed"] * 3)
+		self.assertEqual(frappe.db.count("WhatsApp Message", {"message_id": ["in", ids]}), 3)
+		self.assertEqual(self.contact()["unread_count"], 3)
+
+	def test_an_error_in_a_group_stays_on_its_own_row(self):
+		"""One broken event among good ones: the group is undone and applied one row at a time, so the good
+		ones are applied and the error is kept on the broken one only."""
+		from xappiens_whatsapp.pipeline.process import apply_group
+
+		rows = self._group("GRPFAIL", [C_JID, C_JID, C_JID])
+		broken = inbox_hub("g_message_received") | {"sessionId": "x!"}  # a session id that cannot be stored
+		frappe.db.set_value(
+			"Inbound Webhook", rows[1].name, {"session_id": "x!", "payload": json.dumps(broken)}
+		)
+		frappe.db.commit()
+		self.addCleanup(frappe.db.commit)
+		self.addCleanup(
+			frappe.db.delete, "Inbound Webhook", {"name": rows[1].name}
+		)  # its session is not ours
+		rows[1].session_id = "x!"
+		self.assertEqual(apply_group(rows), [row.name for row in rows])
+		self.assertEqual(self._statuses(rows), ["Processed", "Failed", "Processed"])
+		failed = frappe.get_doc("Inbound Webhook", rows[1].name)
+		self.assertEqual(failed.attempts, 1)
+		self.assertIn("Session ID", failed.last_error)
+		self.assertIsNone(self.message("3EB0GRPFAIL0000000000000001"))
+		self.assertEqual(self.contact()["unread_count"], 2)
+
+	def test_a_row_another_worker_has_claimed_is_skipped_not_waited_for(self):
+		from xappiens_whatsapp.pipeline.process import apply_group
+
+		rows = self._group("GRPSKIP", [C_JID, C_JID, C_JID])
+		self._short_lock_waits()  # waiting for the claimed row would end in a lock wait timeout
+		with second_connection() as other:
+			other.sql("select name from `tabInbound Webhook` where name = %s for update", rows[1].name)
+			self.assertEqual(apply_group(rows), [rows[0].name, rows[2].name])
+		self.assertEqual(self._statuses(rows), ["Processed", "Received", "Processed"])
+		self.assertEqual(apply_group(rows), [rows[1].name])
+		self.assertEqual(apply_group(rows), [], "applied once")
+		self.assertEqual(self.contact()["unread_count"], 3)
