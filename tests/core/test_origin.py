@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from xappiens_whatsapp.core.origin import (
 	application_reason,
+	cached_networks,
 	client_ip,
 	ip_allowed,
 	parse_ip,
@@ -85,6 +86,15 @@ def test_parse_networks_empty(text):
 def test_parse_networks_names_the_bad_entry(bad):
 	with pytest.raises(ValueError, match=re.escape(repr(bad))):
 		parse_networks(f"10.0.0.1\n{bad}\n")
+
+
+def test_cached_networks_are_the_parsed_ones_and_a_bad_entry_is_refused_every_time():
+	text = "10.0.0.7/24, ::1"
+	assert cached_networks(text) == tuple(parse_networks(text))
+	assert cached_networks(text) is cached_networks(text)
+	for _ in range(2):  # an error is not remembered as a result
+		with pytest.raises(ValueError, match=re.escape("300.1.1.1")):
+			cached_networks("300.1.1.1")
 
 
 # ---- client ip ----------------------------------------------------------------------------------------

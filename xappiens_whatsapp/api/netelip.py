@@ -22,7 +22,7 @@ from xappiens_whatsapp.api.request import (
 	webhook_rate_limit,
 )
 from xappiens_whatsapp.core import netelip_events as ne
-from xappiens_whatsapp.core.origin import application_reason, ip_allowed, parse_networks, token_matches
+from xappiens_whatsapp.core.origin import application_reason, cached_networks, ip_allowed, token_matches
 from xappiens_whatsapp.pipeline import calls, ingress, settings
 
 PROVIDER = "Netelip"
@@ -67,7 +67,7 @@ def check_origin(conf) -> tuple[str | None, str | None, int]:
 		return "bad_token", remote, 401
 	if conf.allowed_sources:
 		try:
-			allowed = parse_networks(conf.allowed_sources)
+			allowed = cached_networks(conf.allowed_sources)
 		except ValueError:
 			return "bad_allowlist", remote, 403
 		if not ip_allowed(remote, allowed):

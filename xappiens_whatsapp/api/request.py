@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import frappe
 
-from xappiens_whatsapp.core.origin import client_ip, parse_networks
+from xappiens_whatsapp.core.origin import cached_networks, client_ip
 
 
 class BodyTooLarge(Exception):
@@ -44,7 +44,7 @@ def peer_address(trusted_proxies: str | None = None) -> str | None:
 	if not trusted_proxies:
 		return remote
 	try:
-		proxies = parse_networks(trusted_proxies)
+		proxies = cached_networks(trusted_proxies)
 	except ValueError:
 		return remote
 	return client_ip(remote, frappe.request.headers.get("X-Forwarded-For"), proxies)

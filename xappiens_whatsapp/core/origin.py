@@ -7,6 +7,7 @@ application name. Every check fails closed on missing configuration, except the 
 
 from __future__ import annotations
 
+import functools
 import hmac
 import re
 from collections.abc import Iterable
@@ -48,6 +49,12 @@ def parse_networks(text: str | None) -> list[Network]:
 			except ValueError:
 				raise ValueError(f"Not an IP address or network: {entry!r}") from None
 	return networks
+
+
+@functools.lru_cache(maxsize=64)
+def cached_networks(text: str | None) -> tuple[Network, ...]:
+	"""parse_networks for a setting read on every request: the same text always gives the same networks."""
+	return tuple(parse_networks(text))
 
 
 def _as_networks(networks: Iterable[Network | str]) -> list[Network]:
