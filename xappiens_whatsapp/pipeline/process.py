@@ -31,6 +31,7 @@ YIELD_TO_QUEUES = ("default",)
 OTHERS_LOOKED_AT = 20  # jobs at the head of this queue checked for one that is not an inbox row's
 LOOK_EVERY = 0.05
 ROW_FIELDS = ["name", "provider", "status", "event", "session_id", "reference_key", "attempts", "received_at"]
+APPLY_FIELDS = [*ROW_FIELDS, "payload", "headers"]  # what applying a row reads
 
 
 @dataclass
@@ -149,7 +150,7 @@ def apply_group(rows: list) -> list[str]:
 		release(held)
 	if isinstance(failure, LockTimeout) or is_lock_conflict(failure):
 		return []
-	return [row.name for row in rows if process(row.name, False)]
+	return [row.name for row in rows if process(row.name, False, row)]
 
 
 def _claim(names: list[str]) -> list:
@@ -157,7 +158,7 @@ def _claim(names: list[str]) -> list:
 	if not names:
 		return []
 	return frappe.db.sql(
-		f"""select {", ".join([*ROW_FIELDS, "payload", "headers"])} from `tabInbound Webhook`
+		f"""select {", ".join(APPLY_FIELDS)} from `tabInbound Webhook`
 		where name in %s and status = 'Received' order by received_at for update skip locked""",
 		(tuple(names),),
 		as_dict=True,
@@ -222,7 +223,7 @@ def process(name: str, wait: bool = True, row=None) -> bool:
 def _apply_locked(name: str, row, lock_wait: int | None) -> bool:
 	started = time.monotonic()
 	with named_lock(lock_key(row), timeout=lock_wait):
-		row = get_row(DOCTYPE, name, [*ROW_FIELDS, "payload", "headers"], for_update=True)
+		row = get_row(DOCTYPE, name, APPLY_FIELDS, for_update=True)
 		if row.status in FINAL:
 			frappe.db.commit()
 			return False
@@ -295,7 +296,7 @@ def record_failure(row, exc: Exception) -> None:
 
 def apply_waiting(name: str) -> None:
 	"""Apply a parked event now that what it refers to exists (caller holds the lock and commits)."""
-	row = get_row(DOCTYPE, name, [*ROW_FIELDS, "payload", "headers"], for_update=True)
+	row = get_row(DOCTYPE, name, APPLY_FIELDS, for_update=True)
 	if row.status != "Waiting":
 		return
 	outcome = _handler(row.provider)(row, *_body(row))
