@@ -60,27 +60,50 @@ def receive():
 		return ingress.reject(PROVIDER, "session_mismatch", remote)
 	session_id = body_session or header_session
 
-	secrets = settings.webhook_secrets(session_id)
-	if not secrets:
-		return ingress.reject(PROVIDER, "no_secret", remote)
 	signature = header("X-Webhook-Signature") or header("X-Signature")
-	if not signature_matches(raw, signature, secrets):
-		return ingress.reject(PROVIDER, "bad_signature", remote)
-
-	# The header is not signed, so the envelope's own (signed) time is checked too where it has one;
-	# a replay of an identical body is caught by the delivery key below.
-	now, tolerance = time.time(), settings.int_setting(conf, "timestamp_tolerance", 300, minimum=1)
 	header_time = header("X-Webhook-Timestamp")
-	if header_time is not None and not is_fresh(header_time, now, tolerance):
-		return ingress.reject(PROVIDER, "stale_timestamp", remote)
-	if body and body.get("timestamp") is not None and not is_fresh(body["timestamp"], now, tolerance):
-		return ingress.reject(PROVIDER, "stale_timestamp", remote)
 
-	kept = selected_headers(KEPT_HEADERS)
+	# The secret that verified this session's last webhook is tried first, from memory: the insert itself then
+	# checks that it is still the one in force. Anything short of a stored row takes the full path below.
+	remembered = settings.remembered_signer(session_id)
+	if (
+		remembered
+		and body is not None
+		and signature_matches(raw, signature, [remembered.secret])
+		and not _stale(conf, header_time, body)
+	):
+		accepted = _store(raw, body, session_id, header_time, remote, guard=remembered)
+		if accepted:
+			return _received(accepted)
+		settings.forget_signer(session_id)
+
+	signers = settings.webhook_signers(session_id)
+	if not signers:
+		return ingress.reject(PROVIDER, "no_secret", remote)
+	matched = next((s for s in signers if signature_matches(raw, signature, [s.secret])), None)
+	if matched is None:
+		return ingress.reject(PROVIDER, "bad_signature", remote)
+	if _stale(conf, header_time, body):
+		return ingress.reject(PROVIDER, "stale_timestamp", remote)
 	if body is None:
-		store_unreadable(raw, session_id, kept, remote)
+		store_unreadable(raw, session_id, selected_headers(KEPT_HEADERS), remote)
 		return ingress.json_response(400, {"success": False, "error": "Body is not a JSON object"})
+	settings.remember_signer(session_id, matched)
+	return _received(_store(raw, body, session_id, header_time, remote))
 
+
+def _stale(conf, header_time: str | None, body: dict | None) -> bool:
+	# The header is not signed, so the envelope's own (signed) time is checked too where it has one;
+	# a replay of an identical body is caught by the delivery key.
+	now, tolerance = time.time(), settings.int_setting(conf, "timestamp_tolerance", 300, minimum=1)
+	if header_time is not None and not is_fresh(header_time, now, tolerance):
+		return True
+	return bool(
+		body and body.get("timestamp") is not None and not is_fresh(body["timestamp"], now, tolerance)
+	)
+
+
+def _store(raw: bytes, body: dict, session_id, header_time, remote, guard=None) -> ingress.Accepted | None:
 	parsed = ih.parse(
 		raw,
 		header("X-Webhook-Event"),
@@ -90,7 +113,7 @@ def receive():
 		header_timestamp=header_time,
 	)
 	ignored = parsed.event.reason if isinstance(parsed.event, ih.Ignored) else None
-	accepted = ingress.accept(
+	return ingress.accept(
 		provider=PROVIDER,
 		dedup_key=parsed.dedup_key,
 		event=parsed.envelope.event or parsed.envelope.raw_event,
@@ -98,10 +121,14 @@ def receive():
 		session_id=session_id,
 		reference_key=parsed.reference_key,
 		payload=raw,
-		headers=kept,
+		headers=selected_headers(KEPT_HEADERS),
 		remote_addr=remote,
 		ignored_reason=ignored,
+		guard=guard,
 	)
+
+
+def _received(accepted: ingress.Accepted):
 	return ingress.json_response(
 		200, {"success": True, "received": True, "id": accepted.name, "duplicate": accepted.duplicate}
 	)

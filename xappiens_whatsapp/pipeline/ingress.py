@@ -16,14 +16,16 @@ from frappe.utils import now_datetime
 from werkzeug.wrappers import Response
 
 from xappiens_whatsapp.pipeline import inbox_jobs
+from xappiens_whatsapp.pipeline.settings import Signer
 
 _COLUMNS = (
 	*("name", "creation", "modified", "owner", "modified_by", "provider", "event", "raw_event", "session_id"),
 	*("reference_key", "dedup_key", "status", "note", "received_at", "payload", "headers", "remote_addr"),
 )
-_INSERT = "insert into `tabInbound Webhook` ({}) values ({})".format(
-	", ".join(f"`{c}`" for c in _COLUMNS), ", ".join(f"%({c})s" for c in _COLUMNS)
-)
+_COLUMN_LIST = ", ".join(f"`{c}`" for c in _COLUMNS)
+_VALUE_LIST = ", ".join(f"%({c})s" for c in _COLUMNS)
+_INSERT = f"insert into `tabInbound Webhook` ({_COLUMN_LIST}) values ({_VALUE_LIST})"
+_GUARDED_INSERT = f"insert into `tabInbound Webhook` ({_COLUMN_LIST}) select {_VALUE_LIST} from dual where "
 
 
 @dataclass
@@ -45,9 +47,13 @@ def accept(
 	headers: dict,
 	remote_addr: str | None,
 	ignored_reason: str | None = None,
-) -> Accepted:
+	guard: Signer | None = None,
+) -> Accepted | None:
 	"""Store a delivery once, in the caller's transaction. A retried delivery finds its first row and queues
-	nothing new."""
+	nothing new.
+
+	With `guard` (a remembered signer that verified this delivery), the row is inserted only while that
+	signer's secret is still the one in force; None means it is not, and nothing was stored."""
 	if isinstance(payload, bytes):
 		payload = payload.decode("utf-8", errors="replace")
 	now = now_datetime()
@@ -69,13 +75,17 @@ def accept(
 		"owner": frappe.session.user,
 		"modified_by": frappe.session.user,
 	}
+	statement = _INSERT
+	if guard is not None:
+		statement = _GUARDED_INSERT + guard.guard
+		values.update(guard.params)
 	for _attempt in range(2):
 		values["name"] = make_autoname("hash")
 		try:
 			# The row is internal and fully formed here: one plain INSERT (the unique key checked by the
 			# database) instead of a document, whose meta, naming and hooks were most of the endpoint's time.
 			# A duplicate key undoes only the failed statement, so no savepoint is needed around it.
-			frappe.db.sql(_INSERT, values)
+			frappe.db.sql(statement, values)
 		except pymysql.IntegrityError as exc:
 			if not frappe.db.is_duplicate_entry(exc):
 				raise
@@ -85,6 +95,8 @@ def accept(
 			if not existing:
 				continue  # the generated name was taken, not the delivery's key: once more with a new name
 			return Accepted(existing, duplicate=True, queued=False)
+		if guard is not None and not frappe.db._cursor.rowcount:
+			return None  # the guard's select found no row: the secret changed since it was remembered
 		break
 	if not ignored_reason:
 		frappe.db.after_commit.add(inbox_jobs.wake)  # a second one in the same transaction finds the flag set

@@ -1,11 +1,14 @@
 """Settings and secrets as the pipeline needs them.
 
-Secrets are read from the database on every use, so a rotation or a revocation takes effect at once; only the
-decryption of a stored ciphertext is remembered per process (a pure function of it: a new secret is a new
-ciphertext, and Fernet never makes the same one twice).
+A rotation or a revocation takes effect at once: secrets are read from the database, or, for a session whose
+last webhook verified, the row is inserted only if the database still holds the ciphertext that secret came
+from (a condition of the INSERT itself). What is remembered per process is only the decryption of a stored
+ciphertext (a pure function of it: a new secret is a new ciphertext, and Fernet never makes the same one twice)
+and which one verified a session last.
 """
 
 import functools
+from dataclasses import dataclass, field
 
 import frappe
 from frappe.utils import get_datetime, now_datetime
@@ -55,6 +58,28 @@ _DEFAULT_SECRETS = """select fieldname, password from `__Auth`
 		and fieldname in ('default_webhook_secret', 'previous_webhook_secret')"""
 
 
+@dataclass(frozen=True)
+class Signer:
+	"""A secret that may sign a session's webhooks. A current secret carries `guard`: an SQL condition that holds
+	while its stored ciphertext is still the one in force for the session (a previous secret carries none)."""
+
+	secret: str
+	guard: str | None = None
+	params: dict = field(default_factory=dict)
+
+
+# The session's own current secret is unchanged, or the default one is and the session still has none of its
+# own. Only `__Auth` is read: Frappe deletes and renames a document's passwords with it, and a save writes them
+# before the document's row, so the shared locks this read takes cannot cross a save's in the other order.
+_OWN_GUARD = """exists (select 1 from `__Auth` where doctype = 'WhatsApp Session' and name = %(guard_session)s
+	and fieldname = 'webhook_secret' and encrypted = 1 and password = %(guard_cipher)s)"""
+_DEFAULT_GUARD = """exists (select 1 from `__Auth` where doctype = 'WhatsApp Settings'
+		and name = 'WhatsApp Settings' and fieldname = 'default_webhook_secret' and encrypted = 1
+		and password = %(guard_cipher)s)
+	and not exists (select 1 from `__Auth` where doctype = 'WhatsApp Session' and name = %(guard_session)s
+		and fieldname in ('webhook_secret', 'previous_webhook_secret') and encrypted = 1)"""
+
+
 @functools.lru_cache(maxsize=256)
 def _decrypted(ciphertext: str, encryption_key: str | None, label: str) -> str:
 	# The site's key is part of the cache key (one process serves every site of the bench), and it is the key
@@ -62,28 +87,43 @@ def _decrypted(ciphertext: str, encryption_key: str | None, label: str) -> str:
 	return decrypt(ciphertext, encryption_key, key=label)
 
 
-def _rotation_pair(doctype: str, name: str, stored: dict, current: str, valid_until) -> list[str]:
+def _rotation_pair(
+	doctype: str, name: str, stored: dict, current: str, valid_until, guard: str, session_id: str | None
+) -> list[Signer]:
 	"""The current secret, and the previous one while its rotation window is open (decrypted only then)."""
 	fields = [current]
 	if valid_until and get_datetime(valid_until) > now_datetime():
 		fields.append("previous_webhook_secret")
-	secrets = []
-	for field in fields:
-		if stored.get(field):
-			secret = _decrypted(stored[field], frappe.local.conf.encryption_key, f"{doctype}.{name}.{field}")
-			if secret:
-				secrets.append(secret)
-	return secrets
+	signers = []
+	for field_name in fields:
+		if stored.get(field_name):
+			secret = _decrypted(
+				stored[field_name], frappe.local.conf.encryption_key, f"{doctype}.{name}.{field_name}"
+			)
+			if not secret:
+				continue
+			if field_name == current:
+				params = {"guard_session": session_id, "guard_cipher": stored[field_name]}
+				signers.append(Signer(secret, guard, params))
+			else:
+				signers.append(Signer(secret))
+	return signers
 
 
-def webhook_secrets(session_id: str | None) -> list[str]:
-	"""The secrets that may sign an event of this session: its own (current and, during a rotation, the
-	previous one), else the site-wide default pair."""
+def webhook_signers(session_id: str | None) -> list[Signer]:
+	"""The secrets that may sign an event of this session, the current one first: its own (current and,
+	during a rotation, the previous one), else the site-wide default pair."""
 	rows = frappe.db.sql(_SESSION_SECRETS, (session_id,), as_dict=True) if session_id else []
 	if rows:
 		stored = {row.fieldname: row.password for row in rows if row.fieldname}
 		own = _rotation_pair(
-			"WhatsApp Session", rows[0].name, stored, "webhook_secret", rows[0].previous_secret_valid_until
+			"WhatsApp Session",
+			rows[0].name,
+			stored,
+			"webhook_secret",
+			rows[0].previous_secret_valid_until,
+			_OWN_GUARD,
+			session_id,
 		)
 		if own:
 			return own
@@ -94,7 +134,40 @@ def webhook_secrets(session_id: str | None) -> list[str]:
 		stored,
 		"default_webhook_secret",
 		whatsapp().previous_secret_valid_until,
+		_DEFAULT_GUARD,
+		session_id,
 	)
+
+
+def webhook_secrets(session_id: str | None) -> list[str]:
+	return [signer.secret for signer in webhook_signers(session_id)]
+
+
+# The current signer that last verified each session's webhooks, per process. Only a hint: the insert it lets
+# through is guarded in SQL by the ciphertext it came from, so a stale entry costs a fallback to reading the
+# secrets, never a wrong answer. Keyed by site and site key too: one process serves every site of a bench.
+_REMEMBERED: dict[tuple, Signer] = {}
+_REMEMBERED_MAX = 1024
+
+
+def _remembered_key(session_id: str | None) -> tuple:
+	return (frappe.local.site, frappe.local.conf.encryption_key, session_id)
+
+
+def remembered_signer(session_id: str | None) -> Signer | None:
+	return _REMEMBERED.get(_remembered_key(session_id))
+
+
+def remember_signer(session_id: str | None, signer: Signer) -> None:
+	if signer.guard is None:
+		return
+	if len(_REMEMBERED) >= _REMEMBERED_MAX:
+		_REMEMBERED.clear()  # a flood of session ids cannot grow it; the next webhooks refill it
+	_REMEMBERED[_remembered_key(session_id)] = signer
+
+
+def forget_signer(session_id: str | None) -> None:
+	_REMEMBERED.pop(_remembered_key(session_id), None)
 
 
 def site_url() -> str:

@@ -20,7 +20,7 @@ import requests
 from frappe.tests.utils import FrappeTestCase
 
 from xappiens_whatsapp.core.signatures import sign
-from xappiens_whatsapp.testing.payloads import compact
+from xappiens_whatsapp.testing.payloads import compact, inbox_hub
 
 WEBHOOK_PATH = "/api/method/xappiens_whatsapp.api.webhook.handle_webhook"
 DEFAULT_SECRET = "default-secret-for-tests-0123456789"
@@ -242,6 +242,19 @@ class XWTestCase(FrappeTestCase):
 	def inbound(self, **filters) -> list[dict]:
 		frappe.db.commit()  # start a fresh snapshot: the server and worker wrote on other connections
 		return frappe.get_all("Inbound Webhook", filters=filters, fields=["*"], order_by="creation asc")
+
+
+def event(name: str, session_id: str, **data_overrides) -> dict:
+	"""A fixture event for this session, stamped now (the envelope's time is checked for freshness)."""
+	payload = inbox_hub(name)
+	if "sessionId" in payload:
+		payload["sessionId"] = session_id
+	else:
+		payload["data"]["sessionId"] = session_id
+	if "timestamp" in payload:
+		payload["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+	payload["data"].update(data_overrides)
+	return payload
 
 
 def configure_settings(**overrides) -> None:

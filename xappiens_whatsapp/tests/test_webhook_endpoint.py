@@ -9,29 +9,18 @@ import requests
 from frappe.utils import now_datetime
 
 from xappiens_whatsapp.core.signatures import sign
-from xappiens_whatsapp.testing.payloads import compact, inbox_hub
+from xappiens_whatsapp.testing.payloads import compact
 from xappiens_whatsapp.tests.base import (
 	DEFAULT_SECRET,
 	WEBHOOK_PATH,
 	XWTestCase,
 	configure_settings,
+	event,
 	lose_queued_jobs,
 	run_worker,
 )
 
 LOOPBACK = "127.0.0.1"
-
-
-def event(name: str, session_id: str, **data_overrides) -> dict:
-	payload = inbox_hub(name)
-	if "sessionId" in payload:
-		payload["sessionId"] = session_id
-	else:
-		payload["data"]["sessionId"] = session_id
-	if "timestamp" in payload:
-		payload["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
-	payload["data"].update(data_overrides)
-	return payload
 
 
 class TestWebhookEndpoint(XWTestCase):
