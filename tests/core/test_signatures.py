@@ -5,7 +5,13 @@ import time
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xappiens_whatsapp.core.signatures import is_fresh, sign, signature_matches, to_epoch_seconds
+from xappiens_whatsapp.core.signatures import (
+	is_fresh,
+	matching_secret,
+	sign,
+	signature_matches,
+	to_epoch_seconds,
+)
 
 SECRET = "s3cret-for-tests-0123456789"
 BODY = b'{"event":"message.received","sessionId":"crm_main","data":{}}'
@@ -53,6 +59,15 @@ def test_rotation_accepts_old_and_new_secret():
 	assert signature_matches(BODY, sign(BODY, old), [new, old])
 	assert signature_matches(BODY, sign(BODY, new), [new, old])
 	assert not signature_matches(BODY, sign(BODY, old), [new])
+
+
+def test_matching_secret_tells_which_one_signed():
+	old, new = "old-secret-0123456789", "new-secret-9876543210"
+	assert matching_secret(BODY, sign(BODY, new), [new, old]) == 0
+	assert matching_secret(BODY, sign(BODY, old), [new, old]) == 1
+	assert matching_secret(BODY, sign(BODY, old), [None, "", old]) == 2
+	assert matching_secret(BODY, sign(BODY, old), [new]) is None
+	assert matching_secret(BODY, None, [new]) is None
 
 
 def test_garbage_signature_values_are_false_not_errors():

@@ -20,7 +20,7 @@ from xappiens_whatsapp.api.request import (
 	webhook_rate_limit,
 )
 from xappiens_whatsapp.core import inbox_hub_events as ih
-from xappiens_whatsapp.core.signatures import is_fresh, signature_matches
+from xappiens_whatsapp.core.signatures import is_fresh, matching_secret, signature_matches
 from xappiens_whatsapp.pipeline import ingress, settings
 
 PROVIDER = "Inbox Hub"
@@ -80,7 +80,7 @@ def receive():
 	signers = settings.webhook_signers(session_id)
 	if not signers:
 		return ingress.reject(PROVIDER, "no_secret", remote)
-	matched = next((s for s in signers if signature_matches(raw, signature, [s.secret])), None)
+	matched = matching_secret(raw, signature, [signer.secret for signer in signers])
 	if matched is None:
 		return ingress.reject(PROVIDER, "bad_signature", remote)
 	if _stale(conf, header_time, body):
@@ -88,7 +88,7 @@ def receive():
 	if body is None:
 		store_unreadable(raw, session_id, selected_headers(KEPT_HEADERS), remote)
 		return ingress.json_response(400, {"success": False, "error": "Body is not a JSON object"})
-	settings.remember_signer(session_id, matched)
+	settings.remember_signer(session_id, signers[matched])
 	return _received(_store(raw, body, session_id, header_time, remote))
 
 
@@ -103,7 +103,14 @@ def _stale(conf, header_time: str | None, body: dict | None) -> bool:
 	)
 
 
-def _store(raw: bytes, body: dict, session_id, header_time, remote, guard=None) -> ingress.Accepted | None:
+def _store(
+	raw: bytes,
+	body: dict,
+	session_id: str | None,
+	header_time: str | None,
+	remote: str | None,
+	guard: settings.Signer | None = None,
+) -> ingress.Accepted | None:
 	parsed = ih.parse(
 		raw,
 		header("X-Webhook-Event"),

@@ -28,18 +28,25 @@ def signature_matches(body: bytes, header_value: str | None, secrets: Iterable[s
 	Fails closed: no header or no usable secret → False. The `sha256=` prefix is optional (the sources
 	disagree). Every candidate secret is tried, so the time taken does not reveal which one matched.
 	"""
+	return matching_secret(body, header_value, secrets) is not None
+
+
+def matching_secret(body: bytes, header_value: str | None, secrets: Iterable[str | None]) -> int | None:
+	"""The position in `secrets` of the one the header is a valid signature under, or None (as
+	`signature_matches`: every candidate is tried whichever matches)."""
 	if not header_value:
-		return False
+		return None
 	given = header_value.strip()
 	if given[: len(PREFIX)].lower() == PREFIX:
 		given = given[len(PREFIX) :]
 	given_bytes = given.lower().encode("ascii", "replace")
-	matched = False
-	for secret in secrets:
+	matched = None
+	for position, secret in enumerate(secrets):
 		if not secret:
 			continue
 		expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode()
-		matched |= hmac.compare_digest(expected, given_bytes)
+		if hmac.compare_digest(expected, given_bytes) and matched is None:
+			matched = position
 	return matched
 
 
