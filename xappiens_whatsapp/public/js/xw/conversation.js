@@ -63,10 +63,7 @@ xappiens_whatsapp.Conversation = class Conversation {
 	}
 
 	async load() {
-		// A message that comes while the room is being joined is caught by one more read once it is joined.
-		xappiens_whatsapp
-			.subscribe_doc("WhatsApp Contact", this.contact)
-			.then((joined) => joined && !this.destroyed && this.refresh());
+		const joined = xappiens_whatsapp.subscribe_doc("WhatsApp Contact", this.contact);
 		frappe.realtime.on(xappiens_whatsapp.EVENTS.message, this.on_message);
 		$(document).on(xappiens_whatsapp.RECONNECTED, this.on_reconnect);
 		document.addEventListener("visibilitychange", this.on_visibility);
@@ -86,7 +83,13 @@ xappiens_whatsapp.Conversation = class Conversation {
 			this.mark_read();
 		} catch (e) {
 			this.$top.text(__("This conversation could not be loaded."));
+			return;
 		}
+		// What was published before the room was joined is caught by one more read once it is. That read
+		// waits for the first one too: started earlier, a slow first read could still miss what the join did not.
+		if ((await joined) && !this.destroyed) await this.refresh();
+		// From here on, what happens reaches the thread by realtime alone.
+		if (!this.destroyed) this.$wrapper.attr("data-live", "1");
 	}
 
 	destroy() {
@@ -96,7 +99,7 @@ xappiens_whatsapp.Conversation = class Conversation {
 		document.removeEventListener("visibilitychange", this.on_visibility);
 		clearTimeout(this.read_timer);
 		xappiens_whatsapp.unsubscribe_doc("WhatsApp Contact", this.contact);
-		this.$wrapper.empty().removeClass("xw-conversation");
+		this.$wrapper.empty().removeClass("xw-conversation").removeAttr("data-live");
 	}
 
 	// After a reconnect: what changed while the socket was down, in one read of the header and the latest page.
