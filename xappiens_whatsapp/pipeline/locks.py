@@ -22,13 +22,17 @@ def lock_name(key: str) -> str:
 LOCK_WAIT_SECONDS = 30
 
 
-def try_lock(key: str) -> bool:
-	"""Take the lock now or not at all. The caller releases it (`release`), possibly after other work."""
-	return frappe.db.sql("select get_lock(%s, 0)", (lock_name(key),))[0][0] == 1
+def try_locks(keys: list[str]) -> list[bool]:
+	"""Take each lock now or not at all, in one round trip: which ones this connection now holds. The caller
+	releases them (`release`), possibly after other work; a key asked twice is held, and released, twice."""
+	if not keys:
+		return []
+	row = frappe.db.sql("select " + ", ".join(["get_lock(%s, 0)"] * len(keys)), tuple(map(lock_name, keys)))
+	return [taken == 1 for taken in row[0]]
 
 
 def release(keys: list[str]) -> None:
-	"""Release locks taken with try_lock, once per taking (MariaDB's named locks count), in one round trip."""
+	"""Release locks taken with try_locks, once per taking (MariaDB's named locks count), in one round trip."""
 	if keys:
 		frappe.db.sql(
 			"select " + ", ".join(["release_lock(%s)"] * len(keys)), tuple(lock_name(key) for key in keys)

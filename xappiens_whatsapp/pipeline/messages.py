@@ -15,7 +15,7 @@ from xappiens_whatsapp.core.message_state import (
 	apply_status,
 	merge_reactions,
 )
-from xappiens_whatsapp.pipeline import contacts, realtime
+from xappiens_whatsapp.pipeline import contacts, parked, realtime
 from xappiens_whatsapp.pipeline.rows import get_row
 from xappiens_whatsapp.pipeline.sessions import ensure_session
 from xappiens_whatsapp.pipeline.times import from_epoch, to_epoch
@@ -201,16 +201,18 @@ def wake_waiting(session: str, message_id: str) -> None:
 	"""Apply the status updates and reactions that arrived before this message, in the same transaction."""
 	from xappiens_whatsapp.pipeline.process import apply_waiting
 
-	# A locking read: it sees rows committed after this transaction's snapshot began (an ack parked while
-	# this job waited for the message's lock, or while a send call was in flight). A plain read would not.
-	# Plain SQL: every new message asks this, and building it with the query builder cost more than running it.
-	waiting = frappe.db.sql(
-		"""select name from `tabInbound Webhook`
-		where status = 'Waiting' and session_id = %s and reference_key = %s
-		order by creation for update""",
-		(session, message_id),
-		pluck=True,
-	)
+	waiting = parked.take(session, message_id)  # known already when a drain's group applies this message
+	if waiting is None:
+		# A locking read: it sees rows committed after this transaction's snapshot began (an ack parked while
+		# this job waited for the message's lock, or while a send call was in flight). A plain read would not.
+		# Plain SQL: every new message asks this, and building it with the query builder cost more.
+		waiting = frappe.db.sql(
+			"""select name from `tabInbound Webhook`
+			where status = 'Waiting' and session_id = %s and reference_key = %s
+			order by creation for update""",
+			(session, message_id),
+			pluck=True,
+		)
 	for name in waiting:
 		apply_waiting(name)
 

@@ -16,9 +16,9 @@ from datetime import timedelta
 import frappe
 from frappe.utils import now_datetime
 
-from xappiens_whatsapp.pipeline import inbox_jobs, settings
-from xappiens_whatsapp.pipeline.locks import LockTimeout, named_lock, release, try_lock
-from xappiens_whatsapp.pipeline.rows import get_row, update_row
+from xappiens_whatsapp.pipeline import inbox_jobs, parked, settings
+from xappiens_whatsapp.pipeline.locks import LockTimeout, named_lock, release, try_locks
+from xappiens_whatsapp.pipeline.rows import get_row, update_row, update_rows
 
 DOCTYPE = "Inbound Webhook"
 FINAL = ("Processed", "Ignored")
@@ -127,26 +127,36 @@ def apply_group(rows: list) -> list[str]:
 	is applied by one, once. If anything fails, the whole group is undone; after a conflict with another
 	worker its rows are left for the next look, after any other error they are applied one at a time, so the
 	failure is kept on the row it belongs to."""
-	held, settled = [], []
+	held, settled, finished = [], [], []
 	try:
+		keys = [lock_key(row) for row in rows]
+		taken = iter(try_locks([key for key in keys if key]))  # one round trip for the group's locks
 		ours = []
-		for row in rows:
-			key = lock_key(row)
+		for row, key in zip(rows, keys, strict=True):
 			if key:
-				if not try_lock(key):
+				if not next(taken):
 					continue  # another worker is on this message
-				held.append(key)
+				held.append(key)  # a key twice in the group is held twice, and released twice
 			ours.append(row.name)
-		for row in _claim(ours):
+		claimed = _claim(ours)
+		parked.read_for_group(claimed)
+		for row in claimed:
 			started = time.monotonic()
-			finish(row, _handler(row.provider)(row, *_body(row)), started)
+			outcome = _handler(row.provider)(row, *_body(row))
+			finish(row, outcome, started, finished)
+			if outcome.status == "Waiting":
+				parked.parked(row)
 			settled.append(row.name)
+		# Settled rows are written together; a parked one (Waiting) was written at once, for the events after
+		# it in this transaction that may wake it.
+		update_rows(DOCTYPE, finished)
 		frappe.db.commit()
 		return settled
 	except Exception as exc:
 		frappe.db.rollback()
 		failure = exc
 	finally:
+		parked.forget()
 		release(held)
 	if isinstance(failure, LockTimeout) or is_lock_conflict(failure):
 		return []
@@ -241,7 +251,9 @@ def is_lock_conflict(exc: Exception) -> bool:
 	return frappe.db.is_deadlocked(exc) or frappe.db.is_timedout(exc)
 
 
-def finish(row, outcome: Outcome, started: float) -> None:
+def finish(row, outcome: Outcome, started: float, settled: list | None = None) -> None:
+	"""Write the outcome on the row; a final one goes on `settled` instead, when given, to be written later in
+	the same transaction (update_rows)."""
 	now = now_datetime()
 	values = {
 		"status": outcome.status,
@@ -264,6 +276,9 @@ def finish(row, outcome: Outcome, started: float) -> None:
 			values["lag_ms"] = round(
 				(now - frappe.utils.get_datetime(row.received_at)).total_seconds() * 1000, 1
 			)
+		if settled is not None:
+			settled.append((row.name, values))
+			return
 	update_row(DOCTYPE, row.name, values)
 
 

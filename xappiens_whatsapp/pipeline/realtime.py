@@ -13,7 +13,29 @@ CALL = "xw_call"  # to the call's room (open forms and lists): {call, status}
 CALL_POPUP = "xw_call_popup"  # to the agent concerned only: {call, status, direction}
 
 
+def _this_transaction() -> dict:
+	"""Audiences looked up once per transaction: a drain's events share one, and each would otherwise cost
+	Redis round trips for the same answer. Forgotten at its commit or rollback."""
+	memo = getattr(frappe.local, "xw_audiences", None)
+	if memo is None:
+		memo = frappe.local.xw_audiences = {}
+		frappe.db.after_commit.add(_forget_audiences)
+		frappe.db.after_rollback.add(_forget_audiences)
+	return memo
+
+
+def _forget_audiences() -> None:
+	frappe.local.xw_audiences = None
+
+
 def managers() -> list[str]:
+	memo = _this_transaction()
+	if "managers" not in memo:
+		memo["managers"] = _managers()
+	return memo["managers"]
+
+
+def _managers() -> list[str]:
 	# expires=True: a plain get_value remembers a miss for the rest of the job, even after set_value.
 	cached = frappe.cache.get_value("xw:managers", expires=True)
 	if cached is not None:
@@ -49,6 +71,14 @@ def message_changed(session: str, contact: str | None, message: str, change: str
 
 
 def session_users(session: str) -> list[str]:
+	memo = _this_transaction()
+	key = ("session users", session)
+	if key not in memo:
+		memo[key] = _session_users(session)
+	return memo[key]
+
+
+def _session_users(session: str) -> list[str]:
 	key = f"xw:session_users:{session}"
 	agents = frappe.cache.get_value(key, expires=True)
 	if agents is None:
@@ -64,6 +94,7 @@ def session_users(session: str) -> list[str]:
 
 def forget_session_users(session: str) -> None:
 	frappe.cache.delete_value(f"xw:session_users:{session}")
+	_this_transaction().pop(("session users", session), None)
 
 
 def conversation_changed(session: str, contact: str) -> None:

@@ -42,3 +42,20 @@ def update_row(doctype: str, name: str, values: dict) -> None:
 	frappe.db.sql(
 		f"update `tab{doctype}` set {assignments} where name = %(__name)s", {**values, "__name": name}
 	)
+
+
+def update_rows(doctype: str, changes: list[tuple[str, dict]]) -> None:
+	"""update_row for several rows, in one statement per set of fields, each row getting its own values.
+	Only the rows named are read (by primary key), so no other row is locked."""
+	by_fields: dict[tuple, list] = {}
+	for name, values in changes:
+		by_fields.setdefault(tuple(values), []).append((name, values))
+	for fields, batch in by_fields.items():
+		cases = " ".join(["when %s then %s"] * len(batch))
+		assignments = ", ".join(f"{_columns([field])} = case name {cases} end" for field in fields)
+		params = [value for field in fields for name, values in batch for value in (name, values[field])]
+		params += [name for name, _ in batch]
+		frappe.db.sql(
+			f"update `tab{doctype}` set {assignments} where name in ({', '.join(['%s'] * len(batch))})",
+			params,
+		)

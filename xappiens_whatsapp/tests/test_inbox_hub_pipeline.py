@@ -612,6 +612,95 @@ class TestInboxHubPipeline(XWTestCase):
 		frappe.db.sql("set session innodb_lock_wait_timeout = 1")
 		self.addCleanup(frappe.db.sql, f"set session innodb_lock_wait_timeout = {int(before)}")
 
+	def test_a_group_wakes_what_waits_for_its_messages_from_one_read(self):
+		"""Events parked before the group (an ack and a reaction) and inside it (an ack that comes before its
+		message in the same group) are applied by their messages; every row is settled with its own
+		bookkeeping; the group took its locks in one statement and read its parked events once, however many
+		messages it holds, and left no lock behind."""
+		from unittest.mock import patch
+
+		from xappiens_whatsapp.pipeline import locks
+		from xappiens_whatsapp.pipeline import process as process_module
+
+		before, inside, plain = "3EB0250462D167CE4A3F0E", "3EB0PARKINSIDE000000001", "3EB0PARKPLAIN0000000001"
+		parked_before = [
+			deliver(inbox_hub("f_reaction"), self.session_id),  # reacts to `before`
+			deliver(ack(before, 3), self.session_id, run=False),  # parked below, by another worker
+		]
+		events = [sent(before), ack(inside, 3), sent(inside), sent(plain), ack(plain, 3)]
+		names = [deliver(payload, self.session_id, run=False) for payload in events]
+		rows = frappe.get_all(  # this transaction's snapshot starts here
+			"Inbound Webhook",
+			filters={"name": ["in", names]},
+			fields=process_module.ROW_FIELDS,
+			order_by="received_at",
+		)
+		self.assertEqual([row.name for row in rows], names)
+		with second_connection() as other:
+			# parked after this snapshot began: a plain read would not see it, the group's read must
+			other.sql("update `tabInbound Webhook` set status = 'Waiting' where name = %s", parked_before[1])
+			other.commit()
+
+		statements = []
+		real_sql = frappe.db.sql
+
+		def counting(query, *args, **kwargs):
+			statements.append(" ".join(str(query).split()))
+			return real_sql(query, *args, **kwargs)
+
+		with patch.object(frappe.db, "sql", counting):
+			self.assertEqual(process_module.apply_group(rows), names)
+
+		self.assertEqual(self._statuses_of(parked_before + names), ["Processed"] * 7)
+		for message_id in (before, inside, plain):
+			self.assertEqual(self.message(message_id).status, "Read", message_id)
+		self.assertEqual(json.loads(self.message(before).reactions)[C_JID]["emoji"], "👍")
+		for name, message_id in zip(names, [before, inside, inside, plain, plain], strict=True):
+			row = frappe.db.get_value("Inbound Webhook", name, ["*"], as_dict=True)
+			self.assertEqual(
+				row.attempts, 2 if name == names[1] else 1
+			)  # the parked one: parked, then applied
+			self.assertEqual(
+				(row.reference_doctype, row.reference_name),
+				("WhatsApp Message", self.message(message_id).name),
+			)
+			self.assertIsNotNone(row.processed_at)
+			self.assertIsNotNone(row.processing_ms)
+			self.assertIsNotNone(row.lag_ms)
+			self.assertIsNone(row.next_retry_at)
+		self.assertEqual(sum("get_lock(" in q for q in statements), 1, "the group's locks in one statement")
+		self.assertEqual(sum("status = 'Waiting'" in q for q in statements), 1, "parked events read once")
+		for row in rows:
+			lock = locks.lock_name(process_module.lock_key(row))
+			self.assertIsNone(frappe.db.sql("select is_used_lock(%s)", lock)[0][0], "every lock released")
+
+	def test_update_rows_gives_each_row_its_own_values(self):
+		from xappiens_whatsapp.pipeline.rows import update_rows
+
+		names = [deliver(ack(f"3EB0ROWS{i:015d}", 3), self.session_id, run=False) for i in range(4)]
+		update_rows(
+			"Inbound Webhook",
+			[
+				(names[0], {"note": "first", "attempts": 2}),
+				(names[1], {"lag_ms": 7.5}),
+				(names[2], {"note": None, "attempts": 5}),
+			],
+		)
+		fields = ["note", "attempts", "lag_ms", "status"]
+		got = [frappe.db.get_value("Inbound Webhook", name, fields, as_dict=True) for name in names]
+		self.assertEqual(
+			[(row.note, row.attempts, row.lag_ms, row.status) for row in got],
+			[
+				("first", 2, 0, "Received"),
+				(None, 0, 7.5, "Received"),
+				(None, 5, 0, "Received"),
+				(None, 0, 0, "Received"),
+			],
+		)
+
+	def _statuses_of(self, names) -> list[str]:
+		return [frappe.db.get_value("Inbound Webhook", name, "status") for name in names]
+
 	def test_a_group_is_undone_whole_when_another_worker_holds_what_it_needs(self):
 		"""A drain applies its events in one transaction: a conflict on the last one leaves none applied (all
 		still Received, for the next look), and the next look applies each once."""
