@@ -674,6 +674,41 @@ class TestInboxHubPipeline(XWTestCase):
 			lock = locks.lock_name(process_module.lock_key(row))
 			self.assertIsNone(frappe.db.sql("select is_used_lock(%s)", lock)[0][0], "every lock released")
 
+	def test_a_group_does_not_hold_up_webhooks_that_arrive_meanwhile(self):
+		"""While a drain's group is open, the endpoint stores a new event for one of its messages at once: the
+		group locks no gap that new inbox rows go into (else each webhook would wait for a group's commit)."""
+		from unittest.mock import patch
+
+		from xappiens_whatsapp.pipeline import process as process_module
+
+		message_id = "3EB0NOHOLD0000000000001"
+		name = deliver(sent(message_id), self.session_id, run=False)
+		rows = frappe.get_all("Inbound Webhook", filters={"name": name}, fields=process_module.ROW_FIELDS)
+		real_handler, arrived = process_module._handler, []
+
+		def handler(provider):
+			apply = real_handler(provider)
+
+			def apply_then_receive(row, raw, headers):
+				outcome = apply(row, raw, headers)
+				ours = frappe.local.db
+				with second_connection() as endpoint:
+					endpoint.sql("set session innodb_lock_wait_timeout = 1")  # a wait fails the test
+					frappe.local.db = endpoint  # the endpoint's insert, on a connection of its own
+					try:
+						arrived.append(deliver(ack(message_id, 3), self.session_id, run=False))
+					finally:
+						frappe.local.db = ours
+				return outcome
+
+			return apply_then_receive
+
+		with patch.object(process_module, "_handler", handler):
+			self.assertEqual(process_module.apply_group(rows), [name])
+		self.assertEqual(len(arrived), 1)
+		process(arrived[0])
+		self.assertEqual(self.message(message_id).status, "Read")
+
 	def test_update_rows_gives_each_row_its_own_values(self):
 		from xappiens_whatsapp.pipeline.rows import update_rows
 
