@@ -23,7 +23,9 @@ from xappiens_whatsapp.pipeline.rows import get_row, update_row, update_rows
 DOCTYPE = "Inbound Webhook"
 FINAL = ("Processed", "Ignored")
 CONFLICT_RETRIES = 3
-DRAIN_SECONDS = 5.0  # how long a job goes on with other waiting rows (other jobs of the queue wait that long)
+# How long one job goes on applying rows. It stops sooner for any other job waiting where its worker would take
+# it (see _other_work_waiting); a new job costs a fresh process, and the events meanwhile wait for it.
+DRAIN_SECONDS = 30.0
 DRAIN_BATCH = 50
 GROUP_SIZE = 10  # events a drain applies in one transaction (their realtime events wait for its commit)
 LINGER_SECONDS = 1.0
@@ -193,14 +195,16 @@ def _queue_own_jobs(names: set[str]) -> None:
 
 def _other_work_waiting() -> bool:
 	"""Other jobs queued where this worker would take them: any in `default` (sends), and in this queue any
-	job that is not an inbox row's (a call launch, a read receipt, another app's or site's job)."""
-	from frappe.utils.background_jobs import get_queue
+	job that is not one of this site's inbox jobs (a call launch, a read receipt, another app's job, or another
+	site's, inbox jobs included: the bench's queues are shared by its sites)."""
+	from frappe.utils.background_jobs import create_job_id, get_queue
 
 	try:
 		if any(get_queue(queue).count for queue in YIELD_TO_QUEUES):
 			return True
-		ours = get_queue(inbox_jobs.QUEUE)
-		return any(inbox_jobs.JOB_PREFIX not in job_id for job_id in ours.get_job_ids(0, OTHERS_LOOKED_AT))
+		ours = create_job_id(inbox_jobs.JOB_PREFIX)  # how Frappe names this site's jobs
+		queued = get_queue(inbox_jobs.QUEUE).get_job_ids(0, OTHERS_LOOKED_AT)
+		return any(not job_id.startswith(ours) for job_id in queued)
 	except Exception:
 		return False
 

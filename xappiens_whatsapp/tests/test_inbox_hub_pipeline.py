@@ -548,6 +548,35 @@ class TestInboxHubPipeline(XWTestCase):
 		finally:
 			process_module.DRAIN_BATCH, process_module._other_work_waiting = batch, yields
 
+	def test_a_drain_gives_way_to_another_sites_drain_but_not_to_its_own_sites(self):
+		"""The bench's queues are shared by its sites: a drain goes on past this site's own inbox jobs (it does
+		their work), and stops after its batch for another site's, which would otherwise wait for it."""
+		from frappe.utils.background_jobs import get_queue
+
+		from xappiens_whatsapp.pipeline import inbox_jobs
+		from xappiens_whatsapp.pipeline import process as process_module
+
+		queue = get_queue(inbox_jobs.QUEUE)
+		lose_queued_jobs()
+		self.addCleanup(lose_queued_jobs)
+		names = []
+		for i in range(5):
+			payload = inbox_hub("g_message_received")
+			payload["data"]["id"]["id"] = f"3EB0SHARED{i:013d}"
+			names.append(deliver(payload, self.session_id, run=False))
+		inbox_jobs.enqueue(names[0])  # a row's own job, as after a retry
+		self.assertEqual(len(queue.get_job_ids()), 2)
+		self.assertFalse(process_module._other_work_waiting(), "this site's inbox jobs are the drain's own")
+		other_site = f"other-site.localhost::{inbox_jobs.JOB_PREFIX}drain-0123456789"
+		queue.enqueue_call("frappe.ping", job_id=other_site)
+		self.assertTrue(process_module._other_work_waiting(), "another site's drain waits behind this one")
+
+		status = lambda: [frappe.db.get_value("Inbound Webhook", n, "status") for n in names]  # noqa: E731
+		self.addCleanup(setattr, process_module, "DRAIN_BATCH", process_module.DRAIN_BATCH)
+		process_module.DRAIN_BATCH = 2
+		process_module.job()
+		self.assertEqual(status(), ["Processed"] * 2 + ["Received"] * 3, "one batch, then it gave way")
+
 	def test_one_drain_applies_every_waiting_event_and_queues_a_job_for_the_one_it_skipped(self):
 		from frappe.utils.background_jobs import get_queue
 
