@@ -27,6 +27,7 @@ CONFLICT_RETRIES = 3
 # it (see _other_work_waiting); a new job costs a fresh process, and the events meanwhile wait for it.
 DRAIN_SECONDS = 30.0
 DRAIN_BATCH = 50
+LOCAL_STATE_SECONDS = 5.0  # how long a drain trusts what it read once (settings, sessions), as a job used to
 GROUP_SIZE = 10  # events a drain applies in one transaction (their realtime events wait for its commit)
 LINGER_SECONDS = 1.0
 YIELD_TO_QUEUES = ("default",)
@@ -86,9 +87,13 @@ def drain(exclude: str | None = None, seconds: float = DRAIN_SECONDS, linger: fl
 	goes on after this job stops (out of time, or yielding to other jobs)."""
 	deadline = time.monotonic() + seconds
 	idle_until = time.monotonic() + linger
+	fresh_until = time.monotonic() + LOCAL_STATE_SECONDS
 	applied, skipped = 0, set()
 	while time.monotonic() < deadline:
 		frappe.db.commit()  # a fresh snapshot: rows committed since the last look
+		if time.monotonic() >= fresh_until:
+			_forget_what_was_read()
+			fresh_until = time.monotonic() + LOCAL_STATE_SECONDS
 		waiting = frappe.db.sql(
 			f"""select {", ".join(ROW_FIELDS)} from `tabInbound Webhook`
 			where status = 'Received' and name != %s order by received_at limit %s""",
@@ -118,6 +123,15 @@ def drain(exclude: str | None = None, seconds: float = DRAIN_SECONDS, linger: fl
 			time.sleep(LOOK_EVERY)
 	_queue_own_jobs(skipped)
 	return applied
+
+
+def _forget_what_was_read() -> None:
+	"""Let a long drain see settings and sessions changed meanwhile, as a new job would: Frappe keeps what it
+	read from its cache (WhatsApp Settings among it) in the job's memory, and the job remembers sessions."""
+	frappe.local.cache = {}  # as frappe.clear_cache and set_user reset it
+	known = getattr(frappe.local, "xw_known_sessions", None)
+	if known is not None:
+		known.clear()
 
 
 def apply_group(rows: list) -> list[str]:

@@ -262,6 +262,31 @@ class TestInboxHubPipeline(XWTestCase):
 		deliver(ack("3EB0SCALE0000000000001", 3), self.session_id)
 		self.assertEqual(self.message("3EB0SCALE0000000000001").status, "Delivered")
 
+	def test_a_long_drain_sees_settings_changed_while_it_runs(self):
+		"""A drain runs for many seconds; a manager's change of the ack scale meanwhile counts within
+		LOCAL_STATE_SECONDS, although this process read the settings (and keeps them in memory) before."""
+		from xappiens_whatsapp.pipeline import process as process_module
+		from xappiens_whatsapp.pipeline import settings
+
+		message_id = "3EB0LONGDRAIN000000001"
+		deliver(sent(message_id), self.session_id)  # reads the settings: whatsapp-web.js, ack 3 = read
+		with second_connection() as manager:
+			manager.sql(
+				"update `tabSingles` set value = %s where doctype = 'WhatsApp Settings' and field = 'ack_scale'",
+				"Baileys (0 to 5)",
+			)
+			manager.commit()
+		# as the manager's save does in its own process: the shared cache only, not this process's memory
+		key = frappe.get_document_cache_key("WhatsApp Settings", "WhatsApp Settings")
+		frappe.cache.delete(frappe.cache.make_key(key))
+		self.assertEqual(settings.whatsapp().ack_scale, "whatsapp-web.js (-1 to 4)", "still in memory")
+
+		deliver(ack(message_id, 3), self.session_id, run=False)
+		self.addCleanup(setattr, process_module, "LOCAL_STATE_SECONDS", process_module.LOCAL_STATE_SECONDS)
+		process_module.LOCAL_STATE_SECONDS = 0
+		self.assertEqual(process_module.drain(linger=0), 1)
+		self.assertEqual(self.message(message_id).status, "Delivered", "ack 3 on the Baileys scale")
+
 	def test_reactions_attach_even_before_their_message(self):
 		early = deliver(inbox_hub("f_reaction"), self.session_id)
 		self.assertEqual(frappe.db.get_value("Inbound Webhook", early, "status"), "Waiting")
@@ -564,7 +589,12 @@ class TestInboxHubPipeline(XWTestCase):
 			payload = inbox_hub("g_message_received")
 			payload["data"]["id"]["id"] = f"3EB0SHARED{i:013d}"
 			names.append(deliver(payload, self.session_id, run=False))
-		inbox_jobs.enqueue(names[0])  # a row's own job, as after a retry
+		# Only this site's inbox jobs in the queues (jobs earlier tests had queued after their commits would
+		# rightly make the drain give way): a drain, and a row's own job as after a retry.
+		lose_queued_jobs()
+		get_queue("default").empty()
+		inbox_jobs.wake()
+		inbox_jobs.enqueue(names[0])
 		self.assertEqual(len(queue.get_job_ids()), 2)
 		self.assertFalse(process_module._other_work_waiting(), "this site's inbox jobs are the drain's own")
 		other_site = f"other-site.localhost::{inbox_jobs.JOB_PREFIX}drain-0123456789"
