@@ -273,8 +273,8 @@ def is_lock_conflict(exc: Exception) -> bool:
 	return frappe.db.is_deadlocked(exc) or frappe.db.is_timedout(exc)
 
 
-def finish(row, outcome: Outcome, started: float, settled: list | None = None) -> None:
-	"""Write the outcome on the row; a final one goes on `settled` instead, when given, to be written later in
+def finish(row, outcome: Outcome, started: float, later: list | None = None) -> None:
+	"""Write the outcome on the row; a final one goes on `later` instead, when given, to be written further on in
 	the same transaction (update_rows)."""
 	now = now_datetime()
 	values = {
@@ -298,8 +298,8 @@ def finish(row, outcome: Outcome, started: float, settled: list | None = None) -
 			values["lag_ms"] = round(
 				(now - frappe.utils.get_datetime(row.received_at)).total_seconds() * 1000, 1
 			)
-		if settled is not None:
-			settled.append((row.name, values))
+		if later is not None:
+			later.append((row.name, values))
 			return
 	update_row(DOCTYPE, row.name, values)
 
