@@ -201,19 +201,7 @@ def wake_waiting(session: str, message_id: str) -> None:
 	"""Apply the status updates and reactions that arrived before this message, in the same transaction."""
 	from xappiens_whatsapp.pipeline.process import apply_waiting
 
-	waiting = parked.take(session, message_id)  # known already when a drain's group applies this message
-	if waiting is None:
-		# A locking read: it sees rows committed after this transaction's snapshot began (an ack parked while
-		# this job waited for the message's lock, or while a send call was in flight). A plain read would not.
-		# Plain SQL: every new message asks this, and building it with the query builder cost more.
-		waiting = frappe.db.sql(
-			"""select name from `tabInbound Webhook`
-			where status = 'Waiting' and session_id = %s and reference_key = %s
-			order by creation for update""",
-			(session, message_id),
-			pluck=True,
-		)
-	for name in waiting:
+	for name in parked.waiting_for(session, message_id):
 		apply_waiting(name)
 
 

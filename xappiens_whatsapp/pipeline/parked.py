@@ -1,14 +1,16 @@
-"""Events parked (Waiting) for the messages a drain's group is about, read once for the whole group.
+"""Events parked (Waiting) until their message arrives: which ones wait for a message (waiting_for).
 
-Every new message asks which events wait for it. A group's rows are applied under their messages' locks, and
-only a holder of a message's lock parks an event for it, so one read at the start of the group (in a snapshot
-begun once the locks were taken), plus what the group itself parks, answers for all of them: one query instead
-of one per message.
+Every new message asks this. A drain's group answers it for all its messages with one read: its rows are
+applied under their messages' locks, and only a holder of a message's lock parks an event for it, so a read at
+the start of the group (in a snapshot begun once the locks were taken), plus what the group itself parks, is
+all there is.
 """
 
 import frappe
 
 DOCTYPE = "Inbound Webhook"
+# Plain SQL: every new message asks this, and building it with the query builder cost more than running it.
+_WAITING_FOR = f"""from `tab{DOCTYPE}` where status = 'Waiting' and session_id = %s and reference_key = %s"""
 
 
 def read_for_group(rows: list) -> None:
@@ -19,10 +21,9 @@ def read_for_group(rows: list) -> None:
 	)
 	known = {pair: [] for pair in pairs}
 	if pairs:
-		# One select per message, as wake_waiting makes it, sent as one statement; each tells which message it
+		# One select per message, as waiting_for makes it, sent as one statement; each tells which message it
 		# is for (the database compares text more loosely than Python does).
-		part = f"""(select %s as i, name, creation from `tab{DOCTYPE}`
-			where status = 'Waiting' and session_id = %s and reference_key = %s)"""
+		part = f"(select %s as i, name, creation {_WAITING_FOR})"
 		found = frappe.db.sql(
 			" union all ".join([part] * len(pairs)),
 			[value for i, pair in enumerate(pairs) for value in (i, *pair)],
@@ -39,13 +40,17 @@ def parked(row) -> None:
 		known[(row.session_id, row.reference_key)].append(row.name)
 
 
-def take(session: str, reference_key: str) -> list[str] | None:
-	"""The events parked for this message, if the group knows (they are then the caller's to apply)."""
+def waiting_for(session: str, reference_key: str) -> list[str]:
+	"""The events parked for this message, oldest first; they are then the caller's to apply."""
 	known = getattr(frappe.local, "xw_parked", None)
-	if known is None or (session, reference_key) not in known:
-		return None
-	names, known[(session, reference_key)] = known[(session, reference_key)], []
-	return names
+	if known is not None and (session, reference_key) in known:  # a drain's group read them already
+		names, known[(session, reference_key)] = known[(session, reference_key)], []
+		return names
+	# A locking read: it sees rows committed after this transaction's snapshot began (an ack parked while this
+	# job waited for the message's lock, or while a send call was in flight). A plain read would not.
+	return frappe.db.sql(
+		f"select name {_WAITING_FOR} order by creation for update", (session, reference_key), pluck=True
+	)
 
 
 def forget() -> None:

@@ -24,15 +24,19 @@ def _this_transaction() -> dict:
 	return memo
 
 
+def _once_per_transaction(key, look_up):
+	memo = _this_transaction()
+	if key not in memo:
+		memo[key] = look_up()
+	return memo[key]
+
+
 def _forget_audiences() -> None:
 	frappe.local.xw_audiences = None
 
 
 def managers() -> list[str]:
-	memo = _this_transaction()
-	if "managers" not in memo:
-		memo["managers"] = _managers()
-	return memo["managers"]
+	return _once_per_transaction("managers", _managers)
 
 
 def _managers() -> list[str]:
@@ -71,11 +75,7 @@ def message_changed(session: str, contact: str | None, message: str, change: str
 
 
 def session_users(session: str) -> list[str]:
-	memo = _this_transaction()
-	key = ("session users", session)
-	if key not in memo:
-		memo[key] = _session_users(session)
-	return memo[key]
+	return _once_per_transaction(("session users", session), lambda: _session_users(session))
 
 
 def _session_users(session: str) -> list[str]:
