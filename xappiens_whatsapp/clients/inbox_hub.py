@@ -12,7 +12,7 @@ the string id (used by messages, sync and webhooks).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
@@ -22,6 +22,13 @@ import requests
 from xappiens_whatsapp.clients.errors import InvalidRequest, ProviderNotFound, ProviderRejected
 from xappiens_whatsapp.clients.http import JsonHttpClient
 from xappiens_whatsapp.core.inbox_hub_events import SUBSCRIBED_EVENTS
+from xappiens_whatsapp.core.inbox_hub_ids import (
+	DATA_URL_PREFIX,
+	is_session_id,
+	qr_png_base64,
+	short_message_id,
+	strip_data_url,
+)
 
 PROVIDER = "inbox_hub"
 
@@ -33,8 +40,6 @@ MAX_PAGE_SIZE = 100
 # The gateway answers "Message content is required" to media without a caption.
 FALLBACK_CAPTION = " "
 
-_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{3,100}$")
-_DATA_URL_PREFIX = re.compile(r"^\s*data:[\w.+-]+/[\w.+-]+;base64,", re.IGNORECASE)
 _PHONE_JUNK = re.compile(r"[\s().\-/]")
 
 T = TypeVar("T")
@@ -100,31 +105,6 @@ class ChatMessage:
 	gateway_row_id: str | None = None
 	ack: int | None = None
 	raw: dict = field(default_factory=dict, repr=False, compare=False)
-
-
-def strip_data_url(value: str | None) -> str:
-	"""Raw base64 from a data URL; repeated prefixes (a known gateway client bug) are all removed."""
-	text = (value or "").strip()
-	while True:
-		match = _DATA_URL_PREFIX.match(text)
-		if not match:
-			return text
-		text = text[match.end() :].strip()
-
-
-def short_message_id(value: object) -> str | None:
-	"""The short WhatsApp id from `{id: …}`, a serialised `false_<jid>_<id>_in`, or a plain string."""
-	if isinstance(value, Mapping):
-		value = value.get("id") or value.get("_serialized")
-		if isinstance(value, Mapping):
-			return None
-	if value is None or isinstance(value, bool):
-		return None
-	text = str(value).strip()
-	parts = text.split("_")
-	if len(parts) >= 3 and parts[0] in ("true", "false"):
-		return parts[2] or None
-	return text or None
 
 
 def effective_status(status: object, is_connected: object) -> str | None:
@@ -237,7 +217,7 @@ class InboxHubClient(JsonHttpClient):
 		phone_number: str | None = None,
 	) -> SessionInfo:
 		"""POST /api/sessions. Not retried after a timeout: a second create answers 409 "already exists"."""
-		if not _SESSION_ID.match(session_id or ""):
+		if not is_session_id(session_id):
 			raise self._invalid("sessionId must be 3-100 characters of letters, digits, '_' or '-'")
 		if not session_name or len(session_name) > 255:
 			raise self._invalid("sessionName must be 1-255 characters")
@@ -289,8 +269,8 @@ class InboxHubClient(JsonHttpClient):
 		"""The current QR as raw base64. Raises `ProviderNotFound` while no QR is ready."""
 		data = self._call("GET", f"/api/sessions/{_segment(gateway_id)}/qr")
 		data = data if isinstance(data, dict) else {}
-		image = strip_data_url(data.get("qrCode") or data.get("qr"))
-		if not image:
+		image = qr_png_base64(data.get("qrCode") or data.get("qr"))
+		if not image:  # none yet, or something that is not a PNG image (it goes into the page as one)
 			raise ProviderNotFound("QR code not ready", provider=self.provider, code="QR_NOT_READY")
 		return QrCode(
 			image_base64=image,
@@ -334,7 +314,7 @@ class InboxHubClient(JsonHttpClient):
 			status=effective_status(item.get("status"), is_connected),
 			is_connected=is_connected,
 			phone_number=_opt_str(item.get("phoneNumber")),
-			qr_code=(strip_data_url(qr) or None) if isinstance(qr, str) else None,
+			qr_code=qr_png_base64(qr),
 			name=_opt_str(item.get("sessionName") or item.get("name")),
 			raw=item,
 		)
@@ -382,7 +362,7 @@ class InboxHubClient(JsonHttpClient):
 			source["url"] = url
 		else:
 			assert base64 is not None
-			prefix = _DATA_URL_PREFIX.match(base64)
+			prefix = DATA_URL_PREFIX.match(base64)
 			if prefix and not mimetype:
 				mimetype = prefix.group(0).strip()[5:].split(";", 1)[0]
 			payload = strip_data_url(base64)

@@ -362,6 +362,8 @@ def _reconcile(row) -> str:
 			DOCTYPE,
 			filters={
 				"session": row.session,
+				"contact": row.contact,
+				"from_me": 1,
 				"message_id": ["in", [m.message_id for m in history] or [""]],
 				"source": ["!=", "Webhook"],
 			},

@@ -63,7 +63,7 @@ class Signer:
 	"""A secret that may sign a session's webhooks. A current secret carries `guard`: an SQL condition that holds
 	while its stored ciphertext is still the one in force for the session (a previous secret carries none)."""
 
-	secret: str
+	secret: str = field(repr=False)
 	guard: str | None = None
 	params: dict = field(default_factory=dict)
 
@@ -114,6 +114,10 @@ def webhook_signers(session_id: str | None) -> list[Signer]:
 	"""The secrets that may sign an event of this session, the current one first: its own (current and,
 	during a rotation, the previous one), else the site-wide default pair."""
 	rows = frappe.db.sql(_SESSION_SECRETS, (session_id,), as_dict=True) if session_id else []
+	if rows and rows[0].name != session_id:
+		# The database matched another session's id, differing in letter case: nothing may sign for it (the
+		# default secret least of all, or its holder could write into that session).
+		return []
 	if rows:
 		stored = {row.fieldname: row.password for row in rows if row.fieldname}
 		own = _rotation_pair(
