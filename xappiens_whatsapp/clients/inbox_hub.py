@@ -29,6 +29,7 @@ from xappiens_whatsapp.core.inbox_hub_ids import (
 	short_message_id,
 	strip_data_url,
 )
+from xappiens_whatsapp.core.text import one_line
 
 PROVIDER = "inbox_hub"
 
@@ -109,7 +110,7 @@ class ChatMessage:
 
 def effective_status(status: object, is_connected: object) -> str | None:
 	"""The gateway's status word, lower case, with `isConnected` overriding a stale value."""
-	word = str(status).strip().lower() if status not in (None, "") else None
+	word = (one_line(status, 60) or "").lower() or None
 	if is_connected is True:
 		return "connected"
 	if is_connected is False and word == "connected":
@@ -123,7 +124,14 @@ def utf16_length(text: str) -> int:
 
 
 def _opt_str(value: object) -> str | None:
-	return None if value is None or value == "" else str(value)
+	"""A value of the gateway's answer as plain one-line text (it may be shown in the desk)."""
+	return one_line(value, 255)
+
+
+def _phone_digits(value: object) -> str | None:
+	"""A phone number as the gateway writes it (country code and number), digits only; None for anything else."""
+	text = _PHONE_JUNK.sub("", str(value)).lstrip("+") if isinstance(value, str | int) else ""
+	return text if text.isascii() and text.isdigit() and 6 <= len(text) <= 15 else None
 
 
 def _opt_int(value: object) -> int | None:
@@ -313,7 +321,7 @@ class InboxHubClient(JsonHttpClient):
 			session_id=_opt_str(item.get("sessionId")),
 			status=effective_status(item.get("status"), is_connected),
 			is_connected=is_connected,
-			phone_number=_opt_str(item.get("phoneNumber")),
+			phone_number=_phone_digits(item.get("phoneNumber")),
 			qr_code=qr_png_base64(qr),
 			name=_opt_str(item.get("sessionName") or item.get("name")),
 			raw=item,

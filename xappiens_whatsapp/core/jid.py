@@ -42,8 +42,10 @@ class Jid:
 
 	@property
 	def phone_digits(self) -> str | None:
-		"""Country code + number, only for user JIDs: a @lid or a group id is never a phone."""
-		return self.user if self.is_user and self.user.isascii() and self.user.isdigit() else None
+		"""Country code + number (at most 15 digits, as E.164 allows), only for user JIDs: a @lid or a group id is
+		never a phone."""
+		user = self.user
+		return user if self.is_user and user.isascii() and user.isdigit() and len(user) <= 15 else None
 
 
 def parse_jid(value: object) -> Jid | None:

@@ -22,6 +22,7 @@ import requests
 
 from xappiens_whatsapp.core import inbox_hub_events as ih
 from xappiens_whatsapp.pipeline import sweep
+from xappiens_whatsapp.testing import hostile_requests as hostile
 from xappiens_whatsapp.testing import sim_check
 from xappiens_whatsapp.testing import simulator as sim
 from xappiens_whatsapp.tests.base import (
@@ -189,7 +190,7 @@ class Answers:
 		return [d for d, statuses in self.by_delivery.items() if any(s and 200 <= s < 300 for s in statuses)]
 
 
-def unread_key(case: sim.Hostile) -> str:
+def unread_key(case: hostile.Hostile) -> str:
 	"""The inbox key the app gives an authentic but unreadable body (kept once, as Ignored)."""
 	digest = hashlib.sha256(case.body).hexdigest()
 	if case.path.startswith(sim.WEBHOOK_PATH):
@@ -461,10 +462,10 @@ class TestFaults(XWTestCase):
 		(wrong types, unknown events), each kept exactly once as Ignored. Counts cover every case of both
 		providers, from the answers and the rows found."""
 		session, secret = next(iter(sim_check.ensure_sessions([PREFIX + "hostile"]).items()))
-		cases = sim.hostile_requests(
+		cases = hostile.hostile_requests(
 			session, secret, self.netelip_token, seed=16, netelip_application=NETELIP_APPLICATION
 		)
-		odd = sim.authentic_oddities(session, secret)
+		odd = hostile.authentic_oddities(session, secret)
 		expected = {unread_key(c) for c in cases if c.stores}
 		for case in odd:
 			headers = case.headers
@@ -488,15 +489,15 @@ class TestFaults(XWTestCase):
 				fields=["name", "dedup_key", "status", "provider"],
 			)
 
-		forged = sim.forged_netelip_origins(self.netelip_token, netelip_application=NETELIP_APPLICATION)
+		forged = hostile.forged_netelip_origins(self.netelip_token, netelip_application=NETELIP_APPLICATION)
 
 		def post_forged() -> dict:
 			netelip = frappe.get_single("Netelip Settings")
-			netelip.allowed_sources = sim.ALLOWLIST_WITHOUT_US
+			netelip.allowed_sources = hostile.ALLOWLIST_WITHOUT_US
 			netelip.save(ignore_permissions=True)
 			frappe.db.commit()
 			try:
-				return {c.label: sim.post_hostile(self.server.url, c) for c in forged}
+				return {c.label: hostile.post_hostile(self.server.url, c) for c in forged}
 			finally:
 				netelip = frappe.get_single("Netelip Settings")
 				netelip.allowed_sources = ""
@@ -505,9 +506,9 @@ class TestFaults(XWTestCase):
 
 		passes = []
 		for _ in range(2):  # the second pass replays every request as it was
-			statuses = {c.label: sim.post_hostile(self.server.url, c) for c in cases}
+			statuses = {c.label: hostile.post_hostile(self.server.url, c) for c in cases}
 			statuses.update(post_forged())
-			odd_statuses = {c.label: sim.post_hostile(self.server.url, c) for c in odd}
+			odd_statuses = {c.label: hostile.post_hostile(self.server.url, c) for c in odd}
 			passes.append((statuses, odd_statuses, len(stored_rows())))
 		run_workers(1)
 		rows = stored_rows()
