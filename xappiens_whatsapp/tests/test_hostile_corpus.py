@@ -102,7 +102,7 @@ class TestHostileCorpus(XWTestCase):
 
 	def test_hostile_values_in_every_field_never_fail_the_endpoints_or_show_as_markup(self):
 		cases = hostile_values.inbox_hub_cases(self.session_id, self.session_secret, now=self.now, seed=20)
-		# XX cases += hostile_values.netelip_cases(TOKEN, APP, now=self.now, seed=20)
+		cases += hostile_values.netelip_cases(TOKEN, APP, now=self.now, seed=20)
 		statuses = {case.label: post_hostile(self.server.url, case) for case in cases}
 		run_worker()
 		frappe.db.commit()
