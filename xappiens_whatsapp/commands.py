@@ -89,6 +89,12 @@ def xappiens_whatsapp():
 	help="Session id prefix (3 to 40 letters, digits, '_' or '-').",
 )
 @click.option(
+	"--session",
+	"session_names",
+	multiple=True,
+	help="Play on these sessions (made by the simulator) instead of <prefix><seed>_<n>; one per --sessions.",
+)
+@click.option(
 	"--rate",
 	type=click.FloatRange(0, sim.MAX_RATE, min_open=True),
 	help="Deliveries per second (default: as fast as possible).",

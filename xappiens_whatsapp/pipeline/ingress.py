@@ -106,8 +106,15 @@ def accept(
 
 
 def count_rejection(provider: str, reason: str, remote_addr: str | None) -> int:
-	"""Count a refusal (in Redis; see rejections); how many this caller has had this minute."""
-	return rejections.count(provider, reason, remote_addr)
+	"""Count a refusal (in Redis; see rejections); how many this caller has had this minute. With Redis
+	unreachable the refusal still stands, uncounted."""
+	try:
+		return rejections.count(provider, reason, remote_addr)
+	except Exception:
+		frappe.logger("xappiens_whatsapp").warning(
+			f"could not count a {provider} refusal ({reason})", exc_info=True
+		)
+		return 0
 
 
 def json_response(status: int, body: dict) -> Response:

@@ -94,6 +94,7 @@ class Config:
 	late_acks: bool = False  # acks go out after everything else, shuffled
 	seed: int = 0
 	session_prefix: str = "sim_"
+	session_names: tuple[str, ...] = ()  # the sessions by name (one per session), instead of prefix + seed
 	ack_scale: str = "wwebjs"  # or "baileys"
 
 	def __post_init__(self):
@@ -107,6 +108,11 @@ class Config:
 			raise ValueError("duplicates is a share between 0 and 1")
 		if self.ack_scale not in ACKS:
 			raise ValueError(f"ack_scale must be one of {sorted(ACKS)}")
+		if self.session_names and (
+			len(self.session_names) != self.sessions
+			or not all(PREFIX_PATTERN.fullmatch(name) for name in self.session_names)
+		):
+			raise ValueError("session_names: one per session, each 3 to 40 letters, digits, '_' or '-'")
 		if not PREFIX_PATTERN.fullmatch(self.session_prefix):
 			raise ValueError(
 				"session_prefix: 3 to 40 letters, digits, '_' or '-', starting with a letter or digit"
@@ -197,6 +203,8 @@ def iso(moment: float) -> str:
 
 
 def session_ids(config: Config) -> list[str]:
+	if config.session_names:
+		return list(config.session_names)
 	return [f"{config.session_prefix}{config.seed}_{n + 1}" for n in range(config.sessions)]
 
 

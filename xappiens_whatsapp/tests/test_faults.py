@@ -343,15 +343,17 @@ class TestFaults(XWTestCase):
 		self.report("queue Redis down during ingress", tally)
 		self.assert_exactly_once(s, tally)
 
-	def test_cache_redis_down_answers_503_and_the_retry_gets_through(self):
-		"""With the cache's Redis unreachable (Frappe's rate limiter needs it before our endpoint runs), every
-		delivery is refused with 503 and nothing half-stored; the provider's retry, once Redis is back, is
-		accepted and applied."""
+	def test_cache_redis_down_still_takes_every_delivery_and_refuses_forgeries(self):
+		"""With the cache's Redis unreachable (settings are then read from the database), every delivery is
+		still verified, stored once and applied, and a forged one is still refused; the provider's retries once
+		Redis is back change nothing."""
 		s = self.scenario(14, conversations=3, messages=1, replies=1, calls=2)
 		with side_server(FRAPPE_REDIS_CACHE=f"redis://{DEAD}") as url:
 			down = sim.send(s.stream, url, concurrency=2, timeout=60)
-		self.assertEqual(dict(down.statuses), {503: len(s.stream)}, down.line())
-		self.assertEqual(sim_check.tally(s).stored, 0)
+			cases = hostile.hostile_requests(PREFIX + "14_1", "forged-secret-0123456789", "x")
+			forged = hostile.post_hostile(url, next(c for c in cases if c.label == "wrong secret"))
+		self.assertEqual(dict(down.statuses), {200: len(s.stream)}, down.line())
+		self.assertEqual(forged, 401)
 		retry = sim.send(s.stream, self.server.url, concurrency=2)
 		run_workers(1)
 		self.settle(s)
