@@ -42,26 +42,19 @@ import requests
 from xappiens_whatsapp.core import inbox_hub_events as ih
 from xappiens_whatsapp.core import netelip_events as ne
 from xappiens_whatsapp.core.signatures import serialise, sign
+from xappiens_whatsapp.testing.sim_limits import (
+	CONTROL_PATH,
+	LIMITS,
+	MAX_CONCURRENCY,
+	MAX_COUNT,
+	MAX_DELIVERIES,
+	MAX_DURATION,
+	MAX_PROVIDER_RETRIES,
+	MAX_RATE,
+	REPORT_PATH,
+	WEBHOOK_PATH,
+)
 
-WEBHOOK_PATH = "/api/method/xappiens_whatsapp.api.webhook.handle_webhook"
-CONTROL_PATH = "/api/method/xappiens_whatsapp.api.netelip.control"
-REPORT_PATH = "/api/method/xappiens_whatsapp.api.netelip.report"
-
-# Hard ceilings: the simulator is for demos and benchmarks on one machine, never a flood tool.
-MAX_COUNT = 200_000  # requests per `send`, retries included
-MAX_DURATION = 3600.0  # seconds per `send`
-MAX_RATE = 10_000.0  # requests per second
-MAX_CONCURRENCY = 64
-MAX_PROVIDER_RETRIES = 10
-MAX_DELIVERIES = 100_000  # logical deliveries per scenario: the stream is built in memory
-LIMITS = {  # upper bound of each Config size
-	"sessions": 50,
-	"conversations": 100_000,
-	"messages": 100,
-	"replies": 100,
-	"calls": 10_000,
-	"reorder_window": 1000,
-}
 PREFIX_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{2,39}")  # no LIKE wildcard can hide in a prefix
 
 ACKS = {"wwebjs": (1, 2, 3), "baileys": (2, 3, 4)}  # sent, delivered, read on each gateway scale
