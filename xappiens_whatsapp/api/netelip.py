@@ -1,9 +1,9 @@
 """Netelip's callbacks: the control URL (asks what to do next, synchronously) and the report URL (final CDRs).
 
 Netelip signs nothing and publishes no addresses, so the origin is checked in depth, every layer failing
-closed: a secret token in the URL (or header) compared in constant time, an optional address allowlist that
-believes X-Forwarded-For only from trusted proxies, the API application's name (required: with none
-configured nothing passes) and the call ID's shape.
+closed: an optional address allowlist that believes X-Forwarded-For only from trusted proxies (checked first),
+a secret token in the URL (or the X-Netelip-Token header) compared in constant time, the API application's
+name (required: with none configured nothing passes) and the call ID's shape.
 Accepted events take the same durable path as WhatsApp's: one Inbound Webhook row each, then a job.
 """
 
@@ -27,6 +27,8 @@ from xappiens_whatsapp.pipeline import calls, ingress, settings
 
 PROVIDER = "Netelip"
 MAX_BODY = 512 * 1024
+# The one documented header form of the callback token (the other form is `?token=` in the URL).
+TOKEN_HEADER = "X-Netelip-Token"
 
 
 def _trusted_proxies() -> str | None:
@@ -60,11 +62,11 @@ def _webhook_token() -> str | None:
 
 
 def check_origin(conf) -> tuple[str | None, str | None, int]:
-	"""(rejection reason or None, caller address, status to answer)."""
+	"""(rejection reason or None, caller address, status to answer).
+
+	The address comes first: a caller outside the allowlist is refused the same way whatever token it sends,
+	so the answer never tells it whether a token is right."""
 	remote = peer_address(conf.trusted_proxies)
-	given = frappe.request.args.get("token") or header("X-Netelip-Token") or header("X-Webhook-Token")
-	if not token_matches(given, _webhook_token()):
-		return "bad_token", remote, 401
 	if conf.allowed_sources:
 		try:
 			allowed = cached_networks(conf.allowed_sources)
@@ -72,6 +74,8 @@ def check_origin(conf) -> tuple[str | None, str | None, int]:
 			return "bad_allowlist", remote, 403
 		if not ip_allowed(remote, allowed):
 			return "bad_origin", remote, 403
+	if not token_matches(frappe.request.args.get("token") or header(TOKEN_HEADER), _webhook_token()):
+		return "bad_token", remote, 401
 	if not (conf.api_application or "").strip():
 		return "no_application", remote, 403
 	return None, remote, 200

@@ -221,6 +221,27 @@ class TestNetelipOrigin(NetelipCase):
 		)
 		self.assertEqual(response.status_code, 200, response.text)
 
+	def test_only_the_documented_header_carries_the_token(self):
+		response = self.control(
+			self.inbound_fields(call_id()), token=None, headers={"X-Webhook-Token": TOKEN}
+		)
+		self.assertEqual(response.status_code, 401)
+		self.assertEqual(self.rejections("bad_token"), 1)
+
+	def test_outside_the_allowlist_the_answer_is_the_same_whatever_the_token(self):
+		configure_netelip(self.netelip.url, allowed_sources="203.0.113.0/24")
+		fields = self.inbound_fields(call_id())
+		answers = [
+			self.control(fields, token=TOKEN),
+			self.control(fields, token="wrong-token-0123456789"),
+			self.control(fields, token=None),
+			self.report([fields], token="wrong-token-0123456789"),
+		]
+		self.assertEqual([a.status_code for a in answers], [403] * 4)
+		self.assertEqual({a.text for a in answers}, {answers[0].text})
+		self.assertEqual((self.rejections("bad_origin"), self.rejections("bad_token")), (4, 0))
+		self.assertEqual(self.inbound(provider="Netelip"), [])
+
 	def test_address_allowlist_believes_forwarded_for_only_from_trusted_proxies(self):
 		configure_netelip(self.netelip.url, allowed_sources="203.0.113.0/24")
 		fields = self.inbound_fields(call_id())
