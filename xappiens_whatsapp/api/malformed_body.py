@@ -19,6 +19,8 @@ import frappe
 from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.wrappers import Response
 
+from xappiens_whatsapp.api import error_snapshots
+
 ENDPOINTS = {
 	"/api/method/xappiens_whatsapp.api.webhook.handle_webhook": "xappiens_whatsapp.api.webhook.receive",
 	"/api/method/xappiens_whatsapp.api.netelip.control": "xappiens_whatsapp.api.netelip.receive_control",
@@ -92,6 +94,7 @@ def after_request(response=None, request=None):
 		# when the cache Redis is down): nothing was acknowledged, ask for a retry.
 		_answer(response, 503, {"success": False, "error": "Temporarily unavailable"})
 		return
+	error_snapshots.withdraw(request)  # a bad request, answered 4xx below: not an error to log
 	try:
 		answer = frappe.get_attr(handler)()
 		frappe.db.commit()  # the request's own commit is behind us: keep what the endpoint stored

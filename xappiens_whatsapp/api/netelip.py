@@ -13,10 +13,10 @@ import json
 import frappe
 from frappe.rate_limiter import rate_limit
 
+from xappiens_whatsapp.api import netelip_token
 from xappiens_whatsapp.api.request import (
 	BodyTooLarge,
 	counted_per_peer,
-	header,
 	peer_address,
 	raw_body,
 	webhook_rate_limit,
@@ -27,8 +27,6 @@ from xappiens_whatsapp.pipeline import calls, ingress, settings
 
 PROVIDER = "Netelip"
 MAX_BODY = 512 * 1024
-# The one documented header form of the callback token (the other form is `?token=` in the URL).
-TOKEN_HEADER = "X-Netelip-Token"
 
 
 def _trusted_proxies() -> str | None:
@@ -74,7 +72,7 @@ def check_origin(conf) -> tuple[str | None, str | None, int]:
 			return "bad_allowlist", remote, 403
 		if not ip_allowed(remote, allowed):
 			return "bad_origin", remote, 403
-	if not token_matches(frappe.request.args.get("token") or header(TOKEN_HEADER), _webhook_token()):
+	if not token_matches(netelip_token.given(), _webhook_token()):
 		return "bad_token", remote, 401
 	if not (conf.api_application or "").strip():
 		return "no_application", remote, 403
