@@ -189,9 +189,7 @@ def receive_report():
 		return ingress.json_response(403, {"success": False, "error": "Forbidden"})
 	stored = [_store(event, event.raw, "report", remote) for event in ours]
 	if result.rejected:
-		_store_unreadable(
-			raw, "; ".join(f"record {i}: {why}" for i, why in result.rejected), remote, "report"
-		)
+		_store_unreadable(raw, _rejected_summary(result.rejected), remote, "report")
 	duplicates = sum(s.duplicate for s in stored)
 	return ingress.json_response(
 		200,
@@ -202,6 +200,14 @@ def receive_report():
 			"rejected": len(result.rejected) + len(refused),
 		},
 	)
+
+
+def _rejected_summary(rejected: list[tuple[int, str]], shown: int = 20) -> str:
+	"""Why records were refused, the first few in full: a report of thousands of bad records still fits."""
+	parts = [f"record {i}: {why}" for i, why in rejected[:shown]]
+	if len(rejected) > shown:
+		parts.append(f"and {len(rejected) - shown} more")
+	return "; ".join(parts)
 
 
 def _by_application(events: list[ne.CallEvent], expected: str | None) -> tuple[list[ne.CallEvent], list[str]]:

@@ -19,6 +19,7 @@ from xappiens_whatsapp.clients.netelip import DEFAULT_BASE_URL, NetelipClient
 from xappiens_whatsapp.core import call_state as cs
 from xappiens_whatsapp.core.netelip_events import CallEvent
 from xappiens_whatsapp.core.phones import digits, to_netelip
+from xappiens_whatsapp.core.text import one_line, plain
 from xappiens_whatsapp.pipeline import crm_links, realtime, settings
 from xappiens_whatsapp.pipeline.locks import named_lock
 from xappiens_whatsapp.pipeline.times import from_epoch, to_epoch
@@ -456,19 +457,12 @@ def launched(name: str, call_id: str) -> None:
 def launch_failed(name: str, exc: ProviderError) -> None:
 	if not exc.outcome_unknown:
 		# Netelip's own code, never the HTTP status: a 200 whose body was not a success is still a failure.
-		fail_launch(name, exc.code if exc.code and exc.code != "200" else "error", exc.message)
+		code = one_line(exc.code, 140)
+		fail_launch(name, code if code and code != "200" else "error", exc.message)
 		return
 	# Netelip may have acted: not a failure, and never a second launch. The timeout or a callback decides.
-	frappe.db.set_value(
-		DOCTYPE,
-		name,
-		{
-			"launch_unconfirmed": 1,
-			"launch_error": _("Netelip did not confirm the call ({0}); the phone may still ring.").format(
-				exc.message
-			)[:500],
-		},
-	)
+	message = _("Netelip did not confirm the call ({0}); the phone may still ring.").format(exc.message)
+	frappe.db.set_value(DOCTYPE, name, {"launch_unconfirmed": 1, "launch_error": plain(message, 500)})
 	row = frappe.db.get_value(DOCTYPE, name, ["agent", "status", "direction"], as_dict=True)
 	realtime.call_changed(name, row.agent, row.status, row.direction, popup=True)
 	frappe.db.commit()
@@ -482,6 +476,7 @@ def fail_launch(name: str, code, message: str) -> None:
 	before = snapshot_of(row)
 	after = cs.apply(before, cs.launch_update(code))
 	write(name, before, after)
-	frappe.db.set_value(DOCTYPE, name, "launch_error", message[:500])
+	# Netelip's (or an exception's) own words: plain text, since the form shows this field as HTML.
+	frappe.db.set_value(DOCTYPE, name, "launch_error", plain(message, 500))
 	after_change(name, before, after)
 	frappe.db.commit()
