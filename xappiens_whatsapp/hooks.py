@@ -33,7 +33,10 @@ permission_query_conditions = {
 }
 
 doc_events = {
-	"Contact": {"on_update": "xappiens_whatsapp.pipeline.crm_links.contact_updated"},
+	"Contact": {
+		"validate": "xappiens_whatsapp.pipeline.crm_links.stamp_phone_owners",
+		"on_update": "xappiens_whatsapp.pipeline.crm_links.contact_updated",
+	},
 	"Error Log": {"before_insert": "xappiens_whatsapp.pipeline.netelip_secrets.redact_error_log"},
 }
 

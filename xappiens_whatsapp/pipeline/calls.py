@@ -20,7 +20,7 @@ from xappiens_whatsapp.core import call_state as cs
 from xappiens_whatsapp.core.netelip_events import CallEvent
 from xappiens_whatsapp.core.phones import digits, to_netelip
 from xappiens_whatsapp.core.text import one_line, plain
-from xappiens_whatsapp.pipeline import crm_links, realtime, settings
+from xappiens_whatsapp.pipeline import call_rate, crm_links, realtime, settings
 from xappiens_whatsapp.pipeline.locks import named_lock
 from xappiens_whatsapp.pipeline.times import from_epoch, to_epoch
 
@@ -149,20 +149,6 @@ def whatsapp_contact_for(e164: str | None) -> str | None:
 		"WhatsApp Contact", filters={"phone": e164}, pluck="name", order_by="last_message_at desc", limit=1
 	)
 	return found[0] if found else None
-
-
-def is_registered(e164: str, user: str | None = None) -> bool:
-	"""Click-to-call only reaches numbers a manager listed explicitly, or numbers of a Contact or WhatsApp
-	Contact that `user` may read: a number held only by records hidden from them is as unknown to them as
-	one the CRM has never seen (and the answer says no more than that)."""
-	if any(row.number == e164 for row in settings.netelip().allowed_numbers or []):
-		return True
-	holders = [("Contact", name) for name in crm_links.find_contacts(e164, settings.default_region())]
-	holders += [
-		("WhatsApp Contact", name)
-		for name in frappe.get_all("WhatsApp Contact", filters={"phone": e164}, pluck="name")
-	]
-	return any(frappe.has_permission(doctype, "read", doc=name, user=user) for doctype, name in holders)
 
 
 # ---------------------------------------------------------------- the control URL's answer
@@ -357,6 +343,7 @@ def start_click_to_call(e164: str, contact: str | None, whatsapp_contact: str | 
 			_("You have no Netelip extension yet. Ask a manager to add you under Netelip Settings > Agents.")
 		)
 	check_ready()
+	call_rate.spend(user)  # last: only a call that is about to be made counts
 	doc = frappe.get_doc(
 		{
 			"doctype": DOCTYPE,

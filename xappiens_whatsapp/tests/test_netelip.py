@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import frappe
 
 from xappiens_whatsapp.core.call_state import FINAL_RECORD_GRACE_S, RING_GRACE_S
-from xappiens_whatsapp.pipeline import calls, netelip_timeouts
+from xappiens_whatsapp.pipeline import call_rate, calls, netelip_timeouts
 from xappiens_whatsapp.testing.fake_netelip import FakeNetelip
 from xappiens_whatsapp.tests.base import (
 	XWTestCase,
@@ -61,6 +61,8 @@ class NetelipCase(XWTestCase):
 
 	def setUp(self):
 		cleanup_calls()
+		for user in (self.agent, self.other_agent):
+			call_rate.forget(user)  # each test starts with a fresh hourly allowance of calls
 		self.netelip.reset()
 		configure_settings()
 		configure_netelip(self.netelip.url)
@@ -124,7 +126,11 @@ class NetelipCase(XWTestCase):
 		return doc.name
 
 	def forget_whatsapp_contact(self, whatsapp_id: str) -> None:
-		frappe.db.delete("WhatsApp Contact", {"session": self.session_id, "whatsapp_id": whatsapp_id})
+		names = frappe.get_all(
+			"WhatsApp Contact", filters={"session": self.session_id, "whatsapp_id": whatsapp_id}, pluck="name"
+		)
+		frappe.db.delete("WhatsApp Message", {"contact": ["in", names or [""]]})
+		frappe.db.delete("WhatsApp Contact", {"name": ["in", names or [""]]})
 		frappe.db.commit()
 
 	def click(self, user: str | None = None, **args):
@@ -165,6 +171,9 @@ def configure_netelip(base_url: str, **overrides) -> None:
 		"inbound_extension": "",
 		"agents": [{"user": "xwt-caller@example.com", "extension": "101", "number": AGENT_NUMBER}],
 		"allowed_numbers": [],
+		"allowed_countries": "",
+		"calls_per_agent_per_hour": 20,
+		"followups_per_hour": 30,
 		"alert_recipients": [],
 		**overrides,
 	}
@@ -176,12 +185,15 @@ def configure_netelip(base_url: str, **overrides) -> None:
 
 
 def cleanup_calls() -> None:
+	frappe.db.commit()  # a fresh snapshot: the server wrote on its own connection
 	calls = frappe.get_all("Netelip Call", pluck="name")
 	frappe.db.delete("ToDo", {"reference_type": "Netelip Call"})
 	frappe.db.delete("Notification Log", {"document_type": "Netelip Call"})
 	frappe.db.delete("Netelip Call", {"name": ["in", calls or [""]]})
 	frappe.db.delete("Inbound Webhook", {"provider": "Netelip"})
 	frappe.db.delete("Webhook Rejection", {"provider": "Netelip"})
+	# The phone rows too: a later Contact of the same name would find them as its own.
+	frappe.db.delete("Contact Phone", {"parenttype": "Contact", "parent": ["like", "%xwt-netelip%"]})
 	frappe.db.delete("Contact", {"last_name": "xwt-netelip"})
 	frappe.db.commit()
 
@@ -530,12 +542,23 @@ class TestNetelipCalls(NetelipCase):
 		self.crm_contact("600 00 00 01")  # readable by Sales Users: the agent, not the other agent
 		self.make_session()
 		self.addCleanup(self.forget_whatsapp_contact, "34600000002@s.whatsapp.net")
-		frappe.get_doc(
+		conversation = frappe.get_doc(
 			{
 				"doctype": "WhatsApp Contact",
 				"session": self.session_id,
 				"whatsapp_id": "34600000002@s.whatsapp.net",
 				"phone": "+34600000002",
+			}
+		).insert(ignore_permissions=True)
+		frappe.get_doc(  # the customer wrote first
+			{
+				"doctype": "WhatsApp Message",
+				"session": self.session_id,
+				"contact": conversation.name,
+				"from_me": 0,
+				"message_id": "XWTFIRST0001",
+				"message_timestamp": frappe.utils.now_datetime(),
+				"body": "Hola",
 			}
 		).insert(ignore_permissions=True)
 		frappe.db.commit()
