@@ -1,18 +1,13 @@
 """At most N click-to-calls per agent in any 60 minutes (Netelip Settings > Calls per agent per hour).
 
-Counted in Redis, per site and user, as a sliding window: a sorted set of the calls' times. A call is added
-first and then counted, so two clicks at once can never both pass the last free place; a refused one is taken
-out again. Without Redis nothing is counted, so nothing is called.
+Counted in Redis per site and user (redis_window). Without Redis nothing is counted, so nothing is called.
 """
-
-import time
-import uuid
 
 import frappe
 import redis
 from frappe import _
 
-from xappiens_whatsapp.pipeline import settings
+from xappiens_whatsapp.pipeline import redis_window, settings
 
 WINDOW_S = 3600
 DEFAULT_LIMIT = 20
@@ -28,19 +23,11 @@ def key(user: str) -> str:
 
 def spend(user: str) -> None:
 	"""Count one call for `user`, or refuse it (HTTP 429) when the last hour already holds the limit."""
-	now, call, name = time.time(), uuid.uuid4().hex, key(user)
 	try:
-		pipe = frappe.cache.pipeline()
-		pipe.zadd(name, {call: now})
-		pipe.zremrangebyscore(name, 0, now - WINDOW_S)
-		pipe.zcard(name)
-		pipe.expire(name, WINDOW_S)
-		count = pipe.execute()[2]
-		if count > limit():
-			frappe.cache.zrem(name, call)
+		admitted = redis_window.admit(key(user), limit(), WINDOW_S)
 	except redis.exceptions.RedisError:
 		frappe.throw(_("Calls cannot be counted right now. Try again in a moment."), title=_("Try again"))
-	if count > limit():
+	if not admitted:
 		frappe.throw(
 			_("You have made {0} calls in the last hour, the most allowed. Try again later.").format(limit()),
 			exc=frappe.RateLimitExceededError,

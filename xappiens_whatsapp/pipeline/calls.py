@@ -191,6 +191,12 @@ def control_answer(event: CallEvent, delivery: str) -> dict:
 	"""Netelip's next instruction. Must stay fast: a few indexed reads, no provider calls.
 
 	`delivery` identifies this POST (its dedup key), so a retried one gets the same answer.
+
+	An answer may carry an agent's line (an extension, or a personal number on the public network): it is given
+	only to the call's own leg, a step of an inbound call placed to that agent (its `dst` is their extension or
+	direct number, and its ID is not a call we know as another's). A call to any other number gets the inbound
+	extension, which is never a public number; a leg of a click-to-call that does not carry our reference gets
+	no instruction at all.
 	"""
 	launched = by_userdata(event.userdata)
 	if launched:
@@ -199,10 +205,30 @@ def control_answer(event: CallEvent, delivery: str) -> dict:
 		# A dial finished, whatever its result (even one we cannot read): ringing the agent again would loop.
 		return HANGUP
 	user, _line = agent_for_line(event.raw_dst, event.dst_e164)
+	if _leg_of_another_call(event.call_id, user):
+		return {}
 	line = (user and line_of(user)) or (settings.netelip().inbound_extension or "").strip()
 	if line:
 		return _dial(*route(line))
 	return {}  # no route configured: Netelip follows its own default for the application
+
+
+def _leg_of_another_call(call_id: str, user: str | None) -> bool:
+	"""This ID is a call we launched (or a further leg of one), or an inbound call to another agent."""
+	known = frappe.db.get_value(DOCTYPE, {"call_id": call_id}, ["direction", "agent"], as_dict=True)
+	if known:
+		return known.direction == "Outbound" or bool(known.agent and known.agent != user)
+	return bool(_outbound_leg(call_id))
+
+
+def _outbound_leg(call_id: str, lock: bool = False) -> str | None:
+	"""The click-to-call (of the last day) that has this ID as a further leg."""
+	found = frappe.db.sql(
+		f"""select name from `tab{DOCTYPE}` where direction = 'Outbound' and started_at > %s
+		and concat(char(10), other_call_ids, char(10)) like %s limit 1 {"for update" if lock else ""}""",
+		(now_datetime() - timedelta(days=1), f"%\n{call_id}\n%"),
+	)
+	return found[0][0] if found else None
 
 
 def _click_to_call_answer(launched, event: CallEvent, delivery: str) -> dict:
@@ -269,14 +295,7 @@ def find_or_create(event: CallEvent) -> str:
 		attach_leg(launched.name, event.call_id)
 		return launched.name
 	# A further leg of a call we launched, reported without our reference (e.g. its final record).
-	leg_of = frappe.db.sql(
-		f"""select name from `tab{DOCTYPE}` where direction = 'Outbound' and started_at > %s
-		and concat(char(10), other_call_ids, char(10)) like %s limit 1 for update""",
-		(now_datetime() - timedelta(days=1), f"%\n{event.call_id}\n%"),
-	)
-	if leg_of:
-		return leg_of[0][0]
-	return _create_inbound(event)
+	return _outbound_leg(event.call_id, lock=True) or _create_inbound(event)
 
 
 def attach_leg(name: str, call_id: str) -> None:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import frappe
 
 from xappiens_whatsapp.core.call_state import FINAL_RECORD_GRACE_S, RING_GRACE_S
-from xappiens_whatsapp.pipeline import call_rate, calls, netelip_timeouts
+from xappiens_whatsapp.pipeline import call_rate, calls, missed_call_texts, netelip_timeouts
 from xappiens_whatsapp.testing.fake_netelip import FakeNetelip
 from xappiens_whatsapp.tests.base import (
 	XWTestCase,
@@ -63,6 +63,7 @@ class NetelipCase(XWTestCase):
 		cleanup_calls()
 		for user in (self.agent, self.other_agent):
 			call_rate.forget(user)  # each test starts with a fresh hourly allowance of calls
+		missed_call_texts.forget([CUSTOMER])  # and as if no missed-call text had been sent today
 		self.netelip.reset()
 		configure_settings()
 		configure_netelip(self.netelip.url)

@@ -44,6 +44,18 @@ class NetelipSettings(Document):
 		if len(users) != len(set(users)):
 			frappe.throw(_("Each agent can appear only once"))
 		self.validate_call_rules(region)
+		self.validate_inbound_extension(region)
+
+	def validate_inbound_extension(self, region: str):
+		"""Calls to numbers no agent has are routed here, and the route is in the answer to whoever posted the
+		call: an extension only (an internal line), never a public number such as someone's mobile."""
+		line = (self.inbound_extension or "").strip()
+		if line and (line.startswith(("+", "00")) or to_e164(line, region)):
+			frappe.throw(
+				_("{0} must be an extension, not a public phone number").format(
+					self.meta.get_label("inbound_extension")
+				)
+			)
 
 	def validate_call_rules(self, region: str):
 		from xappiens_whatsapp.core.destinations import parse_countries
