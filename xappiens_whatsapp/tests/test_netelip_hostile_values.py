@@ -8,7 +8,15 @@ from frappe.deferred_insert import save_to_db
 
 from xappiens_whatsapp.core.text import has_markup
 from xappiens_whatsapp.tests.base import run_worker
-from xappiens_whatsapp.tests.test_netelip import APP, CONTROL, REPORT, TOKEN, NetelipCase, call_id
+from xappiens_whatsapp.tests.test_netelip import (
+	APP,
+	CONTROL,
+	REPORT,
+	TOKEN,
+	NetelipCase,
+	call_id,
+	configure_netelip,
+)
 
 MAX_SECONDS = 7 * 24 * 3600  # a duration is clamped to a week
 MARKUP = '<img src=x onerror="window.__xw_pwned=1">'
@@ -178,3 +186,25 @@ class TestNetelipHostileValues(NetelipCase):
 		frappe.db.commit()
 		self.assertEqual(frappe.get_all("Error Log", filters={"creation": [">=", self.since]}), [])
 		self.assertTrue(all(json.loads(r.payload) is not None for r in self.inbound(provider="Netelip")))
+
+	def test_netelip_error_texts_are_stored_as_plain_text(self):
+		configure_netelip(self.netelip.url, allowed_numbers=[{"number": "699999999"}])
+		self.netelip.fail("/v1/voice", 200, body={"response": "4" * 300, "message": MARKUP})
+		refused = self.click(number="699999999").json()["message"]["call"]
+		self.netelip.fail("/v1/voice", 500, body={"message": MARKUP})
+		unconfirmed = self.click(number="699999999").json()["message"]["call"]
+		run_worker()
+		row = self.row(refused)
+		self.assertEqual(row.status, "Failed")
+		self.assertLessEqual(len(row.raw_status), 140)
+		self.assertIn("img src=x", row.launch_error)
+		self.assertFalse(has_markup(row.launch_error), row.launch_error)
+		row = self.row(unconfirmed)
+		self.assertEqual(row.launch_unconfirmed, 1)
+		self.assertFalse(has_markup(row.launch_error), row.launch_error)
+
+	def test_a_number_an_agent_typed_is_escaped_in_the_refusal(self):
+		refused = self.click(number=MARKUP)
+		self.assertEqual(refused.status_code, 417)
+		self.assertNotIn("<img", refused.text)
+		self.assertIn("&lt;img", refused.text)
