@@ -195,8 +195,8 @@ def control_answer(event: CallEvent, delivery: str) -> dict:
 	An answer may carry an agent's line (an extension, or a personal number on the public network): it is given
 	only to the call's own leg, a step of an inbound call placed to that agent (its `dst` is their extension or
 	direct number, and its ID is not a call we know as another's). A call to any other number gets the inbound
-	extension, which is never a public number; a leg of a click-to-call that does not carry our reference gets
-	no instruction at all.
+	extension, which is never a public number; a click-to-call's own ID posted without our reference gets no
+	instruction at all.
 	"""
 	launched = by_userdata(event.userdata)
 	if launched:
@@ -214,21 +214,9 @@ def control_answer(event: CallEvent, delivery: str) -> dict:
 
 
 def _leg_of_another_call(call_id: str, user: str | None) -> bool:
-	"""This ID is a call we launched (or a further leg of one), or an inbound call to another agent."""
+	"""This ID is a call we launched, or an inbound call to another agent (one indexed read)."""
 	known = frappe.db.get_value(DOCTYPE, {"call_id": call_id}, ["direction", "agent"], as_dict=True)
-	if known:
-		return known.direction == "Outbound" or bool(known.agent and known.agent != user)
-	return bool(_outbound_leg(call_id))
-
-
-def _outbound_leg(call_id: str, lock: bool = False) -> str | None:
-	"""The click-to-call (of the last day) that has this ID as a further leg."""
-	found = frappe.db.sql(
-		f"""select name from `tab{DOCTYPE}` where direction = 'Outbound' and started_at > %s
-		and concat(char(10), other_call_ids, char(10)) like %s limit 1 {"for update" if lock else ""}""",
-		(now_datetime() - timedelta(days=1), f"%\n{call_id}\n%"),
-	)
-	return found[0][0] if found else None
+	return bool(known) and (known.direction == "Outbound" or bool(known.agent and known.agent != user))
 
 
 def _click_to_call_answer(launched, event: CallEvent, delivery: str) -> dict:
@@ -295,7 +283,14 @@ def find_or_create(event: CallEvent) -> str:
 		attach_leg(launched.name, event.call_id)
 		return launched.name
 	# A further leg of a call we launched, reported without our reference (e.g. its final record).
-	return _outbound_leg(event.call_id, lock=True) or _create_inbound(event)
+	leg_of = frappe.db.sql(
+		f"""select name from `tab{DOCTYPE}` where direction = 'Outbound' and started_at > %s
+		and concat(char(10), other_call_ids, char(10)) like %s limit 1 for update""",
+		(now_datetime() - timedelta(days=1), f"%\n{event.call_id}\n%"),
+	)
+	if leg_of:
+		return leg_of[0][0]
+	return _create_inbound(event)
 
 
 def attach_leg(name: str, call_id: str) -> None:
