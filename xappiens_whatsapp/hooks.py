@@ -14,7 +14,10 @@ after_uninstall = "xappiens_whatsapp.install.after_uninstall"
 
 # Frappe answers 500 for a malformed JSON body before our endpoint runs; turn that into a 400 (or 401).
 after_request = ["xappiens_whatsapp.api.malformed_body.after_request"]
-before_request = ["xappiens_whatsapp.api.malformed_body.before_request"]  # MariaDB down → 503, not 500
+before_request = [
+	"xappiens_whatsapp.api.netelip_token.scrub",  # first: no traceback of the request shows Netelip's token
+	"xappiens_whatsapp.api.malformed_body.before_request",  # MariaDB down → 503, not 500
+]
 
 has_permission = {
 	"WhatsApp Session": "xappiens_whatsapp.permissions.session_has_permission",
@@ -30,7 +33,11 @@ permission_query_conditions = {
 }
 
 doc_events = {
-	"Contact": {"on_update": "xappiens_whatsapp.pipeline.crm_links.contact_updated"},
+	"Contact": {
+		"validate": "xappiens_whatsapp.pipeline.crm_links.stamp_phone_owners",
+		"on_update": "xappiens_whatsapp.pipeline.crm_links.contact_updated",
+	},
+	"Error Log": {"before_insert": "xappiens_whatsapp.pipeline.netelip_secrets.redact_error_log"},
 }
 
 scheduler_events = {

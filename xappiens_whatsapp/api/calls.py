@@ -2,9 +2,10 @@
 
 import frappe
 from frappe import _
+from frappe.utils import escape_html
 
 from xappiens_whatsapp.core.phones import to_e164
-from xappiens_whatsapp.pipeline import calls, crm_links, settings
+from xappiens_whatsapp.pipeline import callable_numbers, calls, crm_links, settings
 
 CALL_FIELDS = [
 	"name",
@@ -55,7 +56,7 @@ def _number_of(contact: str | None, whatsapp_contact: str | None, number: str | 
 	region = settings.default_region()
 	requested = to_e164(number, region) if number else None
 	if number and not requested:
-		frappe.throw(_("{0} is not a valid phone number").format(frappe.bold(number)))
+		frappe.throw(_("{0} is not a valid phone number").format(frappe.bold(escape_html(number))))
 	owned = [
 		numbers
 		for numbers in (_whatsapp_numbers(whatsapp_contact, region), _contact_numbers(contact, region))
@@ -84,13 +85,14 @@ def click_to_call(
 		raise frappe.PermissionError(_("You are not allowed to make calls"))
 	calls.check_ready()
 	e164 = _number_of(contact, whatsapp_contact, number)
-	if not calls.is_registered(e164):
+	if not callable_numbers.is_registered(e164):
 		frappe.throw(
 			_("{0} is not registered in the CRM. Only numbers of contacts can be called.").format(
 				frappe.bold(e164)
 			),
 			title=_("Number not allowed"),
 		)
+	callable_numbers.check_destination(e164)
 	name = calls.start_click_to_call(e164, contact, whatsapp_contact)
 	return {"call": name, "status": frappe.db.get_value("Netelip Call", name, "status")}
 

@@ -1,9 +1,9 @@
 """Netelip's callbacks: the control URL (asks what to do next, synchronously) and the report URL (final CDRs).
 
 Netelip signs nothing and publishes no addresses, so the origin is checked in depth, every layer failing
-closed: a secret token in the URL (or header) compared in constant time, an optional address allowlist that
-believes X-Forwarded-For only from trusted proxies, the API application's name (required: with none
-configured nothing passes) and the call ID's shape.
+closed: an optional address allowlist that believes X-Forwarded-For only from trusted proxies (checked first),
+a secret token in the URL (or the X-Netelip-Token header) compared in constant time, the API application's
+name (required: with none configured nothing passes) and the call ID's shape.
 Accepted events take the same durable path as WhatsApp's: one Inbound Webhook row each, then a job.
 """
 
@@ -12,7 +12,8 @@ import json
 
 import frappe
 
-from xappiens_whatsapp.api.request import BodyTooLarge, header, peer_address, raw_body
+from xappiens_whatsapp.api import netelip_token
+from xappiens_whatsapp.api.request import BodyTooLarge, peer_address, raw_body
 from xappiens_whatsapp.core import netelip_events as ne
 from xappiens_whatsapp.core.origin import application_reason, cached_networks, ip_allowed, token_matches
 from xappiens_whatsapp.pipeline import calls, ingress, settings
@@ -45,11 +46,11 @@ def _webhook_token() -> str | None:
 
 
 def check_origin(conf) -> tuple[str | None, str | None, int]:
-	"""(rejection reason or None, caller address, status to answer)."""
+	"""(rejection reason or None, caller address, status to answer).
+
+	The address comes first: a caller outside the allowlist is refused the same way whatever token it sends,
+	so the answer never tells it whether a token is right."""
 	remote = peer_address(conf.trusted_proxies)
-	given = frappe.request.args.get("token") or header("X-Netelip-Token") or header("X-Webhook-Token")
-	if not token_matches(given, _webhook_token()):
-		return "bad_token", remote, 401
 	if conf.allowed_sources:
 		try:
 			allowed = cached_networks(conf.allowed_sources)
@@ -57,6 +58,8 @@ def check_origin(conf) -> tuple[str | None, str | None, int]:
 			return "bad_allowlist", remote, 403
 		if not ip_allowed(remote, allowed):
 			return "bad_origin", remote, 403
+	if not token_matches(netelip_token.given(), _webhook_token()):
+		return "bad_token", remote, 401
 	if not (conf.api_application or "").strip():
 		return "no_application", remote, 403
 	return None, remote, 200
@@ -172,9 +175,7 @@ def receive_report():
 		return ingress.json_response(403, {"success": False, "error": "Forbidden"})
 	stored = [_store(event, event.raw, "report", remote) for event in ours]
 	if result.rejected:
-		_store_unreadable(
-			raw, "; ".join(f"record {i}: {why}" for i, why in result.rejected), remote, "report"
-		)
+		_store_unreadable(raw, _rejected_summary(result.rejected), remote, "report")
 	duplicates = sum(s.duplicate for s in stored)
 	return ingress.json_response(
 		200,
@@ -185,6 +186,14 @@ def receive_report():
 			"rejected": len(result.rejected) + len(refused),
 		},
 	)
+
+
+def _rejected_summary(rejected: list[tuple[int, str]], shown: int = 20) -> str:
+	"""Why records were refused, the first few in full: a report of thousands of bad records still fits."""
+	parts = [f"record {i}: {why}" for i, why in rejected[:shown]]
+	if len(rejected) > shown:
+		parts.append(f"and {len(rejected) - shown} more")
+	return "; ".join(parts)
 
 
 def _by_application(events: list[ne.CallEvent], expected: str | None) -> tuple[list[ne.CallEvent], list[str]]:

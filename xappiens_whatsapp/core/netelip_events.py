@@ -4,6 +4,11 @@ The control URL receives one flat set of fields per step of a call; the report U
 array of final CDRs. The endpoint merges form, multipart or JSON bodies into a dict; values may be strings,
 numbers or one-element lists, and keys may differ in case. Only a missing or malformed call `ID` raises
 `ParseError`; any other odd value gives None, and an unmapped status word is kept in `unknown_value`.
+
+Nothing Netelip sends can break what stores it: every text an event carries is plain text of bounded length
+(`core.text`), durations are clamped to a week, a start time outside 2000 .. tomorrow is unknown, a recording is
+an `https` URL (or one on the Netelip API's own origin) or a bare file name, and JSON text that is not valid
+Unicode (a lone surrogate) is replaced before anything reads it.
 """
 
 from __future__ import annotations
@@ -14,12 +19,14 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from .call_state import CallState, final_state, is_known_status, map_status
 from .phones import to_e164
+from .text import REPLACEMENT, one_line
+from .urls import safe_url
 
 MADRID = ZoneInfo("Europe/Madrid")
 Source = Literal["control", "report"]
@@ -36,8 +43,23 @@ _RECORDING_KEYS = ("recording", "recordingurl", "recording_url", "urlrecording",
 _HANGUP_KEYS = ("hangupcause", "hangup_cause", "cause")
 # Never stored: our own webhook token if it came as a field, and Frappe's routing field.
 _DROPPED_KEYS = frozenset({"token", "webhook_token", "secret", "cmd"})
-_RECORDING = re.compile(r"https?://\S+|/\S+|[\w./-]+\.(?:wav|wav49|mp3|gsm|ogg|opus|m4a)", re.IGNORECASE)
+# A recording named by its file (a path on Netelip's side, or a bare name): letters, digits, `_ . / -` only,
+# so it can never be markup; a URL must pass `safe_url`.
+_RECORDING_FILE = re.compile(
+	r"/[\w./-]+|[\w./-]+\.(?:wav|wav49|mp3|gsm|ogg|opus|m4a)", re.IGNORECASE | re.ASCII
+)
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _EPOCH = re.compile(r"[0-9]{9,11}(?:\.[0-9]+)?")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Longest text kept from any field (the Data columns it lands in hold 140 characters).
+MAX_TEXT = 140
+# A call lasts minutes; anything above a week is noise, kept as a week rather than overflowing a column.
+MAX_SECONDS = 7 * 24 * 3600
+# Start times outside this window are unknown: no call happened before 2000 or starts after tomorrow.
+EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_START_AHEAD = timedelta(days=1)
+# Records of one report past this many are refused (a real report is far smaller; this bounds the work).
+MAX_RECORDS = 2000
 
 
 class ParseError(ValueError):
@@ -78,11 +100,24 @@ def is_valid_call_id(value: object) -> bool:
 
 
 def load_json(body: bytes | str) -> Any:
-	"""JSON with decimals kept as their exact text, so an `ID` like 1525291061.0500 keeps its last zero."""
+	"""JSON with decimals kept as their exact text, so an `ID` like 1525291061.0500 keeps its last zero.
+
+	Lone surrogates (`"\\ud800"`, valid JSON but not Unicode, which no database column takes) become U+FFFD."""
 	try:
-		return json.loads(body, parse_float=str)
+		return valid_unicode(json.loads(body, parse_float=str))
 	except (ValueError, TypeError, RecursionError) as exc:
 		raise ParseError("body is not valid JSON") from exc
+
+
+def valid_unicode(value: Any) -> Any:
+	"""`value` (parsed JSON) with every lone surrogate in its texts and keys replaced."""
+	if isinstance(value, str):
+		return _SURROGATE.sub(REPLACEMENT, value)
+	if isinstance(value, list):
+		return [valid_unicode(item) for item in value]
+	if isinstance(value, dict):
+		return {valid_unicode(key): valid_unicode(item) for key, item in value.items()}
+	return value
 
 
 def text(value: object) -> str | None:
@@ -93,40 +128,47 @@ def text(value: object) -> str | None:
 		value = value.decode("utf-8", "replace")
 	if value is None or isinstance(value, bool | dict | list | tuple):
 		return None
-	result = repr(value) if isinstance(value, float) else str(value)
+	try:
+		result = repr(value) if isinstance(value, float) else str(value)
+	except ValueError:  # an integer too long to write out
+		return None
 	return result.strip() or None
 
 
 def seconds(value: object) -> int | None:
-	"""A non-negative whole number of seconds ("12", 12, "12.0"); None otherwise."""
+	"""A non-negative whole number of seconds ("12", 12, "12.0"), at most MAX_SECONDS; None otherwise."""
 	raw = text(value)
-	if raw is None:
+	if raw is None or len(raw) > 64:
 		return None
 	try:
 		number = float(raw)
 	except ValueError:
 		return None
-	return int(number) if math.isfinite(number) and number >= 0 else None
+	return min(int(number), MAX_SECONDS) if math.isfinite(number) and number >= 0 else None
 
 
-def madrid_to_utc(value: object) -> datetime | None:
+def madrid_to_utc(value: object, now: datetime | None = None) -> datetime | None:
 	"""`startcall` ("YYYY-MM-DD HH:MM:SS", Madrid local time) as an aware UTC datetime.
 
 	An explicit offset is honoured and epoch seconds are accepted. In the repeated autumn hour the first
-	(summer-time) reading is used, as the wall time alone cannot tell.
+	(summer-time) reading is used, as the wall time alone cannot tell. A time before EARLIEST_START or more
+	than a day after `now` (default: the clock) is no call's start: None.
 	"""
 	raw = text(value)
-	if raw is None:
+	if raw is None or len(raw) > 64:
 		return None
-	if _EPOCH.fullmatch(raw):
-		return datetime.fromtimestamp(float(raw), tz=UTC)
 	try:
-		parsed = datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw)
-	except ValueError:
+		if _EPOCH.fullmatch(raw):
+			parsed = datetime.fromtimestamp(float(raw), tz=UTC)
+		else:
+			parsed = datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw)
+			if parsed.tzinfo is None:
+				parsed = parsed.replace(tzinfo=MADRID)
+			parsed = parsed.astimezone(UTC)
+	except (ValueError, OverflowError, OSError):
 		return None
-	if parsed.tzinfo is None:
-		parsed = parsed.replace(tzinfo=MADRID)
-	return parsed.astimezone(UTC)
+	latest = (now or datetime.now(UTC)) + LATEST_START_AHEAD
+	return parsed if EARLIEST_START <= parsed <= latest else None
 
 
 def normalise(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -147,11 +189,25 @@ def _first(fields: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
 	return None
 
 
-def _recording(fields: Mapping[str, Any]) -> str | None:
+def _one_line(fields: Mapping[str, Any], key: str) -> str | None:
+	return one_line(text(fields.get(key)), MAX_TEXT)
+
+
+def recording(value: str | None, trusted_origins: tuple[str | None, ...] = ()) -> str | None:
+	"""A recording's address worth keeping: a URL `safe_url` accepts (`https`, or one of `trusted_origins`),
+	or a file's name or path on Netelip's side (never markup, never made a link)."""
+	if value is None or len(value) > 2048:
+		return None
+	if _URL_SCHEME.match(value):
+		return safe_url(value, trusted_origins)
+	return value if _RECORDING_FILE.fullmatch(value) else None
+
+
+def _recording(fields: Mapping[str, Any], trusted_origins: tuple[str | None, ...]) -> str | None:
 	for key in _RECORDING_KEYS:
-		value = text(fields.get(key))
-		if value is not None and _RECORDING.fullmatch(value):
-			return value
+		found = recording(text(fields.get(key)), trusted_origins)
+		if found is not None:
+			return found
 	return None
 
 
@@ -187,10 +243,15 @@ def _status(
 
 
 def parse_event(
-	fields: Mapping[str, Any], source: Source, region: str = "ES", application: str | None = None
+	fields: Mapping[str, Any],
+	source: Source,
+	region: str = "ES",
+	application: str | None = None,
+	recording_origins: tuple[str | None, ...] = (),
 ) -> CallEvent:
 	"""`application` is used when the event names none itself (a report's records may rely on the
-	delivery's own `api` field)."""
+	delivery's own `api` field); `recording_origins` are where a plain-http recording URL may point (the
+	Netelip API's own base URL)."""
 	if not isinstance(fields, Mapping):
 		raise ParseError("call event is not an object")
 	raw = {str(k): v for k, v in fields.items() if str(k).strip().lower() not in _DROPPED_KEYS}
@@ -202,7 +263,7 @@ def parse_event(
 		raise ParseError("call ID is not of the form <digits>.<digits>")
 	talk_time = seconds(f.get("durationcallanswered"))
 	state, raw_status, unknown = _status(f, talk_time, source)
-	raw_src, raw_dst = text(f.get("src")), text(f.get("dst"))
+	raw_src, raw_dst = _one_line(f, "src"), _one_line(f, "dst")
 	return CallEvent(
 		call_id=call_id,
 		source=source,
@@ -211,17 +272,17 @@ def parse_event(
 		raw_dst=raw_dst,
 		src_e164=to_e164(raw_src, region),
 		dst_e164=to_e164(raw_dst, region),
-		src_type=text(f.get("typesrc")),
-		userdata=text(f.get("userdata")),
+		src_type=_one_line(f, "typesrc"),
+		userdata=_one_line(f, "userdata"),
 		started_at=madrid_to_utc(f.get("startcall")),
-		raw_status=raw_status,
+		raw_status=one_line(raw_status, MAX_TEXT),
 		state=state,
 		duration=seconds(f.get("durationcall")),
 		talk_time=talk_time,
-		hangup_cause=_first(f, _HANGUP_KEYS),
-		recording_url=_recording(f),
-		dtmf=text(f.get("dtmf")),
-		unknown_value=unknown,
+		hangup_cause=one_line(_first(f, _HANGUP_KEYS), MAX_TEXT),
+		recording_url=_recording(f, recording_origins),
+		dtmf=_one_line(f, "dtmf"),
+		unknown_value=one_line(unknown, MAX_TEXT),
 		raw=raw,
 	)
 
@@ -262,11 +323,15 @@ def _calls(calls: object) -> list[object]:
 def read_report(body: object, region: str = "ES") -> Report:
 	"""Every CDR of a report-URL delivery; a bad record is listed in `rejected`, the others still count.
 
-	A record without `api` takes the delivery's own top-level `api` field, when there is one.
+	A record without `api` takes the delivery's own top-level `api` field, when there is one. Records past
+	MAX_RECORDS are rejected.
 	"""
 	events: list[CallEvent] = []
 	rejected: list[tuple[int, str]] = []
 	records, application = _records(body)
+	if len(records) > MAX_RECORDS:
+		rejected += [(index, "too many records in one report") for index in range(MAX_RECORDS, len(records))]
+		records = records[:MAX_RECORDS]
 	for index, record in enumerate(records):
 		if isinstance(record, bytes | str):
 			try:
@@ -302,5 +367,5 @@ def dedup_key(event: CallEvent) -> str:
 	"""
 	canonical = sorted((key, _canonical(value)) for key, value in normalise(event.raw).items())
 	payload = json.dumps(canonical, ensure_ascii=False, separators=(",", ":"))
-	digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()[:24]
+	digest = hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 	return f"netelip:{event.call_id}:{event.source}:{digest}"

@@ -1,7 +1,6 @@
 """Netelip call events → Netelip Call rows, through the one state model in core/call_state.py."""
 
 import dataclasses
-import json
 from datetime import UTC, datetime
 
 import frappe
@@ -17,7 +16,16 @@ DOCTYPE = "Netelip Call"
 
 def apply(row, raw: bytes, headers: dict) -> Outcome:
 	source = headers.get("source") or "control"
-	event = ne.parse_event(json.loads(raw or b"{}"), source, settings.default_region())
+	try:
+		event = ne.parse_event(
+			ne.load_json(raw or b"{}"),
+			source,
+			settings.default_region(),
+			recording_origins=(settings.netelip().api_base_url,),
+		)
+	except ne.ParseError as exc:
+		# Stored by an endpoint that could read it; whatever made it unreadable since, retrying will not help.
+		return Outcome("Ignored", note=f"Unreadable call event: {exc}")
 	name = calls.find_or_create(event)
 	current = frappe.db.get_value(DOCTYPE, name, ["*"], as_dict=True, for_update=True)
 	before = calls.snapshot_of(current)

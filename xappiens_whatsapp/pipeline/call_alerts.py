@@ -106,13 +106,15 @@ def _callback_todo(row, state: cs.CallState, owner: str | None) -> None:
 
 def _whatsapp_followup(row, conf) -> None:
 	"""A text after a missed inbound call, through the normal outbound path (queued, throttled, never doubled)."""
-	from xappiens_whatsapp.pipeline import contacts, outbound
+	from xappiens_whatsapp.pipeline import contacts, missed_call_texts, outbound
 
 	session = conf.followup_session
 	if not conf.whatsapp_followup or row.direction != "Inbound":
 		return
 	if not session or not row.customer_number or not conf.followup_text:
 		return
+	if not missed_call_texts.claim(row.customer_number):
+		return  # texted today already, or enough texts this hour
 	contact = contacts.resolve(session, user_jid(digits(row.customer_number)))
 	message = outbound.create(
 		session=session, contact=contact, text=conf.followup_text, client_ref=f"missed-call-{row.name}"

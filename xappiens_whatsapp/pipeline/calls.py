@@ -19,7 +19,8 @@ from xappiens_whatsapp.clients.netelip import DEFAULT_BASE_URL, NetelipClient
 from xappiens_whatsapp.core import call_state as cs
 from xappiens_whatsapp.core.netelip_events import CallEvent
 from xappiens_whatsapp.core.phones import digits, to_netelip
-from xappiens_whatsapp.pipeline import crm_links, realtime, settings
+from xappiens_whatsapp.core.text import one_line, plain
+from xappiens_whatsapp.pipeline import call_rate, crm_links, realtime, settings
 from xappiens_whatsapp.pipeline.locks import named_lock
 from xappiens_whatsapp.pipeline.times import from_epoch, to_epoch
 
@@ -150,20 +151,6 @@ def whatsapp_contact_for(e164: str | None) -> str | None:
 	return found[0] if found else None
 
 
-def is_registered(e164: str, user: str | None = None) -> bool:
-	"""Click-to-call only reaches numbers a manager listed explicitly, or numbers of a Contact or WhatsApp
-	Contact that `user` may read: a number held only by records hidden from them is as unknown to them as
-	one the CRM has never seen (and the answer says no more than that)."""
-	if any(row.number == e164 for row in settings.netelip().allowed_numbers or []):
-		return True
-	holders = [("Contact", name) for name in crm_links.find_contacts(e164, settings.default_region())]
-	holders += [
-		("WhatsApp Contact", name)
-		for name in frappe.get_all("WhatsApp Contact", filters={"phone": e164}, pluck="name")
-	]
-	return any(frappe.has_permission(doctype, "read", doc=name, user=user) for doctype, name in holders)
-
-
 # ---------------------------------------------------------------- the control URL's answer
 
 
@@ -204,6 +191,12 @@ def control_answer(event: CallEvent, delivery: str) -> dict:
 	"""Netelip's next instruction. Must stay fast: a few indexed reads, no provider calls.
 
 	`delivery` identifies this POST (its dedup key), so a retried one gets the same answer.
+
+	An answer may carry an agent's line (an extension, or a personal number on the public network): it is given
+	only to the call's own leg, a step of an inbound call placed to that agent (its `dst` is their extension or
+	direct number, and its ID is not a call we know as another's). A call to any other number gets the inbound
+	extension, which is never a public number; a click-to-call's own ID posted without our reference gets no
+	instruction at all.
 	"""
 	launched = by_userdata(event.userdata)
 	if launched:
@@ -212,10 +205,18 @@ def control_answer(event: CallEvent, delivery: str) -> dict:
 		# A dial finished, whatever its result (even one we cannot read): ringing the agent again would loop.
 		return HANGUP
 	user, _line = agent_for_line(event.raw_dst, event.dst_e164)
+	if _leg_of_another_call(event.call_id, user):
+		return {}
 	line = (user and line_of(user)) or (settings.netelip().inbound_extension or "").strip()
 	if line:
 		return _dial(*route(line))
 	return {}  # no route configured: Netelip follows its own default for the application
+
+
+def _leg_of_another_call(call_id: str, user: str | None) -> bool:
+	"""This ID is a call we launched, or an inbound call to another agent (one indexed read)."""
+	known = frappe.db.get_value(DOCTYPE, {"call_id": call_id}, ["direction", "agent"], as_dict=True)
+	return bool(known) and (known.direction == "Outbound" or bool(known.agent and known.agent != user))
 
 
 def _click_to_call_answer(launched, event: CallEvent, delivery: str) -> dict:
@@ -356,6 +357,7 @@ def start_click_to_call(e164: str, contact: str | None, whatsapp_contact: str | 
 			_("You have no Netelip extension yet. Ask a manager to add you under Netelip Settings > Agents.")
 		)
 	check_ready()
+	call_rate.spend(user)  # last: only a call that is about to be made counts
 	doc = frappe.get_doc(
 		{
 			"doctype": DOCTYPE,
@@ -456,19 +458,12 @@ def launched(name: str, call_id: str) -> None:
 def launch_failed(name: str, exc: ProviderError) -> None:
 	if not exc.outcome_unknown:
 		# Netelip's own code, never the HTTP status: a 200 whose body was not a success is still a failure.
-		fail_launch(name, exc.code if exc.code and exc.code != "200" else "error", exc.message)
+		code = one_line(exc.code, 140)
+		fail_launch(name, code if code and code != "200" else "error", exc.message)
 		return
 	# Netelip may have acted: not a failure, and never a second launch. The timeout or a callback decides.
-	frappe.db.set_value(
-		DOCTYPE,
-		name,
-		{
-			"launch_unconfirmed": 1,
-			"launch_error": _("Netelip did not confirm the call ({0}); the phone may still ring.").format(
-				exc.message
-			)[:500],
-		},
-	)
+	message = _("Netelip did not confirm the call ({0}); the phone may still ring.").format(exc.message)
+	frappe.db.set_value(DOCTYPE, name, {"launch_unconfirmed": 1, "launch_error": plain(message, 500)})
 	row = frappe.db.get_value(DOCTYPE, name, ["agent", "status", "direction"], as_dict=True)
 	realtime.call_changed(name, row.agent, row.status, row.direction, popup=True)
 	frappe.db.commit()
@@ -482,6 +477,7 @@ def fail_launch(name: str, code, message: str) -> None:
 	before = snapshot_of(row)
 	after = cs.apply(before, cs.launch_update(code))
 	write(name, before, after)
-	frappe.db.set_value(DOCTYPE, name, "launch_error", message[:500])
+	# Netelip's (or an exception's) own words: plain text, since the form shows this field as HTML.
+	frappe.db.set_value(DOCTYPE, name, "launch_error", plain(message, 500))
 	after_change(name, before, after)
 	frappe.db.commit()

@@ -10,20 +10,26 @@ def _national_tail(e164: str) -> str:
 	return "".join(ch for ch in e164 if ch.isdigit())[-9:]
 
 
-def find_contacts(e164: str | None, region: str = "ES") -> list[str]:
-	"""The Frappe Contacts that have this number, oldest first."""
+def phone_rows(e164: str | None, region: str = "ES") -> list:
+	"""The Contact phone rows holding this number (parent, phone, owner: who wrote the row), oldest
+	Contact first."""
 	if not e164:
 		return []
 	tail = _national_tail(e164)
 	candidates = frappe.db.sql(
-		"""select cp.parent, cp.phone, c.creation from `tabContact Phone` cp
+		"""select cp.parent, cp.phone, cp.owner, c.creation from `tabContact Phone` cp
 		join `tabContact` c on c.name = cp.parent
 		where cp.parenttype = 'Contact' and replace(replace(replace(cp.phone, ' ', ''), '-', ''), '.', '') like %s
 		order by c.creation, c.name""",
 		(f"%{tail}",),
 		as_dict=True,
 	)
-	return list(dict.fromkeys(row.parent for row in candidates if to_e164(row.phone, region) == e164))
+	return [row for row in candidates if to_e164(row.phone, region) == e164]
+
+
+def find_contacts(e164: str | None, region: str = "ES") -> list[str]:
+	"""The Frappe Contacts that have this number, oldest first."""
+	return list(dict.fromkeys(row.parent for row in phone_rows(e164, region)))
 
 
 def find_contact(e164: str | None, region: str = "ES") -> str | None:
@@ -40,6 +46,34 @@ def contact_phones(contact: str, region: str = "ES") -> set[str]:
 		ignore_permissions=True,
 	)
 	return {p for p in (to_e164(x, region) for x in phones) if p}
+
+
+def stamp_phone_owners(doc, method=None) -> None:
+	"""Contact `validate`: each phone row's owner is whoever last put that number in it.
+
+	Frappe gives a new row its Contact's owner, and takes an owner sent by the client as it is; click-to-call
+	trusts a number by who wrote it (pipeline/callable_numbers.py), so the owner is set here, on every save:
+	kept for a row whose number is unchanged, the current user for a new or changed one."""
+	from xappiens_whatsapp.pipeline.settings import default_region
+
+	region = default_region()
+	stored = {}
+	if not doc.is_new():
+		stored = {
+			row.name: row
+			for row in frappe.get_all(
+				"Contact Phone",
+				filters={"parent": doc.name, "parenttype": "Contact"},
+				fields=["name", "phone", "owner"],
+			)
+		}
+	for row in doc.get("phone_nos") or []:
+		before = stored.get(row.name)
+		same = before is not None and (
+			before.phone == row.phone
+			or (to_e164(before.phone, region) or before.phone) == (to_e164(row.phone, region) or row.phone)
+		)
+		row.owner = before.owner if same else frappe.session.user
 
 
 def contact_updated(doc, method=None) -> None:

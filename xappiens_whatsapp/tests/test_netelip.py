@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import frappe
 
 from xappiens_whatsapp.core.call_state import FINAL_RECORD_GRACE_S, RING_GRACE_S
-from xappiens_whatsapp.pipeline import calls, netelip_timeouts
+from xappiens_whatsapp.pipeline import call_rate, calls, missed_call_texts, netelip_timeouts
 from xappiens_whatsapp.testing.fake_netelip import FakeNetelip
 from xappiens_whatsapp.tests.base import (
 	XWTestCase,
@@ -16,6 +16,7 @@ from xappiens_whatsapp.tests.base import (
 	configure_settings,
 	make_agent,
 	make_user,
+	rejections,
 	run_worker,
 )
 
@@ -61,6 +62,9 @@ class NetelipCase(XWTestCase):
 
 	def setUp(self):
 		cleanup_calls()
+		for user in (self.agent, self.other_agent):
+			call_rate.forget(user)  # each test starts with a fresh hourly allowance of calls
+		missed_call_texts.forget([CUSTOMER])  # and as if no missed-call text had been sent today
 		self.netelip.reset()
 		configure_settings()
 		configure_netelip(self.netelip.url)
@@ -96,12 +100,7 @@ class NetelipCase(XWTestCase):
 		return frappe.db.get_value("Netelip Call", name, ["*"], as_dict=True)
 
 	def rejections(self, reason: str) -> int:
-		frappe.db.commit()
-		return sum(
-			frappe.get_all(
-				"Webhook Rejection", filters={"provider": "Netelip", "reason": reason}, pluck="count"
-			)
-		)
+		return rejections(reason, "Netelip")
 
 	def alerts_for(self, name: str, user: str) -> list[dict]:
 		frappe.db.commit()
@@ -124,7 +123,11 @@ class NetelipCase(XWTestCase):
 		return doc.name
 
 	def forget_whatsapp_contact(self, whatsapp_id: str) -> None:
-		frappe.db.delete("WhatsApp Contact", {"session": self.session_id, "whatsapp_id": whatsapp_id})
+		names = frappe.get_all(
+			"WhatsApp Contact", filters={"session": self.session_id, "whatsapp_id": whatsapp_id}, pluck="name"
+		)
+		frappe.db.delete("WhatsApp Message", {"contact": ["in", names or [""]]})
+		frappe.db.delete("WhatsApp Contact", {"name": ["in", names or [""]]})
 		frappe.db.commit()
 
 	def click(self, user: str | None = None, **args):
@@ -165,6 +168,9 @@ def configure_netelip(base_url: str, **overrides) -> None:
 		"inbound_extension": "",
 		"agents": [{"user": "xwt-caller@example.com", "extension": "101", "number": AGENT_NUMBER}],
 		"allowed_numbers": [],
+		"allowed_countries": "",
+		"calls_per_agent_per_hour": 20,
+		"followups_per_hour": 30,
 		"alert_recipients": [],
 		**overrides,
 	}
@@ -176,12 +182,16 @@ def configure_netelip(base_url: str, **overrides) -> None:
 
 
 def cleanup_calls() -> None:
+	frappe.db.commit()  # a fresh snapshot: the server wrote on its own connection
 	calls = frappe.get_all("Netelip Call", pluck="name")
 	frappe.db.delete("ToDo", {"reference_type": "Netelip Call"})
 	frappe.db.delete("Notification Log", {"document_type": "Netelip Call"})
 	frappe.db.delete("Netelip Call", {"name": ["in", calls or [""]]})
 	frappe.db.delete("Inbound Webhook", {"provider": "Netelip"})
+	rejections("-")  # fold what Redis counted, so that it goes with the rows
 	frappe.db.delete("Webhook Rejection", {"provider": "Netelip"})
+	# The phone rows too: a later Contact of the same name would find them as its own.
+	frappe.db.delete("Contact Phone", {"parenttype": "Contact", "parent": ["like", "%xwt-netelip%"]})
 	frappe.db.delete("Contact", {"last_name": "xwt-netelip"})
 	frappe.db.commit()
 
@@ -221,6 +231,27 @@ class TestNetelipOrigin(NetelipCase):
 		)
 		self.assertEqual(response.status_code, 200, response.text)
 
+	def test_only_the_documented_header_carries_the_token(self):
+		response = self.control(
+			self.inbound_fields(call_id()), token=None, headers={"X-Webhook-Token": TOKEN}
+		)
+		self.assertEqual(response.status_code, 401)
+		self.assertEqual(self.rejections("bad_token"), 1)
+
+	def test_outside_the_allowlist_the_answer_is_the_same_whatever_the_token(self):
+		configure_netelip(self.netelip.url, allowed_sources="203.0.113.0/24")
+		fields = self.inbound_fields(call_id())
+		answers = [
+			self.control(fields, token=TOKEN),
+			self.control(fields, token="wrong-token-0123456789"),
+			self.control(fields, token=None),
+			self.report([fields], token="wrong-token-0123456789"),
+		]
+		self.assertEqual([a.status_code for a in answers], [403] * 4)
+		self.assertEqual({a.text for a in answers}, {answers[0].text})
+		self.assertEqual((self.rejections("bad_origin"), self.rejections("bad_token")), (4, 0))
+		self.assertEqual(self.inbound(provider="Netelip"), [])
+
 	def test_address_allowlist_believes_forwarded_for_only_from_trusted_proxies(self):
 		configure_netelip(self.netelip.url, allowed_sources="203.0.113.0/24")
 		fields = self.inbound_fields(call_id())
@@ -236,24 +267,30 @@ class TestNetelipOrigin(NetelipCase):
 		self.assertEqual(self.rejections("bad_origin"), 2)
 
 	def test_forged_forwarded_for_neither_dodges_nor_spends_anothers_quota(self):
-		cmd = "xappiens_whatsapp.api.netelip.control"
-		keys = {ip: frappe.cache.make_key(f"rl:{cmd}:{ip}") for ip in ("127.0.0.1", "203.0.113.7")}
-		for key in keys.values():
-			frappe.cache.delete(key)
+		"""Refusals are counted against the real peer, whatever X-Forwarded-For claims; Netelip's own callbacks
+		are never limited, even from a caller past its limit."""
+		from frappe.utils import now_datetime
+
+		from xappiens_whatsapp.pipeline.rejections import _caller_key
+
+		minute = now_datetime().strftime("%Y%m%d%H%M")
+		keys = {ip: _caller_key("Netelip", ip, minute) for ip in ("127.0.0.1", "203.0.113.7", "203.0.113.8")}
+		frappe.cache.delete(*keys.values())  # this minute's earlier refusals, from other tests
+		self.addCleanup(configure_settings)
 		configure_settings(webhook_rate_limit=3)
-		try:
-			codes = [
-				self.control(
-					self.inbound_fields(call_id()), headers={"X-Forwarded-For": f"203.0.113.{7 + i % 2}"}
-				).status_code
-				for i in range(4)
-			]
-			self.assertEqual(codes, [200, 200, 200, 429])
-			self.assertEqual(int(frappe.cache.get(keys["127.0.0.1"])), 4)
-			self.assertIsNone(frappe.cache.get(keys["203.0.113.7"]))
-		finally:
-			for key in keys.values():
-				frappe.cache.delete(key)
+		codes = [
+			self.control(
+				self.inbound_fields(call_id()),
+				token="forged-token-0123456789",
+				headers={"X-Forwarded-For": f"203.0.113.{7 + i % 2}"},
+			).status_code
+			for i in range(4)
+		]
+		self.assertEqual(codes, [401, 401, 401, 429])
+		self.assertEqual(int(frappe.cache.get(keys["127.0.0.1"])), 4)
+		self.assertIsNone(frappe.cache.get(keys["203.0.113.7"]))
+		self.assertIsNone(frappe.cache.get(keys["203.0.113.8"]))
+		self.assertEqual(self.control(self.inbound_fields(call_id())).status_code, 200)
 
 	def test_foreign_application_and_bad_ids(self):
 		self.assertEqual(self.control(self.inbound_fields(call_id(), api="Another app")).status_code, 403)
@@ -509,12 +546,23 @@ class TestNetelipCalls(NetelipCase):
 		self.crm_contact("600 00 00 01")  # readable by Sales Users: the agent, not the other agent
 		self.make_session()
 		self.addCleanup(self.forget_whatsapp_contact, "34600000002@s.whatsapp.net")
-		frappe.get_doc(
+		conversation = frappe.get_doc(
 			{
 				"doctype": "WhatsApp Contact",
 				"session": self.session_id,
 				"whatsapp_id": "34600000002@s.whatsapp.net",
 				"phone": "+34600000002",
+			}
+		).insert(ignore_permissions=True)
+		frappe.get_doc(  # the customer wrote first
+			{
+				"doctype": "WhatsApp Message",
+				"session": self.session_id,
+				"contact": conversation.name,
+				"from_me": 0,
+				"message_id": "XWTFIRST0001",
+				"message_timestamp": frappe.utils.now_datetime(),
+				"body": "Hola",
 			}
 		).insert(ignore_permissions=True)
 		frappe.db.commit()

@@ -4,7 +4,7 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import cint
+from frappe.utils import cint, escape_html
 
 from xappiens_whatsapp.core.phones import to_e164
 from xappiens_whatsapp.pipeline.settings import default_region
@@ -43,6 +43,33 @@ class NetelipSettings(Document):
 		users = [row.user for row in self.agents]
 		if len(users) != len(set(users)):
 			frappe.throw(_("Each agent can appear only once"))
+		self.validate_call_rules(region)
+		self.validate_inbound_extension(region)
+
+	def validate_inbound_extension(self, region: str):
+		"""Calls to numbers no agent has are routed here, and the route is in the answer to whoever posted the
+		call: an extension only (an internal line), never a public number such as someone's mobile."""
+		line = (self.inbound_extension or "").strip()
+		if line and (line.startswith(("+", "00")) or to_e164(line, region)):
+			frappe.throw(
+				_("{0} must be an extension, not a public phone number").format(
+					self.meta.get_label("inbound_extension")
+				)
+			)
+
+	def validate_call_rules(self, region: str):
+		from xappiens_whatsapp.core.destinations import parse_countries
+
+		try:
+			parse_countries(self.allowed_countries, region)
+		except ValueError as exc:
+			frappe.throw(
+				_("{0}: {1}").format(self.meta.get_label("allowed_countries"), escape_html(str(exc)))
+			)
+		# A cleared (or never set) limit reads as 0, which would stop every call or text: the default instead.
+		for field in ("calls_per_agent_per_hour", "followups_per_hour"):
+			if cint(self.get(field)) < 1:
+				self.set(field, cint(self.meta.get_field(field).default))
 
 	def validate_durations(self):
 		low, high = NO_ANSWER_TIMEOUT
