@@ -61,11 +61,12 @@ _DEFAULT_SECRETS = """select fieldname, password from `__Auth`
 @dataclass(frozen=True)
 class Signer:
 	"""A secret that may sign a session's webhooks. A current secret carries `guard`: an SQL condition that holds
-	while its stored ciphertext is still the one in force for the session (a previous secret carries none)."""
+	while its stored ciphertext is still the one in force for the session (a previous secret carries none).
+	Neither the secret nor its ciphertext is part of its repr, which tracebacks print."""
 
-	secret: str
+	secret: str = field(repr=False)
 	guard: str | None = None
-	params: dict = field(default_factory=dict)
+	params: dict = field(default_factory=dict, repr=False)
 
 
 # The session's own current secret is unchanged, or the default one is and the session still has none of its
