@@ -14,6 +14,7 @@ from xappiens_whatsapp.clients.errors import ProviderError, ProviderNotFound
 from xappiens_whatsapp.clients.inbox_hub import ALL_EVENTS
 from xappiens_whatsapp.core.session_status import SessionState, map_session_status
 from xappiens_whatsapp.core.signatures import to_epoch_seconds
+from xappiens_whatsapp.core.urls import endpoint_problem
 from xappiens_whatsapp.permissions import is_manager
 from xappiens_whatsapp.pipeline import realtime, settings
 from xappiens_whatsapp.pipeline.gateway import inbox_hub
@@ -73,7 +74,17 @@ def _apply_info(doc, info, asked_at=None) -> str:
 
 
 def webhook_url() -> str:
-	return settings.site_url() + WEBHOOK_PATH
+	"""Where the gateway posts this site's webhooks: signed, with customers' messages, so https (plain http
+	only to this machine)."""
+	url = settings.site_url() + WEBHOOK_PATH
+	problem = endpoint_problem(url)
+	if problem:
+		frappe.throw(
+			_(
+				"This site's address for the gateway is refused: {0}. Set an https Public site URL in WhatsApp Settings."
+			).format(_(problem))
+		)
+	return url
 
 
 @frappe.whitelist(methods=["POST"])
@@ -83,10 +94,12 @@ def create_on_gateway(session: str) -> dict:
 	Safe to press again: a session the gateway already has (an earlier attempt whose answer was lost, or one
 	made elsewhere) is adopted and given this site's webhook and the new secret."""
 	doc = _manager_session(session)
+	# Before the switch: a refusal (no API key, an address refused) must leave the secrets as they are.
 	url = webhook_url()
+	gateway = inbox_hub()
 
 	def register(secret: str):
-		with inbox_hub() as client:
+		with gateway as client:
 			return _create_or_adopt(client, doc, url, secret)
 
 	info = _with_new_secret(doc, register)
@@ -250,11 +263,14 @@ def get_qr(session: str) -> dict:
 def rotate_secret(session: str) -> dict:
 	"""A new webhook secret; the old one stays valid for a day so no event in flight is lost."""
 	doc = _manager_session(session)
+	# Before the switch: a refusal (no API key, an address refused) must leave the secrets as they are.
+	url = webhook_url()
+	gateway = inbox_hub() if doc.gateway_id else None
 
 	def tell_gateway(secret: str) -> None:
-		if doc.gateway_id:
-			with inbox_hub() as client:
-				client.set_webhook(doc.gateway_id, webhook_url(), secret)
+		if gateway:
+			with gateway as client:
+				client.set_webhook(doc.gateway_id, url, secret)
 
 	_with_new_secret(doc, tell_gateway)
 	return {"previous_valid_until": doc.previous_secret_valid_until}
@@ -268,6 +284,7 @@ def send_test_event(session: str) -> dict:
 	doc = _manager_session(session)
 	if not settings.webhook_secrets(doc.name):
 		frappe.throw(_("This session has no webhook secret, and there is no default one"))
+	webhook_url()  # refused here, to the manager, rather than in the job
 	nonce = secrets.token_hex(8)
 	frappe.enqueue(
 		"xappiens_whatsapp.api.sessions.post_test_event",
