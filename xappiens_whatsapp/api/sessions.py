@@ -277,6 +277,14 @@ def rotate_secret(session: str) -> dict:
 
 
 @frappe.whitelist(methods=["POST"])
+def end_previous_secret(session: str) -> dict:
+	"""End a rotation's grace period now (the old secret leaked, or the gateway already signs with the new
+	one): webhooks signed with the previous secret are refused from the next one on."""
+	doc = _manager_session(session)
+	return {"ended": settings.end_previous_secret("WhatsApp Session", doc.name)}
+
+
+@frappe.whitelist(methods=["POST"])
 def send_test_event(session: str) -> dict:
 	"""Sign a harmless event with the session's secret and post it to this site's public endpoint, from a
 	background job, exactly as the gateway would. The desk follows it through `xw_test_event` realtime events

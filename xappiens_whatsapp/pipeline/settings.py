@@ -171,5 +171,21 @@ def forget_signer(session_id: str | None) -> None:
 	_REMEMBERED.pop(_remembered_key(session_id), None)
 
 
+def end_previous_secret(doctype: str, name: str) -> bool:
+	"""End a rotation's grace period now: the previous secret is deleted, so the next webhook signed with it is
+	refused. No process remembers it (only a current secret is remembered, and guarded in SQL). True when
+	there was one."""
+	frappe.db.sql(
+		"""delete from `__Auth` where doctype = %s and name = %s and fieldname = 'previous_webhook_secret'""",
+		(doctype, name),
+	)
+	ended = frappe.db._cursor.rowcount > 0
+	if doctype == name:
+		frappe.db.set_single_value(doctype, "previous_secret_valid_until", None)
+	else:
+		frappe.db.set_value(doctype, name, "previous_secret_valid_until", None)
+	return ended
+
+
 def site_url() -> str:
 	return (whatsapp().public_site_url or frappe.utils.get_url()).rstrip("/")

@@ -200,6 +200,10 @@ xw.message_preview = function (row) {
 	return kinds[row.message_type] || row.media_filename || __("Message");
 };
 
+// A rotation's previous secret still works until this (server) time.
+xw.previous_secret_valid = (until) =>
+	Boolean(until) && frappe.datetime.str_to_obj(until) > frappe.datetime.str_to_obj(frappe.datetime.system_datetime());
+
 // Open a conversation in the inbox page.
 xw.open_inbox = function (contact) {
 	frappe.route_options = contact ? { contact } : null;
