@@ -2,18 +2,20 @@
 status. Every action is a whitelisted, manager-only call; QR images never travel in realtime events."""
 
 import json
+import re
 import secrets
 import time
 from datetime import timedelta
 
 import frappe
 from frappe import _
-from frappe.utils import add_to_date, now_datetime
+from frappe.utils import add_to_date, escape_html, now_datetime
 
 from xappiens_whatsapp.clients.errors import ProviderError, ProviderNotFound
 from xappiens_whatsapp.clients.inbox_hub import ALL_EVENTS
 from xappiens_whatsapp.core.session_status import SessionState, map_session_status
 from xappiens_whatsapp.core.signatures import to_epoch_seconds
+from xappiens_whatsapp.core.text import one_line
 from xappiens_whatsapp.core.urls import endpoint_problem
 from xappiens_whatsapp.permissions import is_manager
 from xappiens_whatsapp.pipeline import realtime, settings
@@ -22,6 +24,7 @@ from xappiens_whatsapp.pipeline.times import from_epoch
 
 WEBHOOK_PATH = "/api/method/xappiens_whatsapp.api.webhook.handle_webhook"
 ROTATION_GRACE_HOURS = 24
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 QR_SECONDS = 60  # a QR whose expiry the gateway did not say; WhatsApp renews them about every minute
 
 
@@ -31,8 +34,19 @@ def _manager_session(session: str):
 	return frappe.get_doc("WhatsApp Session", session)
 
 
+def _said(exc: ProviderError) -> str:
+	"""The gateway's own words, as text: frappe.throw shows its message as HTML."""
+	return escape_html(one_line(exc.message, 500) or exc.__class__.__name__)
+
+
 def _gateway_error(exc: ProviderError):
-	frappe.throw(_("The gateway refused: {0}").format(exc.message), title=_("WhatsApp gateway"))
+	frappe.throw(_("The gateway refused: {0}").format(_said(exc)), title=_("WhatsApp gateway"))
+
+
+def _qr_image(value) -> str | None:
+	"""A QR code is a base64 picture; anything else the gateway sends in its place is not kept."""
+	compact = re.sub(r"\s+", "", value) if isinstance(value, str) else ""
+	return compact if _BASE64.fullmatch(compact) else None
 
 
 def _require_gateway_id(doc) -> int:
@@ -57,15 +71,18 @@ def _apply_info(doc, info, asked_at=None) -> str:
 		state, known = map_session_status(info.status, info.is_connected)
 		# last_event_at stays the gateway's own event time: this answer's moment, on our clock, cannot be
 		# ordered against it (a session.qr made during a connect call would look older and be dropped).
-		changes.update(status=str(state), status_reason=None if known else f"Unknown status: {info.status}")
-		if info.qr_code and state == SessionState.QR_REQUIRED:
-			changes.update(qr_code=info.qr_code, qr_expires_at=add_to_date(None, seconds=QR_SECONDS))
+		reason = None if known else f"Unknown status: {one_line(info.status, 100)}"
+		changes.update(status=str(state), status_reason=reason)
+		qr = _qr_image(info.qr_code)
+		if qr and state == SessionState.QR_REQUIRED:
+			changes.update(qr_code=qr, qr_expires_at=add_to_date(None, seconds=QR_SECONDS))
 		if state in (SessionState.CONNECTED, SessionState.DISCONNECTED):
 			changes.update(qr_code=None, qr_expires_at=None)
 	if info.id:
 		changes["gateway_id"] = info.id
-	if info.phone_number:
-		changes["phone_number"] = "+" + str(info.phone_number).lstrip("+")
+	digits = re.sub(r"\D", "", str(info.phone_number or ""))
+	if digits:
+		changes["phone_number"] = "+" + digits[:20]
 	if changes:
 		frappe.db.set_value("WhatsApp Session", doc.name, changes)
 	status = changes.get("status") or frappe.db.get_value("WhatsApp Session", doc.name, "status")
@@ -118,7 +135,7 @@ def create_on_gateway(session: str) -> dict:
 		frappe.throw(
 			_(
 				"The session is on the gateway, but connecting failed: {0}. Press Connect to try again."
-			).format(exc.message),
+			).format(_said(exc)),
 			title=_("WhatsApp gateway"),
 		)
 	return {"status": _apply_info(doc, info, asked_at), "gateway_id": info.id or doc.gateway_id}
@@ -235,7 +252,8 @@ def get_qr(session: str) -> dict:
 			qr = None  # not generated yet: a session.qr event will bring it
 		except ProviderError as exc:
 			_gateway_error(exc)
-		if qr and not _overtaken(doc, asked_at):
+		image = _qr_image(qr.image_base64) if qr else None
+		if image and not _overtaken(doc, asked_at):
 			expires = (
 				from_epoch(to_epoch_seconds(qr.expires_at))
 				if qr.expires_at
@@ -245,7 +263,7 @@ def get_qr(session: str) -> dict:
 				"WhatsApp Session",
 				doc.name,
 				{
-					"qr_code": qr.image_base64,
+					"qr_code": image,
 					"qr_expires_at": expires,
 					"status": str(SessionState.QR_REQUIRED),
 				},
