@@ -14,7 +14,7 @@ import sys
 import click
 from frappe.commands import get_site, pass_context
 
-from xappiens_whatsapp.testing import simulator as sim
+from xappiens_whatsapp.testing import sim_limits as limits
 
 MAX_WAIT = 3600.0
 
@@ -31,41 +31,45 @@ def xappiens_whatsapp():
 @xappiens_whatsapp.command(
 	"simulate",
 	help="Play Inbox Hub and Netelip against the site with correctly signed requests. A scenario holds at "
-	f"most {sim.MAX_DELIVERIES} deliveries (retries not counted); the command refuses a bigger one.",
+	f"most {limits.MAX_DELIVERIES} deliveries (retries not counted); the command refuses a bigger one.",
 )
 @click.option("--url", help="Where the site listens (default: the site's own URL). Loopback addresses only.")
 @click.option(
 	"--sessions",
 	default=1,
 	show_default=True,
-	type=click.IntRange(1, sim.LIMITS["sessions"]),
+	type=click.IntRange(1, limits.LIMITS["sessions"]),
 	help="WhatsApp sessions (numbers).",
 )
 @click.option(
 	"--conversations",
 	default=5,
 	show_default=True,
-	type=_count(sim.LIMITS["conversations"]),
+	type=_count(limits.LIMITS["conversations"]),
 	help="Conversations, spread over the sessions.",
 )
 @click.option(
 	"--messages",
 	default=2,
 	show_default=True,
-	type=_count(sim.LIMITS["messages"]),
+	type=_count(limits.LIMITS["messages"]),
 	help="Inbound messages per conversation.",
 )
 @click.option(
 	"--replies",
 	default=1,
 	show_default=True,
-	type=_count(sim.LIMITS["replies"]),
+	type=_count(limits.LIMITS["replies"]),
 	help="Agent replies per conversation.",
 )
 @click.option("--acks/--no-acks", default=True, show_default=True, help="Acks 1 → 2 → 3 for each reply.")
 @click.option("--session-events/--no-session-events", default=True, show_default=True)
 @click.option(
-	"--calls", default=0, show_default=True, type=_count(sim.LIMITS["calls"]), help="Inbound Netelip calls."
+	"--calls",
+	default=0,
+	show_default=True,
+	type=_count(limits.LIMITS["calls"]),
+	help="Inbound Netelip calls.",
 )
 @click.option(
 	"--duplicates",
@@ -89,36 +93,42 @@ def xappiens_whatsapp():
 	help="Session id prefix (3 to 40 letters, digits, '_' or '-').",
 )
 @click.option(
+	"--session",
+	"session_names",
+	multiple=True,
+	help="Play on these sessions (made by the simulator) instead of <prefix><seed>_<n>; one per --sessions.",
+)
+@click.option(
 	"--rate",
-	type=click.FloatRange(0, sim.MAX_RATE, min_open=True),
+	type=click.FloatRange(0, limits.MAX_RATE, min_open=True),
 	help="Deliveries per second (default: as fast as possible).",
 )
 @click.option(
 	"--duration",
 	default=60.0,
 	show_default=True,
-	type=click.FloatRange(0, sim.MAX_DURATION),
+	type=click.FloatRange(0, limits.MAX_DURATION),
 	help="Stop sending after this many seconds.",
 )
 @click.option(
 	"--max-count",
 	default=10_000,
 	show_default=True,
-	type=_count(sim.MAX_COUNT),
+	type=_count(limits.MAX_COUNT),
 	help="Stop after this many requests; no more deliveries than this are built.",
 )
 @click.option(
 	"--concurrency",
 	default=4,
 	show_default=True,
-	type=click.IntRange(1, sim.MAX_CONCURRENCY),
+	type=click.IntRange(1, limits.MAX_CONCURRENCY),
 	help="Connections in parallel.",
 )
 @click.option(
 	"--provider-retries",
 	default=3,
 	show_default=True,
-	type=_count(sim.MAX_PROVIDER_RETRIES),
+	type=_count(limits.MAX_PROVIDER_RETRIES),
 	help="Resend after a 5xx or no answer.",
 )
 @click.option(
@@ -133,6 +143,7 @@ def simulate(context, url, wait, **options):
 	import frappe
 
 	from xappiens_whatsapp.testing import sim_check
+	from xappiens_whatsapp.testing import simulator as sim
 
 	site = get_site(context)
 	frappe.init(site=site)

@@ -56,6 +56,7 @@ scheduler_events = {
 			"xappiens_whatsapp.pipeline.sweep.run",
 			"xappiens_whatsapp.pipeline.outbound.send_due",
 			"xappiens_whatsapp.pipeline.netelip_timeouts.run",
+			"xappiens_whatsapp.pipeline.rejections.flush",
 		],
 	},
 	"daily": ["xappiens_whatsapp.pipeline.sweep.purge_old"],

@@ -56,6 +56,7 @@ def before_uninstall():
 	):
 		frappe.db.delete(doctype, {field: ["in", DOCTYPES]})
 	frappe.db.delete("__UserSettings", {"doctype": ["in", DOCTYPES]})
+	frappe.cache.delete_keys("xw:")  # this site's counters and memos in Redis
 
 
 def scheduled_methods() -> list[str]:

@@ -19,6 +19,7 @@ from xappiens_whatsapp.core import inbox_hub_events as ih
 from xappiens_whatsapp.core import message_state as ms
 from xappiens_whatsapp.core import netelip_events as ne
 from xappiens_whatsapp.core.signatures import is_fresh, signature_matches
+from xappiens_whatsapp.testing import hostile_requests as hostile
 from xappiens_whatsapp.testing import simulator as sim
 from xappiens_whatsapp.testing.fake_http import FakeServer, Request, Response
 
@@ -302,8 +303,8 @@ def test_the_request_goes_to_the_address_checked_with_the_name_as_host(monkeypat
 	result = sim.send(scenario(calls=0).stream[:2], f"http://perf.localhost:{port}")
 	assert result.accepted == 2
 	assert {r.header("Host") for r in receiver.received} == {f"perf.localhost:{port}"}
-	hostile = sim.hostile_requests("sim_h_1", SECRET, TOKEN)[0]
-	assert sim.post_hostile(f"http://perf.localhost:{port}", hostile) == 200
+	case = hostile.hostile_requests("sim_h_1", SECRET, TOKEN)[0]
+	assert hostile.post_hostile(f"http://perf.localhost:{port}", case) == 200
 
 
 def test_remote_targets_are_always_refused(monkeypatch):
@@ -312,7 +313,7 @@ def test_remote_targets_are_always_refused(monkeypatch):
 		with pytest.raises(sim.NotLoopback):
 			sim.send(scenario().stream, url)
 		with pytest.raises(sim.NotLoopback):
-			sim.post_hostile(url, sim.hostile_requests("sim_h_1", SECRET, TOKEN)[0])
+			hostile.post_hostile(url, hostile.hostile_requests("sim_h_1", SECRET, TOKEN)[0])
 	assert "allow_remote" not in sim.send.__code__.co_varnames
 
 
@@ -322,7 +323,7 @@ def test_redirects_are_not_followed():
 	try:
 		result = sim.send(scenario(calls=0).stream[:3], bouncer.url, provider_retries=2, retry_delay=0.01)
 		assert (result.rejected, result.accepted, result.provider_retries) == (3, 0, 0)
-		status = sim.post_hostile(bouncer.url, sim.hostile_requests("sim_h_1", SECRET, TOKEN)[0])
+		status = hostile.post_hostile(bouncer.url, hostile.hostile_requests("sim_h_1", SECRET, TOKEN)[0])
 		assert status == 307
 		assert target.received == []
 	finally:
@@ -425,7 +426,7 @@ def test_resent_counts_stream_duplicates_and_provider_retries():
 
 
 def test_hostile_corpus_is_refusable():
-	cases = sim.hostile_requests("sim_h_1", SECRET, TOKEN, now=START)
+	cases = hostile.hostile_requests("sim_h_1", SECRET, TOKEN, now=START)
 	assert len({c.label for c in cases}) == len(cases)
 	for case in cases:
 		if case.path != sim.WEBHOOK_PATH or case.stores or case.raw_head is not None:
@@ -448,8 +449,8 @@ def test_hostile_corpus_is_refusable():
 
 
 def test_forged_netelip_origins_carry_the_real_token_and_claim_an_allowed_address():
-	cases = sim.forged_netelip_origins(TOKEN, netelip_application="API sim", now=START)
-	allowed = ipaddress.ip_network(sim.ALLOWLIST_WITHOUT_US)
+	cases = hostile.forged_netelip_origins(TOKEN, netelip_application="API sim", now=START)
+	allowed = ipaddress.ip_network(hostile.ALLOWLIST_WITHOUT_US)
 	assert not any(ipaddress.ip_address(a) in allowed for a in ("127.0.0.1", "::1"))
 	for case in cases:
 		assert parse_qs(urlsplit(case.path).query) == {"token": [TOKEN]}
@@ -458,10 +459,10 @@ def test_forged_netelip_origins_carry_the_real_token_and_claim_an_allowed_addres
 
 
 def test_raw_hostile_requests_reach_a_server(receiver):
-	raw = [c for c in sim.hostile_requests("sim_h_1", SECRET, TOKEN) if c.raw_head]
+	raw = [c for c in hostile.hostile_requests("sim_h_1", SECRET, TOKEN) if c.raw_head]
 	assert raw
 	for case in raw:
-		status = sim.post_hostile(receiver.url, case)
+		status = hostile.post_hostile(receiver.url, case)
 		assert status is None or 200 <= status < 600
 
 

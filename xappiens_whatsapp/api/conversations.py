@@ -110,16 +110,20 @@ def get_conversation(contact: str) -> dict:
 	return row
 
 
-def _shape(rows: list[dict], session: str) -> list[dict]:
+def _shape(rows: list[dict], contact: str) -> list[dict]:
+	# A quote shows a message of the same conversation only: anyone can quote any id, another chat's included.
 	quoted_ids = {r.quoted_message_id for r in rows if r.quoted_message_id}
 	quoted = {}
 	if quoted_ids:
 		for q in frappe.get_all(
 			"WhatsApp Message",
-			filters={"session": session, "message_id": ["in", list(quoted_ids)]},
+			filters={"contact": contact, "message_id": ["in", list(quoted_ids)]},
 			fields=["message_id", "body", "from_me", "message_type", "media_filename"],
+			order_by="creation asc",
 		):
-			quoted[q.message_id] = q
+			quoted.setdefault(
+				q.message_id, q
+			)  # keyed exactly: the database matched ids without regard to case
 	for row in rows:
 		reactions = (
 			json.loads(row.reactions) if isinstance(row.reactions, str) and row.reactions else row.reactions
@@ -137,7 +141,6 @@ def get_messages(contact: str, before: str | None = None, limit: int = 30) -> li
 	WhatsApp times are whole seconds, so several messages can share one; the page boundary is the
 	(time, creation, name) triple, never the time alone, and no message is skipped or shown twice."""
 	_check_read("WhatsApp Contact", contact)
-	session = frappe.db.get_value("WhatsApp Contact", contact, "session")
 	limit = min(max(int(limit), 1), MAX_PAGE)
 	filters = [["contact", "=", contact]]
 	anchor = None
@@ -162,14 +165,14 @@ def get_messages(contact: str, before: str | None = None, limit: int = 30) -> li
 		rows = [r for r in rows if (r.message_timestamp or r.creation, r.creation, r.name) < key]
 	rows = rows[:limit]
 	rows.reverse()
-	return _shape(rows, session)
+	return _shape(rows, contact)
 
 
 @frappe.whitelist()
 def get_message(name: str) -> dict:
 	_check_read("WhatsApp Message", name)
 	row = frappe.db.get_value("WhatsApp Message", name, MESSAGE_FIELDS, as_dict=True)
-	return _shape([row], row.session)[0]
+	return _shape([row], row.contact)[0]
 
 
 @frappe.whitelist(methods=["POST"])

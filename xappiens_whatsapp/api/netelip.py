@@ -11,16 +11,8 @@ import hashlib
 import json
 
 import frappe
-from frappe.rate_limiter import rate_limit
 
-from xappiens_whatsapp.api.request import (
-	BodyTooLarge,
-	counted_per_peer,
-	header,
-	peer_address,
-	raw_body,
-	webhook_rate_limit,
-)
+from xappiens_whatsapp.api.request import BodyTooLarge, header, peer_address, raw_body
 from xappiens_whatsapp.core import netelip_events as ne
 from xappiens_whatsapp.core.origin import application_reason, cached_networks, ip_allowed, token_matches
 from xappiens_whatsapp.pipeline import calls, ingress, settings
@@ -29,23 +21,16 @@ PROVIDER = "Netelip"
 MAX_BODY = 512 * 1024
 
 
-def _trusted_proxies() -> str | None:
-	return settings.netelip().trusted_proxies
-
-
 # xss_safe: the body is read raw and verified, never through form_dict, so Frappe's HTML sanitising of every
 # guest form field (an HTML parse each) would only cost time.
+# Not rate limited as such: refusals are counted per caller (ingress.reject), never Netelip's own callbacks.
 @frappe.whitelist(allow_guest=True, xss_safe=True, methods=["POST"])
-@counted_per_peer(_trusted_proxies)
-@rate_limit(limit=webhook_rate_limit, seconds=60)
 def control():
 	frappe.local.flags.xw_endpoint_ran = True
 	return receive_control()
 
 
 @frappe.whitelist(allow_guest=True, xss_safe=True, methods=["POST"])
-@counted_per_peer(_trusted_proxies)
-@rate_limit(limit=webhook_rate_limit, seconds=60)
 def report():
 	frappe.local.flags.xw_endpoint_ran = True
 	return receive_report()

@@ -1,8 +1,5 @@
 """Reading a guest request safely: raw bytes, bounded size, the real peer address."""
 
-import functools
-from collections.abc import Callable
-
 import frappe
 
 from xappiens_whatsapp.core.origin import cached_networks, client_ip
@@ -10,13 +7,6 @@ from xappiens_whatsapp.core.origin import cached_networks, client_ip
 
 class BodyTooLarge(Exception):
 	pass
-
-
-def webhook_rate_limit() -> int:
-	"""Requests per minute per address on the guest endpoints (providers post from few addresses)."""
-	from xappiens_whatsapp.pipeline import settings
-
-	return settings.int_setting(settings.whatsapp(), "webhook_rate_limit", 3000, minimum=1)
 
 
 def raw_body(limit_bytes: int) -> bytes:
@@ -52,22 +42,3 @@ def peer_address(trusted_proxies: str | None = None) -> str | None:
 
 def selected_headers(names: tuple[str, ...]) -> dict:
 	return {name: header(name) for name in names if header(name) is not None}
-
-
-def counted_per_peer(trusted_proxies: Callable[[], str | None]):
-	"""Make Frappe's `rate_limit` (the decorator below this one) count per real caller.
-
-	It counts per `frappe.local.request_ip`, the first X-Forwarded-For value as sent: anyone could spend the
-	provider's quota with a forged header, or dodge their own. The caller is the socket peer, or the
-	right-most untrusted hop when the peer is one of `trusted_proxies()`.
-	"""
-
-	def decorator(fn):
-		@functools.wraps(fn)
-		def wrapper(*args, **kwargs):
-			frappe.local.request_ip = peer_address(trusted_proxies()) or frappe.local.request_ip
-			return fn(*args, **kwargs)
-
-		return wrapper
-
-	return decorator

@@ -13,6 +13,7 @@ from frappe.utils import add_to_date, escape_html, now_datetime
 
 from xappiens_whatsapp.clients.errors import ProviderError, ProviderNotFound
 from xappiens_whatsapp.clients.inbox_hub import ALL_EVENTS
+from xappiens_whatsapp.core.inbox_hub_events import test_event_key
 from xappiens_whatsapp.core.session_status import SessionState, map_session_status
 from xappiens_whatsapp.core.signatures import to_epoch_seconds
 from xappiens_whatsapp.core.text import one_line
@@ -366,7 +367,7 @@ def test_event_status(session: str, nonce: str) -> dict:
 	last = json.loads(frappe.db.get_value("WhatsApp Session", session, "last_test_result") or "{}")
 	outcome = last if last.get("nonce") == nonce else {}
 	row = frappe.db.get_value(
-		"Inbound Webhook", {"dedup_key": f"ih:test:{session}:{nonce}"}, ["name", "status"], as_dict=True
+		"Inbound Webhook", {"dedup_key": test_event_key(session, nonce)}, ["name", "status"], as_dict=True
 	)
 	return {
 		"posted": bool(outcome),

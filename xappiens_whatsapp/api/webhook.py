@@ -2,40 +2,35 @@
 
 Verify, store, queue, answer: the work happens in a background job, so the gateway gets its 200 in a few
 milliseconds and a retried delivery is recognised by its key and changes nothing.
+
+The session a delivery names is checked before anything else, without a query: every id it carries (header and
+body) must be a well-formed session id, and all the same one. It is verified against the secrets of exactly that
+session and stored under exactly that id.
 """
 
 import hashlib
 import time
 
 import frappe
-from frappe.rate_limiter import rate_limit
 
-from xappiens_whatsapp.api.request import (
-	BodyTooLarge,
-	counted_per_peer,
-	header,
-	peer_address,
-	raw_body,
-	selected_headers,
-	webhook_rate_limit,
-)
+from xappiens_whatsapp.api.request import BodyTooLarge, header, peer_address, raw_body, selected_headers
 from xappiens_whatsapp.core import inbox_hub_events as ih
-from xappiens_whatsapp.core.signatures import is_fresh, matching_secret, signature_matches
+from xappiens_whatsapp.core.inbox_hub_ids import is_session_id
+from xappiens_whatsapp.core.signatures import matching_secret, signature_matches, to_epoch_seconds
 from xappiens_whatsapp.pipeline import ingress, settings
 
 PROVIDER = "Inbox Hub"
 KEPT_HEADERS = ("X-Webhook-Event", "X-Webhook-Session", "X-Webhook-Timestamp", "Content-Type", "User-Agent")
 
 
-def _trusted_proxies() -> str | None:
-	return settings.whatsapp().trusted_proxies
+class Unreadable(Exception):
+	"""A verified body that cannot be made into an event: kept for inspection and answered 400."""
 
 
 # xss_safe: the body is read raw and verified, never through form_dict, so Frappe's HTML sanitising of every
-# guest form field (an HTML parse each) would only cost time.
+# guest form field (an HTML parse each) would only cost time. Not rate limited as such: refusals are counted per
+# caller (ingress.reject), so a provider's verified bursts are never turned away.
 @frappe.whitelist(allow_guest=True, xss_safe=True, methods=["POST"])
-@counted_per_peer(_trusted_proxies)
-@rate_limit(limit=webhook_rate_limit, seconds=60)
 def handle_webhook():
 	frappe.local.flags.xw_endpoint_ran = True
 	return receive()
@@ -54,15 +49,42 @@ def receive():
 	except ih.PayloadError:
 		body = None
 
-	header_session = header("X-Webhook-Session")
-	body_session = ih.read_envelope(body).session_id if body else None
-	if header_session and body_session and header_session != body_session:
-		return ingress.reject(PROVIDER, "session_mismatch", remote)
-	session_id = body_session or header_session
-
+	session_id, problem = claimed_session(body)
+	if problem:
+		return ingress.reject(PROVIDER, problem, remote)
 	signature = header("X-Webhook-Signature") or header("X-Signature")
-	header_time = header("X-Webhook-Timestamp")
+	if not signature:
+		return ingress.reject(PROVIDER, "no_signature", remote)
 
+	verified = []
+	try:
+		return _verify_and_store(conf, raw, body, session_id, signature, remote, verified)
+	except Exception:
+		if verified:
+			raise  # the provider's own delivery failed: Frappe's error log may have it (no secret is in scope)
+		# Nothing of an unverified request reaches Frappe's error log, whose tracebacks hold every frame's
+		# variables: a line in the app's log, and a 503 so that a real provider tries again.
+		frappe.logger("xappiens_whatsapp").error("could not verify an Inbox Hub webhook", exc_info=True)
+		return ingress.json_response(503, {"success": False, "error": "Temporarily unavailable"})
+
+
+def claimed_session(body: dict | None) -> tuple[str | None, str | None]:
+	"""(the one session id the delivery names, exactly as sent, or None; the reason to refuse it, or None)."""
+	claims = []
+	given = frappe.get_request_header("X-Webhook-Session")
+	if given not in (None, ""):
+		claims.append(given)
+	if body is not None:
+		claims += ih.session_ids_in(body)
+	if any(not is_session_id(claim) for claim in claims):
+		return None, "bad_session_id"
+	if len(set(claims)) > 1:
+		return None, "session_mismatch"
+	return (claims[0] if claims else None), None
+
+
+def _verify_and_store(conf, raw: bytes, body, session_id, signature: str, remote, verified: list):
+	header_time = header("X-Webhook-Timestamp")
 	# The secret that verified this session's last webhook is tried first, from memory: the insert itself then
 	# checks that it is still the one in force. Anything short of a stored row takes the full path below.
 	remembered = settings.remembered_signer(session_id)
@@ -70,11 +92,13 @@ def receive():
 		remembered
 		and body is not None
 		and signature_matches(raw, signature, [remembered.secret])
-		and not _stale(conf, header_time, body)
+		and time_problem(conf, header_time, body) is None
 	):
-		accepted = _store(raw, body, session_id, header_time, remote, guard=remembered)
+		verified.append(True)
+		accepted = _store(raw, body, session_id, remote, guard=remembered)
 		if accepted:
 			return _received(accepted)
+		verified.clear()
 		settings.forget_signer(session_id)
 
 	signers = settings.webhook_signers(session_id)
@@ -83,42 +107,48 @@ def receive():
 	matched = matching_secret(raw, signature, [signer.secret for signer in signers])
 	if matched is None:
 		return ingress.reject(PROVIDER, "bad_signature", remote)
-	if _stale(conf, header_time, body):
-		return ingress.reject(PROVIDER, "stale_timestamp", remote)
+	problem = time_problem(conf, header_time, body)
+	if problem:
+		return ingress.reject(PROVIDER, problem, remote, status=400 if problem == "bad_timestamp" else 401)
+	verified.append(True)
 	if body is None:
-		store_unreadable(raw, session_id, selected_headers(KEPT_HEADERS), remote)
-		return ingress.json_response(400, {"success": False, "error": "Body is not a JSON object"})
+		return _unreadable(raw, session_id, remote, "The body is not a JSON object")
 	settings.remember_signer(session_id, signers[matched])
-	return _received(_store(raw, body, session_id, header_time, remote))
+	try:
+		return _received(_store(raw, body, session_id, remote))
+	except Unreadable as exc:
+		return _unreadable(raw, session_id, remote, str(exc))
 
 
-def _stale(conf, header_time: str | None, body: dict | None) -> bool:
-	# The header is not signed, so the envelope's own (signed) time is checked too where it has one;
-	# a replay of an identical body is caught by the delivery key.
+def time_problem(conf, header_time: str | None, body: dict | None) -> str | None:
+	"""Why the delivery's times refuse it, or None. The envelope's `timestamp` is signed, so a captured body
+	cannot be replayed once it is older than the tolerance; the header's is not signed, but is checked too."""
 	now, tolerance = time.time(), settings.int_setting(conf, "timestamp_tolerance", 300, minimum=1)
-	if header_time is not None and not is_fresh(header_time, now, tolerance):
-		return True
-	return bool(
-		body and body.get("timestamp") is not None and not is_fresh(body["timestamp"], now, tolerance)
-	)
+	for value in (header_time, body.get("timestamp") if body else None):
+		if value is None:
+			continue
+		seconds = to_epoch_seconds(value)
+		if seconds is None:
+			return "bad_timestamp"
+		if abs(now - seconds) > tolerance:
+			return "stale_timestamp"
+	return None
 
 
 def _store(
 	raw: bytes,
 	body: dict,
 	session_id: str | None,
-	header_time: str | None,
 	remote: str | None,
 	guard: settings.Signer | None = None,
 ) -> ingress.Accepted | None:
-	parsed = ih.parse(
-		raw,
-		header("X-Webhook-Event"),
-		session_id,
-		settings.ack_scale(),
-		body=body,
-		header_timestamp=header_time,
-	)
+	try:
+		parsed = ih.parse(raw, header("X-Webhook-Event"), session_id, settings.ack_scale(), body=body)
+	except Exception as exc:
+		# Parsing never raises for a JSON object (its tests feed it every hostile value); should it, the delivery
+		# is kept and answered as unreadable rather than failing the provider's request.
+		frappe.logger("xappiens_whatsapp").error("could not parse an Inbox Hub webhook", exc_info=True)
+		raise Unreadable(f"The body could not be read ({type(exc).__name__})") from None
 	ignored = parsed.event.reason if isinstance(parsed.event, ih.Ignored) else None
 	return ingress.accept(
 		provider=PROVIDER,
@@ -141,7 +171,18 @@ def _received(accepted: ingress.Accepted):
 	)
 
 
-def store_unreadable(raw: bytes, session_id: str | None, kept: dict, remote: str | None) -> None:
+def _unreadable(raw: bytes, session_id: str | None, remote: str | None, reason: str):
+	store_unreadable(raw, session_id, selected_headers(KEPT_HEADERS), remote, reason)
+	return ingress.json_response(400, {"success": False, "error": reason})
+
+
+def store_unreadable(
+	raw: bytes,
+	session_id: str | None,
+	kept: dict,
+	remote: str | None,
+	reason: str = "The body is not a JSON object",
+) -> None:
 	"""A signed body we cannot read is kept for inspection, once."""
 	ingress.accept(
 		provider=PROVIDER,
@@ -153,5 +194,5 @@ def store_unreadable(raw: bytes, session_id: str | None, kept: dict, remote: str
 		payload=raw,
 		headers=kept,
 		remote_addr=remote,
-		ignored_reason="The body is not a JSON object",
+		ignored_reason=reason,
 	)

@@ -12,7 +12,7 @@ the string id (used by messages, sync and webhooks).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
@@ -22,6 +22,14 @@ import requests
 from xappiens_whatsapp.clients.errors import InvalidRequest, ProviderNotFound, ProviderRejected
 from xappiens_whatsapp.clients.http import JsonHttpClient
 from xappiens_whatsapp.core.inbox_hub_events import SUBSCRIBED_EVENTS
+from xappiens_whatsapp.core.inbox_hub_ids import (
+	DATA_URL_PREFIX,
+	is_session_id,
+	qr_png_base64,
+	short_message_id,
+	strip_data_url,
+)
+from xappiens_whatsapp.core.text import one_line
 
 PROVIDER = "inbox_hub"
 
@@ -33,8 +41,6 @@ MAX_PAGE_SIZE = 100
 # The gateway answers "Message content is required" to media without a caption.
 FALLBACK_CAPTION = " "
 
-_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{3,100}$")
-_DATA_URL_PREFIX = re.compile(r"^\s*data:[\w.+-]+/[\w.+-]+;base64,", re.IGNORECASE)
 _PHONE_JUNK = re.compile(r"[\s().\-/]")
 
 T = TypeVar("T")
@@ -102,34 +108,9 @@ class ChatMessage:
 	raw: dict = field(default_factory=dict, repr=False, compare=False)
 
 
-def strip_data_url(value: str | None) -> str:
-	"""Raw base64 from a data URL; repeated prefixes (a known gateway client bug) are all removed."""
-	text = (value or "").strip()
-	while True:
-		match = _DATA_URL_PREFIX.match(text)
-		if not match:
-			return text
-		text = text[match.end() :].strip()
-
-
-def short_message_id(value: object) -> str | None:
-	"""The short WhatsApp id from `{id: …}`, a serialised `false_<jid>_<id>_in`, or a plain string."""
-	if isinstance(value, Mapping):
-		value = value.get("id") or value.get("_serialized")
-		if isinstance(value, Mapping):
-			return None
-	if value is None or isinstance(value, bool):
-		return None
-	text = str(value).strip()
-	parts = text.split("_")
-	if len(parts) >= 3 and parts[0] in ("true", "false"):
-		return parts[2] or None
-	return text or None
-
-
 def effective_status(status: object, is_connected: object) -> str | None:
 	"""The gateway's status word, lower case, with `isConnected` overriding a stale value."""
-	word = str(status).strip().lower() if status not in (None, "") else None
+	word = (one_line(status, 60) or "").lower() or None
 	if is_connected is True:
 		return "connected"
 	if is_connected is False and word == "connected":
@@ -143,7 +124,14 @@ def utf16_length(text: str) -> int:
 
 
 def _opt_str(value: object) -> str | None:
-	return None if value is None or value == "" else str(value)
+	"""A value of the gateway's answer as plain one-line text (it may be shown in the desk)."""
+	return one_line(value, 255)
+
+
+def _phone_digits(value: object) -> str | None:
+	"""A phone number as the gateway writes it (country code and number), digits only; None for anything else."""
+	text = _PHONE_JUNK.sub("", str(value)).lstrip("+") if isinstance(value, str | int) else ""
+	return text if text.isascii() and text.isdigit() and 6 <= len(text) <= 15 else None
 
 
 def _opt_int(value: object) -> int | None:
@@ -237,7 +225,7 @@ class InboxHubClient(JsonHttpClient):
 		phone_number: str | None = None,
 	) -> SessionInfo:
 		"""POST /api/sessions. Not retried after a timeout: a second create answers 409 "already exists"."""
-		if not _SESSION_ID.match(session_id or ""):
+		if not is_session_id(session_id):
 			raise self._invalid("sessionId must be 3-100 characters of letters, digits, '_' or '-'")
 		if not session_name or len(session_name) > 255:
 			raise self._invalid("sessionName must be 1-255 characters")
@@ -289,8 +277,8 @@ class InboxHubClient(JsonHttpClient):
 		"""The current QR as raw base64. Raises `ProviderNotFound` while no QR is ready."""
 		data = self._call("GET", f"/api/sessions/{_segment(gateway_id)}/qr")
 		data = data if isinstance(data, dict) else {}
-		image = strip_data_url(data.get("qrCode") or data.get("qr"))
-		if not image:
+		image = qr_png_base64(data.get("qrCode") or data.get("qr"))
+		if not image:  # none yet, or something that is not a PNG image (it goes into the page as one)
 			raise ProviderNotFound("QR code not ready", provider=self.provider, code="QR_NOT_READY")
 		return QrCode(
 			image_base64=image,
@@ -333,8 +321,8 @@ class InboxHubClient(JsonHttpClient):
 			session_id=_opt_str(item.get("sessionId")),
 			status=effective_status(item.get("status"), is_connected),
 			is_connected=is_connected,
-			phone_number=_opt_str(item.get("phoneNumber")),
-			qr_code=(strip_data_url(qr) or None) if isinstance(qr, str) else None,
+			phone_number=_phone_digits(item.get("phoneNumber")),
+			qr_code=qr_png_base64(qr),
 			name=_opt_str(item.get("sessionName") or item.get("name")),
 			raw=item,
 		)
@@ -382,7 +370,7 @@ class InboxHubClient(JsonHttpClient):
 			source["url"] = url
 		else:
 			assert base64 is not None
-			prefix = _DATA_URL_PREFIX.match(base64)
+			prefix = DATA_URL_PREFIX.match(base64)
 			if prefix and not mimetype:
 				mimetype = prefix.group(0).strip()[5:].split(";", 1)[0]
 			payload = strip_data_url(base64)

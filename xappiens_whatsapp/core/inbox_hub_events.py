@@ -6,22 +6,36 @@ The gateway has sent at least three envelopes (see the spec, §5.3) and two mess
 - L: `{event: "message", sessionId, timestamp, data{messageId, from, to, message, type, contact{…}}}`
 and Baileys-style `{key{remoteJid, fromMe, id, …}, message{conversation | imageMessage | …}}` objects.
 Everything is read defensively: a missing or oddly typed field gives None, never an exception, and only a
-body that is not a JSON object at all raises `PayloadError`.
+body that is not a JSON object at all raises `PayloadError`. Every string that comes out is plain text (see
+core.text), ids are taken only in their exact form, numbers only within what the app stores, URLs only when
+safe to link to.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .inbox_hub_ids import is_session_id, qr_png_base64, short_message_id
 from .jid import canonical, parse_jid
 from .message_state import AckScale, MessageStatus, status_from_ack, status_from_word
 from .session_status import SessionState, map_session_status
 from .signatures import to_epoch_seconds
+from .text import one_line, plain
+from .urls import safe_url
 
-QR_PREFIX = "data:image/png;base64,"
+# What a stored field holds at most (Data columns are 140 characters).
+NAME_LENGTH = 140
+BODY_LENGTH = 65_000
+MAX_INT = 2**31 - 1  # an Int column
+MAX_ROW_ID = 2**53
+MAX_EPOCH_MS = 4_102_444_800_000  # 2100-01-01
+EMOJI_LENGTH = 32
+_UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9_.:=+/@-]")
+_MIMETYPE = re.compile(r"[\w.+-]{1,60}/[\w.+-]{1,80}")
 
 # Dotted names are the contract; the rest are older or alternative names for the same events.
 ALIASES = {
@@ -226,17 +240,24 @@ def _obj(value: Any) -> dict:
 
 
 def _text(value: Any) -> str | None:
-	if isinstance(value, str):
-		value = value.strip()
-		return value or None
-	if isinstance(value, int | float) and not isinstance(value, bool):
-		return str(value)
-	return None
+	return plain(value)
+
+
+def _name(value: Any) -> str | None:
+	return one_line(value, NAME_LENGTH)
 
 
 def _first(*values: Any) -> str | None:
 	for value in values:
 		text = _text(value)
+		if text is not None:
+			return text
+	return None
+
+
+def _first_name(*values: Any) -> str | None:
+	for value in values:
+		text = _name(value)
 		if text is not None:
 			return text
 	return None
@@ -252,47 +273,41 @@ def _bool(value: Any) -> bool | None:
 	return None
 
 
-def _int(value: Any) -> int | None:
-	if isinstance(value, bool):
+def _int(value: Any, low: int = -MAX_INT, high: int = MAX_INT) -> int | None:
+	"""A whole number within [low, high] (what an Int column holds by default), else None."""
+	if isinstance(value, bool) or value is None:
 		return None
+	if isinstance(value, str):
+		value = value.strip()
 	try:
-		return int(value)
-	except (TypeError, ValueError):
+		number = int(value)
+	except (TypeError, ValueError, OverflowError):
 		try:
-			return int(float(value))
-		except (TypeError, ValueError):
+			number = int(float(value))
+		except (TypeError, ValueError, OverflowError):
 			return None
+	return number if low <= number <= high else None
 
 
-def _float(value: Any) -> float | None:
+def _float(value: Any, limit: float) -> float | None:
+	"""A finite number within ±limit (a latitude or a longitude), else None."""
 	if isinstance(value, bool) or value is None:
 		return None
 	try:
 		number = float(value)
-	except (TypeError, ValueError):
+	except (TypeError, ValueError, OverflowError):
 		return None
-	return number if number == number and abs(number) != float("inf") else None
+	return number if -limit <= number <= limit else None
+
+
+def _mimetype(value: Any) -> str | None:
+	text = value.strip().lower() if isinstance(value, str) else None
+	return text if text and _MIMETYPE.fullmatch(text) else None
 
 
 def short_id(value: Any) -> str | None:
-	"""The short WhatsApp key id from any of its forms (object, `_serialized`, plain string)."""
-	if isinstance(value, dict):
-		return _first(value.get("id"), short_id(value.get("_serialized")))
-	text = _text(value)
-	if text is None:
-		return None
-	if "_" in text and "@" in text:
-		parts = text.split("_")
-		if len(parts) >= 3 and parts[2]:
-			return parts[2]
-	return text
-
-
-def strip_qr_prefix(value: Any) -> str | None:
-	text = _text(value)
-	while text and text.lower().startswith(QR_PREFIX):
-		text = text[len(QR_PREFIX) :]
-	return text or None
+	"""The short WhatsApp key id from any of its forms (object, `_serialized`, plain string), exactly."""
+	return short_message_id(value)
 
 
 # ---------------------------------------------------------------- envelope
@@ -314,10 +329,23 @@ def canonical_event(name: str | None) -> str:
 	return ALIASES.get(lower, lower) if lower else ""
 
 
-def read_envelope(body: dict, header_event: str | None = None, header_session: str | None = None) -> Envelope:
+def session_ids_in(body: dict) -> list:
+	"""Every session id the body names (`sessionId`, `data.sessionId`, the legacy `session`), exactly as sent."""
 	data = _obj(body.get("data"))
-	raw_event = _first(body.get("event"), body.get("type"), header_event) or ""
-	body_session = _first(body.get("sessionId"), data.get("sessionId"), body.get("session"))
+	found = [body.get("sessionId"), data.get("sessionId")]
+	if isinstance(body.get("session"), str):
+		found.append(body["session"])
+	return [value for value in found if value is not None]
+
+
+def read_envelope(body: dict, header_event: str | None = None, session_id: str | None = None) -> Envelope:
+	"""`session_id`: the delivery's verified session id, used as it is; without one, the body's own (if it is a
+	well-formed id)."""
+	data = _obj(body.get("data"))
+	raw_event = _first_name(body.get("event"), body.get("type"), header_event) or ""
+	if session_id is None:
+		named = session_ids_in(body)
+		session_id = named[0] if named and is_session_id(named[0]) else None
 	if raw_event.lower() in ("message", "message_status", "session_status"):
 		shape = "L"
 	elif "sessionId" in body:
@@ -329,7 +357,7 @@ def read_envelope(body: dict, header_event: str | None = None, header_session: s
 	return Envelope(
 		event=canonical_event(raw_event),
 		raw_event=raw_event,
-		session_id=body_session or _text(header_session),
+		session_id=session_id if is_session_id(session_id) else None,
 		timestamp=body.get("timestamp"),
 		data=data,
 		shape=shape,
@@ -374,22 +402,24 @@ def _context(content: dict) -> dict:
 
 def _reaction(
 	session_id: str, payload: dict, chat: str | None, sender: str, ts_fallback: Any
-) -> ReactionEvent | None:
-	key = _obj(payload.get("key"))
-	target = short_id(key.get("id"))
+) -> ReactionEvent | Ignored:
+	"""A reaction changes a message of the chat the reaction came in, never the chat its key names: anyone can
+	write any chat into the key of a reaction they send."""
+	if chat is None:
+		return Ignored("reaction without the chat it was sent in")
+	target = short_id(_obj(payload.get("key")).get("id"))
 	if not target:
-		return None
-	emoji = payload.get("text")
-	timestamp_ms = _int(payload.get("senderTimestampMs"))
+		return Ignored("reaction without the id of the message it reacts to")
+	timestamp_ms = _int(payload.get("senderTimestampMs"), 0, MAX_EPOCH_MS)
 	if timestamp_ms is None:
 		seconds = to_epoch_seconds(ts_fallback)
 		timestamp_ms = int(seconds * 1000) if seconds is not None else 0
 	return ReactionEvent(
 		session_id=session_id,
 		target_message_id=target,
-		chat_jid=canonical(key.get("remoteJid")) or chat,
+		chat_jid=chat,
 		sender=sender,
-		emoji=emoji if isinstance(emoji, str) else "",
+		emoji=one_line(payload.get("text"), EMOJI_LENGTH) or "",
 		timestamp_ms=timestamp_ms,
 	)
 
@@ -402,7 +432,18 @@ def _phone_alt(*values: Any) -> str | None:
 	return None
 
 
-def parse_message(env: Envelope, session_id: str) -> MessageEvent | ReactionEvent | Ignored:
+def _media(url: Any, mimetype: Any, filename: Any, size: Any, trusted: tuple) -> Media:
+	return Media(
+		url=safe_url(url, trusted),
+		mimetype=_mimetype(mimetype),
+		filename=_name(filename),
+		size=_int(size, 0, MAX_INT),
+	)
+
+
+def parse_message(
+	env: Envelope, session_id: str, trusted: tuple = ()
+) -> MessageEvent | ReactionEvent | Ignored:
 	data = env.data
 	msg = _message_object(data)
 	key = _obj(msg.get("key"))
@@ -410,7 +451,7 @@ def parse_message(env: Envelope, session_id: str) -> MessageEvent | ReactionEven
 	default_from_me = env.event == "message.sent"
 
 	if is_baileys:
-		return _parse_baileys(env, session_id, msg, key, default_from_me)
+		return _parse_baileys(env, session_id, msg, key, default_from_me, trusted)
 
 	id_obj = _obj(msg.get("id"))
 	from_me = _bool(msg.get("fromMe"))
@@ -429,39 +470,47 @@ def parse_message(env: Envelope, session_id: str) -> MessageEvent | ReactionEven
 	reaction = msg.get("reactionMessage") or data.get("reactionMessage")
 	if isinstance(reaction, dict):
 		who = "me" if from_me else (sender or canonical(msg.get("from")) or chat or "")
-		event = _reaction(session_id, reaction, chat, who, msg.get("timestamp"))
-		return event or Ignored("reaction without the id of the message it reacts to")
+		return _reaction(session_id, reaction, chat, who, msg.get("timestamp"))
 
 	if chat is None:
 		return Ignored("message without a chat id")
 	if parse_jid(chat).is_broadcast:
 		return Ignored("status broadcast")
 
-	message_id = _first(msg.get("whatsappMessageId"), short_id(msg.get("id")), msg.get("messageId"))
-	if not message_id:
+	given_id = next(
+		(
+			v
+			for v in (msg.get("whatsappMessageId"), msg.get("id"), msg.get("messageId"))
+			if v not in (None, "")
+		),
+		None,
+	)
+	if given_id is None:
 		return Ignored("message without an id")
+	message_id = short_id(given_id)
+	if not message_id:
+		return Ignored("message id is not in a form WhatsApp uses")
 
-	raw_type = (_first(msg.get("type")) or "").lower()
+	raw_type = (_name(msg.get("type")) or "").lower()
 	message_type = _WWEBJS_TYPES.get(raw_type, "other" if raw_type else "text")
-	body = _first(msg.get("body"), msg.get("content"), msg.get("caption"))
+	body = plain(_first_raw(msg.get("body"), msg.get("content"), msg.get("caption")), BODY_LENGTH)
 	if body is None and isinstance(msg.get("message"), str):
-		body = _text(msg.get("message"))
+		body = plain(msg.get("message"), BODY_LENGTH)
 
 	media_obj = _obj(msg.get("media"))
 	media = None
 	if media_obj or msg.get("mediaUrl") or msg.get("hasMedia") or msg.get("has_attachment"):
-		media = Media(
-			url=_first(media_obj.get("url"), media_obj.get("media_url"), msg.get("mediaUrl")),
-			mimetype=_first(media_obj.get("mimetype"), msg.get("mimetype")),
-			filename=_first(media_obj.get("filename"), msg.get("filename")),
-			size=_int(media_obj.get("filesize") or media_obj.get("size")),
+		media = _media(
+			_first_raw(media_obj.get("url"), media_obj.get("media_url"), msg.get("mediaUrl")),
+			_first_raw(media_obj.get("mimetype"), msg.get("mimetype")),
+			_first_raw(media_obj.get("filename"), msg.get("filename")),
+			_first_raw(media_obj.get("filesize"), media_obj.get("size")),
+			trusted,
 		)
 
 	location = _obj(msg.get("location"))
 	contact = _obj(msg.get("contact"))
-	serialized = _text(id_obj.get("_serialized")) or (
-		_text(msg.get("id")) if isinstance(msg.get("id"), str) and "_" in msg.get("id") else None
-	)
+	serialized = id_obj.get("_serialized") or (msg.get("id") if isinstance(msg.get("id"), str) else None)
 	status = status_from_word(msg.get("status")) if from_me else None
 	return MessageEvent(
 		session_id=session_id,
@@ -472,21 +521,45 @@ def parse_message(env: Envelope, session_id: str) -> MessageEvent | ReactionEven
 		body=body,
 		timestamp=to_epoch_seconds(msg.get("timestamp")) or to_epoch_seconds(data.get("timestamp")),
 		sender_jid=sender if sender != chat else None,
-		serialized_id=serialized,
-		gateway_row_id=_text(msg.get("id")) if isinstance(msg.get("id"), int) else None,
+		serialized_id=_serialized(serialized),
+		gateway_row_id=_row_id(msg.get("id")),
 		media=media,
 		quoted_message_id=short_id(msg.get("quotedMsgId")) or short_id(_obj(msg.get("quotedMsg")).get("id")),
 		is_forwarded=bool(_bool(msg.get("isForwarded"))),
-		push_name=_first(msg.get("notifyName"), msg.get("pushName"), contact.get("name")),
+		push_name=_first_name(msg.get("notifyName"), msg.get("pushName"), contact.get("name")),
 		phone_jid=_phone_alt(msg.get("remoteJidAlt"), msg.get("senderPn"), contact.get("phone")),
-		latitude=_float(location.get("latitude") or location.get("lat") or msg.get("lat")),
-		longitude=_float(location.get("longitude") or location.get("lng") or msg.get("lng")),
+		latitude=_float(_first_raw(location.get("latitude"), location.get("lat"), msg.get("lat")), 90),
+		longitude=_float(_first_raw(location.get("longitude"), location.get("lng"), msg.get("lng")), 180),
 		status=status,
-		raw_ack=_int(msg.get("ack")),
+		raw_ack=_int(msg.get("ack"), -9, 99),
 	)
 
 
-def _parse_baileys(env: Envelope, session_id: str, msg: dict, key: dict, default_from_me: bool):
+def _row_id(value: Any) -> str | None:
+	"""The gateway's own row id (an integer, never a WhatsApp id)."""
+	if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ROW_ID:
+		return str(value)
+	return None
+
+
+def _first_raw(*values: Any) -> Any:
+	"""The first value that is present (not None and not an empty string), as it is."""
+	return next((value for value in values if value not in (None, "")), None)
+
+
+def _serialized(value: Any) -> str | None:
+	"""WhatsApp's serialised id (`false_<chat>_<id>[_in]`), kept for reference only when well formed."""
+	if not isinstance(value, str) or len(value) > 255 or "_" not in value:
+		return None
+	parts = value.split("_")
+	if parts[0] not in ("true", "false") or len(parts) < 3 or not short_id(value):
+		return None
+	return value if parse_jid(parts[1]) and not _UNSAFE_ID_CHARS.search(value) else None
+
+
+def _parse_baileys(
+	env: Envelope, session_id: str, msg: dict, key: dict, default_from_me: bool, trusted: tuple
+):
 	from_me = _bool(key.get("fromMe"))
 	from_me = default_from_me if from_me is None else from_me
 	remote = parse_jid(key.get("remoteJid"))
@@ -504,23 +577,28 @@ def _parse_baileys(env: Envelope, session_id: str, msg: dict, key: dict, default
 
 	if type_key == "reactionMessage":
 		sender = "me" if from_me else (participant or chat)
-		event = _reaction(session_id, content, chat, sender, timestamp)
-		return event or Ignored("reaction without the id of the message it reacts to")
+		return _reaction(session_id, content, chat, sender, timestamp)
 
+	if key.get("id") in (None, ""):
+		return Ignored("message without an id")
 	message_id = short_id(key.get("id"))
 	if not message_id:
-		return Ignored("message without an id")
-	body = _first(
-		content.get("text"), content.get("caption"), content.get("name"), content.get("displayName")
+		return Ignored("message id is not in a form WhatsApp uses")
+	body = plain(
+		_first_raw(
+			content.get("text"), content.get("caption"), content.get("name"), content.get("displayName")
+		),
+		BODY_LENGTH,
 	)
 	message_type = _WWEBJS_TYPES.get(type_key.lower(), "other" if type_key else "text")
 	media = None
 	if message_type in ("image", "video", "audio", "document", "sticker"):
-		media = Media(
-			url=_text(content.get("url")),
-			mimetype=_text(content.get("mimetype")),
-			filename=_text(content.get("fileName")),
-			size=_int(content.get("fileLength")),
+		media = _media(
+			content.get("url"),
+			content.get("mimetype"),
+			content.get("fileName"),
+			content.get("fileLength"),
+			trusted,
 		)
 	context = _context(content)
 	return MessageEvent(
@@ -533,14 +611,14 @@ def _parse_baileys(env: Envelope, session_id: str, msg: dict, key: dict, default
 		timestamp=timestamp,
 		sender_jid=participant if remote.is_group else None,
 		media=media,
-		quoted_message_id=_text(context.get("stanzaId")),
-		is_forwarded=bool(context.get("isForwarded")),
-		push_name=_text(msg.get("pushName")),
+		quoted_message_id=short_id(context.get("stanzaId")),
+		is_forwarded=bool(_bool(context.get("isForwarded"))),
+		push_name=_name(msg.get("pushName")),
 		phone_jid=phone_jid,
-		latitude=_float(content.get("degreesLatitude")),
-		longitude=_float(content.get("degreesLongitude")),
+		latitude=_float(content.get("degreesLatitude"), 90),
+		longitude=_float(content.get("degreesLongitude"), 180),
 		status=None,
-		raw_ack=_int(msg.get("status")),
+		raw_ack=_int(msg.get("status"), -9, 99),
 	)
 
 
@@ -550,22 +628,30 @@ def _parse_baileys(env: Envelope, session_id: str, msg: dict, key: dict, default
 def parse_status(env: Envelope, session_id: str, scale: AckScale | str) -> StatusEvent | Ignored:
 	data = env.data
 	msg = _obj(data.get("message"))
-	message_id = _first(
-		short_id(data.get("messageId")),
-		short_id(data.get("id")),
-		short_id(msg.get("whatsappMessageId")),
-		short_id(msg.get("id")),
-		short_id(_obj(data.get("key")).get("id")),
+	candidates = (
+		data.get("messageId"),
+		data.get("id"),
+		msg.get("whatsappMessageId"),
+		msg.get("id"),
+		_obj(data.get("key")).get("id"),
 	)
-	if not message_id:
+	given = _first_raw(*candidates)
+	if given is None:
 		return Ignored("status update without a message id")
+	message_id = short_id(given)
+	if not message_id:
+		return Ignored("message id is not in a form WhatsApp uses")
 	timestamp = to_epoch_seconds(data.get("timestamp")) or to_epoch_seconds(env.timestamp)
 	implied = {"message.delivered": "delivered", "message.read": "read", "message.failed": "failed"}
-	raw_ack = _int(data.get("ack") if "ack" in data else msg.get("ack"))
+	raw_ack = _int(data.get("ack") if "ack" in data else msg.get("ack"), -9, 99)
 	if raw_ack is not None and env.event in ("message.ack", "message.status"):
 		return StatusEvent(session_id, message_id, status_from_ack(raw_ack, scale), raw_ack, None, timestamp)
-	word = _first(data.get("status"), msg.get("status"), implied.get(env.event))
-	return StatusEvent(session_id, message_id, status_from_word(word), raw_ack, word, timestamp)
+	given_ack = data.get("ack") if "ack" in data else msg.get("ack")
+	word = _first_name(data.get("status"), msg.get("status"), implied.get(env.event))
+	if word is None and given_ack is not None:
+		word = _name(str(given_ack)[:NAME_LENGTH]) if isinstance(given_ack, int | float | str) else None
+	status = status_from_word(word)
+	return StatusEvent(session_id, message_id, status, raw_ack, None if status else word, timestamp)
 
 
 def parse_session(env: Envelope, session_id: str) -> SessionEvent:
@@ -574,7 +660,7 @@ def parse_session(env: Envelope, session_id: str) -> SessionEvent:
 	phone = _first(data.get("phoneNumber"), data.get("phone"))
 	phone_jid = parse_jid(phone) if phone else None
 	phone = phone_jid.phone_digits if phone_jid else None
-	qr = strip_qr_prefix(data.get("qrCode") or data.get("qr"))
+	qr = qr_png_base64(data.get("qrCode") or data.get("qr"))
 	if env.event == "session.connected":
 		state, known = SessionState.CONNECTED, True
 	elif env.event == "session.disconnected":
@@ -590,27 +676,27 @@ def parse_session(env: Envelope, session_id: str) -> SessionEvent:
 		state=state,
 		known_status=known,
 		phone=phone,
-		reason=_first(data.get("reason"), data.get("status") if not known else None),
+		reason=_first_name(data.get("reason"), data.get("status") if not known else None),
 		qr_base64=qr,
 		qr_expires_at=to_epoch_seconds(data.get("expiresAt")),
 		timestamp=timestamp,
 	)
 
 
-def parse_conversation(env: Envelope, session_id: str) -> ConversationEvent | Ignored:
+def parse_conversation(env: Envelope, session_id: str, trusted: tuple = ()) -> ConversationEvent | Ignored:
 	data = env.data
 	item = _obj(data.get("conversation")) or _obj(data.get("chat")) or _obj(data.get("contact")) or data
 	item_id = item.get("id")
 	if isinstance(item_id, dict):
 		item_id = item_id.get("_serialized") or item_id.get("user")
-	jid = parse_jid(_first(item.get("chatId"), item_id, item.get("jid"), item.get("remoteJid")))
+	jid = parse_jid(_first_raw(item.get("chatId"), item_id, item.get("jid"), item.get("remoteJid")))
 	if jid is None:
 		return Ignored("conversation without a chat id")
 	phone_jid = _phone_alt(item.get("phoneNumber"), item.get("phone"), item.get("remoteJidAlt"))
 	return ConversationEvent(
 		session_id=session_id,
 		chat_jid=str(jid),
-		name=_first(
+		name=_first_name(
 			item.get("name"),
 			item.get("contactName"),
 			item.get("verifiedName"),
@@ -619,7 +705,9 @@ def parse_conversation(env: Envelope, session_id: str) -> ConversationEvent | Ig
 		),
 		phone_jid=phone_jid if jid.is_lid else None,
 		is_group=jid.is_group,
-		picture_url=_first(item.get("profilePicture"), item.get("imgUrl"), item.get("profilePictureUrl")),
+		picture_url=safe_url(
+			_first_raw(item.get("profilePicture"), item.get("imgUrl"), item.get("profilePictureUrl")), trusted
+		),
 	)
 
 
@@ -631,72 +719,81 @@ def _digest(raw: bytes) -> str:
 
 
 def _key(*parts: object) -> str:
-	key = ":".join(str(p) for p in parts)
-	return key if len(key) <= 180 else "ih:h:" + hashlib.sha256(key.encode()).hexdigest()
+	"""A delivery key from exact values: the database compares text without regard to case or trailing
+	spaces, so anything that is not our own fixed vocabulary is hashed rather than compared as text."""
+	exact = "\x1f".join(str(part) for part in parts).encode("utf-8", "surrogatepass")
+	return f"ih:{parts[0]}:" + hashlib.sha256(exact).hexdigest()
+
+
+def test_event_key(session_id: str | None, nonce: str) -> str:
+	"""The delivery key of the desk's own test event (webhook.test), which the desk looks its row up by."""
+	return _key("test", session_id, nonce)
 
 
 def parse(
 	raw: bytes,
 	header_event: str | None = None,
-	header_session: str | None = None,
+	session_id: str | None = None,
 	scale: AckScale | str = AckScale.WWEBJS,
 	body: dict | None = None,
-	header_timestamp: str | None = None,
+	trusted_origins: tuple = (),
 ) -> Parsed:
-	"""Parse one delivery (`body`: the already decoded `raw`, if the caller has it; `header_timestamp`:
-	the delivery's X-Webhook-Timestamp, which tells apart session events whose bodies carry no time).
+	"""Parse one delivery. `session_id`: the delivery's verified session id (else the body's own); `body`: the
+	already decoded `raw`, if the caller has it; `trusted_origins`: base URLs whose plain-http links may be kept
+	(the configured gateway's).
 
 	Raises PayloadError only when the body is not a JSON object."""
 	if body is None:
 		body = load_body(raw)
-	env = read_envelope(body, header_event, header_session)
+	env = read_envelope(body, header_event, session_id)
 	digest = _digest(raw)
 	session = env.session_id
 
 	if not env.known:
 		reason = f"event '{env.raw_event}' is not handled" if env.raw_event else "no event name"
-		return Parsed(env, Ignored(reason), _key("ih", "x", digest))
+		return Parsed(env, Ignored(one_line(reason, NAME_LENGTH)), _key("x", digest))
 	if env.event == "webhook.test":
-		nonce = _text(env.data.get("nonce"))
-		return Parsed(
-			env,
-			PingEvent(session, nonce),
-			_key("ih", "test", session, nonce) if nonce else _key("ih", "test", digest),
-		)
+		nonce = _name(env.data.get("nonce"))
+		return Parsed(env, PingEvent(session, nonce), test_event_key(session, nonce or digest))
 	if not session:
-		return Parsed(env, Ignored("no session id"), _key("ih", "x", digest))
+		return Parsed(env, Ignored("no session id"), _key("x", digest))
 
 	if env.event in ("message.received", "message.sent"):
-		event = parse_message(env, session)
+		event = parse_message(env, session, trusted_origins)
 		if isinstance(event, MessageEvent):
-			return Parsed(env, event, _key("ih", session, env.event, event.message_id), event.message_id)
+			# A message is its chat, its direction and its id: another chat's message with the same id (anyone can
+			# send a message carrying any id) is another message.
+			key = _key("msg", session, env.event, event.chat_jid, event.from_me, event.message_id)
+			return Parsed(env, event, key, event.message_id)
 		if isinstance(event, ReactionEvent):
 			key = _key(
-				"ih",
-				session,
 				"reaction",
+				session,
+				event.chat_jid,
 				event.target_message_id,
 				event.sender,
 				event.timestamp_ms,
 				event.emoji,
 			)
 			return Parsed(env, event, key, event.target_message_id)
-		return Parsed(env, event, _key("ih", "x", digest))
+		return Parsed(env, event, _key("x", digest))
 
 	if env.event.startswith("message."):
 		event = parse_status(env, session, scale)
 		if isinstance(event, StatusEvent):
-			raw = event.raw_ack if event.raw_ack is not None else event.raw_status
-			return Parsed(env, event, _key("ih", session, "status", event.message_id, raw), event.message_id)
-		return Parsed(env, event, _key("ih", "x", digest))
+			value = event.raw_ack if event.raw_ack is not None else event.raw_status
+			key = _key("status", session, event.message_id, value, event.status)
+			return Parsed(env, event, key, event.message_id)
+		return Parsed(env, event, _key("x", digest))
 
 	if env.event.startswith("session."):
 		event = parse_session(env, session)
-		# The state is part of the key: "connecting" and "connected" in the same second are two events. A
-		# body without a time cannot tell a reconnect from a retry; the delivery's own time can.
-		when = event.timestamp or header_timestamp or digest
-		marker = hashlib.sha256(event.qr_base64.encode()).hexdigest()[:24] if event.qr_base64 else when
-		return Parsed(env, event, _key("ih", session, env.event, event.state, marker))
+		# The state is part of the key: "connecting" and "connected" in the same second are two events. Only what
+		# the signature covers goes into it (a replay with a fresh, unsigned header time is still the same
+		# delivery): the event's own time (the data's, else the envelope's), the QR image, or else the whole body.
+		marker = hashlib.sha256(event.qr_base64.encode()).hexdigest() if event.qr_base64 else None
+		key = _key("session", session, env.event, event.state, marker or event.timestamp or digest)
+		return Parsed(env, event, key)
 
-	event = parse_conversation(env, session)
-	return Parsed(env, event, _key("ih", session, env.event, digest))
+	event = parse_conversation(env, session, trusted_origins)
+	return Parsed(env, event, _key("conversation", session, env.event, digest))

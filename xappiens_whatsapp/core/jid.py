@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 USER_SERVER = "s.whatsapp.net"
@@ -9,6 +10,10 @@ _USER_ALIASES = {"s.whatsapp.net", "c.us"}
 GROUP_SERVER = "g.us"
 LID_SERVER = "lid"
 BROADCAST = "status@broadcast"
+# What the parts of a JID are made of (digits for users and lids, digits and a dash for old group ids, the
+# server's name): anything else is not an id WhatsApp gave and is refused, never carried into a record.
+_USER = re.compile(r"[A-Za-z0-9_.+:-]{1,80}")
+_SERVER = re.compile(r"[a-z0-9.-]{1,40}")
 
 
 @dataclass(frozen=True)
@@ -37,8 +42,10 @@ class Jid:
 
 	@property
 	def phone_digits(self) -> str | None:
-		"""Country code + number, only for user JIDs: a @lid or a group id is never a phone."""
-		return self.user if self.is_user and self.user.isdigit() else None
+		"""Country code + number (at most 15 digits, as E.164 allows), only for user JIDs: a @lid or a group id is
+		never a phone."""
+		user = self.user
+		return user if self.is_user and user.isascii() and user.isdigit() and len(user) <= 15 else None
 
 
 def parse_jid(value: object) -> Jid | None:
@@ -46,7 +53,8 @@ def parse_jid(value: object) -> Jid | None:
 
 	`@c.us` and `@s.whatsapp.net` are the same user; Baileys' device suffix (`:12`) and agent suffix
 	(`_1`) are dropped from user ids; bare digits are a user JID. `@g.us`, `@lid` and anything else are
-	kept as received. Returns None for empty or non-string input.
+	kept as received. Returns None for empty or non-string input, and for ids made of anything but letters,
+	digits and the few separators WhatsApp uses.
 	"""
 	if not isinstance(value, str | int) or isinstance(value, bool):
 		return None
@@ -55,10 +63,10 @@ def parse_jid(value: object) -> Jid | None:
 		return None
 	if "@" not in text:
 		number = text.lstrip("+")
-		return Jid(number, USER_SERVER) if number.isdigit() else None
+		return Jid(number, USER_SERVER) if number.isascii() and number.isdigit() else None
 	user, _, server = text.rpartition("@")
 	server = server.lower()
-	if not user or not server:
+	if not _USER.fullmatch(user) or not _SERVER.fullmatch(server):
 		return None
 	if server in _USER_ALIASES:
 		user = user.split(":", 1)[0].split("_", 1)[0]

@@ -50,10 +50,15 @@ def matching_secret(body: bytes, header_value: str | None, secrets: Iterable[str
 	return matched
 
 
+# Times outside these bounds are not times any provider meant (and some would not fit a database column).
+EARLIEST = 946_684_800.0  # 2000-01-01
+LATEST = 4_102_444_800.0  # 2100-01-01
+
+
 def to_epoch_seconds(value: object) -> float | None:
 	"""Read a timestamp in any form the gateway uses: ms or s numbers (also as strings), or ISO 8601.
 
-	Numbers above 1e12 are milliseconds. Unreadable values give None.
+	Numbers above 1e12 are milliseconds. Unreadable values, and times before 2000 or after 2099, give None.
 	"""
 	if value is None or isinstance(value, bool):
 		return None
@@ -68,16 +73,17 @@ def to_epoch_seconds(value: object) -> float | None:
 		except ValueError:
 			try:
 				parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-			except ValueError:
+				if parsed.tzinfo is None:
+					parsed = parsed.replace(tzinfo=UTC)
+				number = parsed.timestamp()
+			except (ValueError, OverflowError):
 				return None
-			if parsed.tzinfo is None:
-				parsed = parsed.replace(tzinfo=UTC)
-			return parsed.timestamp()
 	else:
 		return None
 	if number != number or number in (float("inf"), float("-inf")):
 		return None
-	return number / 1000.0 if abs(number) > 1e12 else number
+	seconds = number / 1000.0 if abs(number) > 1e12 else number
+	return seconds if EARLIEST <= seconds <= LATEST else None
 
 
 def is_fresh(value: object, now: float, tolerance_s: float) -> bool:

@@ -3,13 +3,31 @@
 from xappiens_whatsapp.core import inbox_hub_events as ih
 from xappiens_whatsapp.pipeline import contacts, messages, realtime, settings
 from xappiens_whatsapp.pipeline.process import Outcome
-from xappiens_whatsapp.pipeline.sessions import apply_session_event, ensure_session
+from xappiens_whatsapp.pipeline.sessions import OtherSession, apply_session_event, ensure_session
 
 MESSAGE = "WhatsApp Message"
 
 
 def apply(row, raw: bytes, headers: dict) -> Outcome:
-	parsed = ih.parse(raw, headers.get("X-Webhook-Event"), row.session_id, settings.ack_scale())
+	try:
+		return _apply(row, raw, headers)
+	except OtherSession:
+		return Outcome("Ignored", note="Another session's id differs from this one only in letter case")
+	except messages.ConflictingId:
+		return Outcome(
+			"Ignored", note="A message of this conversation has the same id in another letter case"
+		)
+
+
+def _apply(row, raw: bytes, headers: dict) -> Outcome:
+	# The row's session id is the one the delivery was verified for, used as it is.
+	parsed = ih.parse(
+		raw,
+		headers.get("X-Webhook-Event"),
+		row.session_id or None,
+		settings.ack_scale(),
+		trusted_origins=(settings.whatsapp().base_url,),
+	)
 	event = parsed.event
 
 	if isinstance(event, ih.MessageEvent):

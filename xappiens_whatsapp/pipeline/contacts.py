@@ -31,6 +31,17 @@ def _find(session: str, lock: bool = True, **filters) -> str | None:
 	return get_field(DOCTYPE, {"session": session, **filters}, "name", for_update=lock)
 
 
+def find_for_chat(session: str, chat_jid: str | None) -> str | None:
+	"""The conversation a chat id belongs to, without making one (a @lid may have been folded into its phone's
+	conversation)."""
+	chat = parse_jid(chat_jid)
+	if chat is None:
+		return None
+	if chat.is_lid:
+		return _find(session, lid=str(chat)) or _find(session, whatsapp_id=str(chat))
+	return _find(session, whatsapp_id=str(chat))
+
+
 def _create(session: str, whatsapp_id: str, lid: str | None, name: str | None, is_group: bool) -> str:
 	phone = phone_of(whatsapp_id)
 	values = {
@@ -87,8 +98,10 @@ def _resolve_lid(session: str, lid: str, phone_jid: str | None, name: str | None
 
 
 def merge(source: str, into: str) -> None:
-	"""Fold a duplicate conversation into another: its messages, calls and unread count move over."""
-	frappe.db.sql("update `tabWhatsApp Message` set contact=%s where contact=%s", (into, source))
+	"""Fold a duplicate conversation into another: its messages, calls and unread count move over. A message both
+	conversations hold (the same direction and id) is already in the other one: the duplicate goes."""
+	frappe.db.sql("update ignore `tabWhatsApp Message` set contact=%s where contact=%s", (into, source))
+	frappe.db.sql("delete from `tabWhatsApp Message` where contact=%s", (source,))
 	frappe.db.sql(
 		"update `tabNetelip Call` set whatsapp_contact=%s where whatsapp_contact=%s", (into, source)
 	)

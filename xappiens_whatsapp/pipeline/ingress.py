@@ -15,7 +15,8 @@ from frappe.model.naming import make_autoname
 from frappe.utils import now_datetime
 from werkzeug.wrappers import Response
 
-from xappiens_whatsapp.pipeline import inbox_jobs
+from xappiens_whatsapp.core.text import one_line, plain
+from xappiens_whatsapp.pipeline import inbox_jobs, rejections, settings
 from xappiens_whatsapp.pipeline.settings import Signer
 
 _COLUMNS = (
@@ -59,17 +60,18 @@ def accept(
 	now = now_datetime()
 	values = {
 		"provider": provider,
-		"event": (event or "")[:140],
-		"raw_event": (raw_event or "")[:140],
-		"session_id": (session_id or "")[:140] or None,
-		"reference_key": (reference_key or "")[:190] or None,
+		"event": one_line(event, 140) or "",
+		"raw_event": one_line(raw_event, 140) or "",
+		# Ids are stored exactly as verified: a cut id could name another session or message.
+		"session_id": session_id or None,
+		"reference_key": reference_key or None,
 		"dedup_key": dedup_key,
 		"status": "Ignored" if ignored_reason else "Received",
-		"note": ignored_reason,
+		"note": plain(ignored_reason, 1000),
 		"received_at": now,
 		"payload": payload,
 		"headers": json.dumps(headers, ensure_ascii=False, sort_keys=True),
-		"remote_addr": remote_addr,
+		"remote_addr": one_line(remote_addr, 140),
 		"creation": now,
 		"modified": now,
 		"owner": frappe.session.user,
@@ -103,37 +105,35 @@ def accept(
 	return Accepted(values["name"], duplicate=False, queued=not ignored_reason)
 
 
-def count_rejection(provider: str, reason: str, remote_addr: str | None) -> None:
-	"""One counter row per provider, reason and hour: a flood of bad requests cannot grow the table."""
-	now = now_datetime()
-	hour = now.replace(minute=0, second=0, microsecond=0)
-	frappe.db.sql(
-		"""insert into `tabWebhook Rejection`
-			(name, provider, reason, hour, `count`, last_seen_at, last_remote_addr,
-			 creation, modified, owner, modified_by, docstatus, idx)
-		values (%(name)s, %(provider)s, %(reason)s, %(hour)s, 1, %(now)s, %(addr)s,
-			%(now)s, %(now)s, 'Guest', 'Guest', 0, 0)
-		on duplicate key update `count` = `count` + 1, last_seen_at = %(now)s,
-			last_remote_addr = %(addr)s, modified = %(now)s""",
-		{
-			"name": frappe.generate_hash(length=12),
-			"provider": provider,
-			"reason": reason,
-			"hour": hour,
-			"now": now,
-			"addr": (remote_addr or "")[:140],
-		},
-	)
-	frappe.db.commit()
+def count_rejection(provider: str, reason: str, remote_addr: str | None) -> int:
+	"""Count a refusal (in Redis; see rejections); how many this caller has had this minute. With Redis
+	unreachable the refusal still stands, uncounted."""
+	try:
+		return rejections.count(provider, reason, remote_addr)
+	except Exception:
+		frappe.logger("xappiens_whatsapp").warning(
+			f"could not count a {provider} refusal ({reason})", exc_info=True
+		)
+		return 0
 
 
 def json_response(status: int, body: dict) -> Response:
 	return Response(json.dumps(body), status=status, mimetype="application/json")
 
 
+def refusal_limit() -> int:
+	"""Refused requests a caller may make per minute before being answered 429 without further work."""
+	return settings.int_setting(settings.whatsapp(), "webhook_rate_limit", 120, minimum=1)
+
+
 def reject(provider: str, reason: str, remote_addr: str | None, status: int = 401) -> Response:
-	"""Count the rejection for managers; tell the caller nothing about why."""
-	count_rejection(provider, reason, remote_addr)
-	return json_response(
-		status, {"success": False, "error": "Unauthorized" if status == 401 else "Forbidden"}
-	)
+	"""Count the rejection for managers; tell the caller nothing about why. A caller past the limit of refusals a
+	minute is answered 429 instead: only refusals count, so verified deliveries are never limited."""
+	if count_rejection(provider, reason, remote_addr) > refusal_limit():
+		answer = json_response(429, {"success": False, "error": "Too many requests"})
+		answer.headers["Retry-After"] = str(rejections.CALLER_WINDOW_SECONDS)
+		return answer
+	return json_response(status, {"success": False, "error": _ERRORS.get(status, "Refused")})
+
+
+_ERRORS = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 413: "Too large"}

@@ -40,14 +40,45 @@ CONTENT_FIELDS = (
 )
 
 
-def find(session: str, message_id: str, fields: list[str] | None = None) -> dict | None:
-	"""A locking read of the message (it sees rows committed after this transaction began). Only the fields
-	asked for: every column costs its description in the answer, even when no row comes back."""
-	return get_row(
-		DOCTYPE,
-		{"session": session, "message_id": message_id},
-		fields or ["name", "contact", *STATE_FIELDS],
-		for_update=True,
+class ConflictingId(Exception):
+	"""The conversation has a message in the same direction whose id differs from this one only in letter case:
+	the database cannot tell them apart, so the event is refused rather than merged into the other message."""
+
+
+def _find(where: str, values: dict, fields: list[str] | None) -> dict | None:
+	"""A locking read (it sees rows committed after this transaction began) of the message `where` names, its
+	id compared exactly (the column's own comparison ignores case). Only the fields asked for: every column costs
+	its description in the answer, even when no row comes back."""
+	columns = ", ".join(f"`{f}`" for f in (fields or ["name", "contact", *STATE_FIELDS]))
+	rows = frappe.db.sql(
+		f"""select {columns} from `tab{DOCTYPE}` where session = %(session)s and {where}
+			and message_id = %(message_id)s and binary message_id = %(message_id)s
+		order by creation limit 1 for update""",
+		values,
+		as_dict=True,
+	)
+	return rows[0] if rows else None
+
+
+def find(session: str, contact: str, from_me: bool, message_id: str, fields: list[str] | None = None):
+	"""The message of this conversation, direction and id: what identifies a WhatsApp message."""
+	where = "contact = %(contact)s and from_me = %(from_me)s"
+	return _find(
+		where,
+		{"session": session, "contact": contact, "from_me": int(from_me), "message_id": message_id},
+		fields,
+	)
+
+
+def find_outgoing(session: str, message_id: str, fields: list[str] | None = None) -> dict | None:
+	"""One of our own messages by its id (acks name no chat; only our side makes ids of our messages)."""
+	return _find("from_me = 1", {"session": session, "message_id": message_id}, fields)
+
+
+def find_in_conversation(session: str, contact: str, message_id: str, fields: list[str] | None = None):
+	"""A message of this conversation, either direction (a reaction or a quote names no direction we trust)."""
+	return _find(
+		"contact = %(contact)s", {"session": session, "contact": contact, "message_id": message_id}, fields
 	)
 
 
@@ -119,7 +150,9 @@ def store_message(event: MessageEvent) -> str:
 	first_status = event.status or (MessageStatus.SENT if event.from_me else MessageStatus.DELIVERED)
 	status_update = StatusUpdate(first_status, at=event.timestamp, raw_ack=event.raw_ack)
 
-	row = find(session, event.message_id, ["name"])  # most are new: the whole row only for one we know
+	row = find(
+		session, contact, event.from_me, event.message_id, ["name"]
+	)  # most are new: whole row if known
 	if row:
 		row = get_row(
 			DOCTYPE, row["name"], ["name", "contact", *STATE_FIELDS, *CONTENT_FIELDS], for_update=True
@@ -162,7 +195,13 @@ def store_message(event: MessageEvent) -> str:
 	# The desk hears of it through xw_message; Frappe's own doc and list announcements would only add two
 	# publications to every event.
 	doc.flags.notify_update = False
-	doc.insert(ignore_permissions=True, ignore_links=True)
+	frappe.db.savepoint("xw_message")
+	try:
+		doc.insert(ignore_permissions=True, ignore_links=True)
+	except (frappe.UniqueValidationError, frappe.DuplicateEntryError):
+		frappe.db.rollback(save_point="xw_message")
+		frappe.local.message_log = []
+		raise ConflictingId(event.message_id) from None
 	at = doc.message_timestamp or frappe.utils.now_datetime()
 	contacts.note_message(contact, at, _preview(event), event.from_me, unread=not event.from_me)
 	realtime.message_changed(session, contact, doc.name, "new")
@@ -171,9 +210,10 @@ def store_message(event: MessageEvent) -> str:
 
 
 def apply_status_event(event: StatusEvent) -> str | None:
-	"""Returns the message's name, or None when the message is not here yet (the event then waits)."""
+	"""Returns the message's name, or None when the message is not here yet (the event then waits). A delivery
+	status is about one of our own messages: never a customer's that carries the same id."""
 	session = ensure_session(event.session_id)
-	row = find(session, event.message_id)
+	row = find_outgoing(session, event.message_id)
 	if not row:
 		return None
 	if event.status is None:
@@ -185,8 +225,12 @@ def apply_status_event(event: StatusEvent) -> str | None:
 
 
 def apply_reaction(event: ReactionEvent) -> str | None:
+	"""The reaction changes a message of the conversation it was sent in, or waits for one (None)."""
 	session = ensure_session(event.session_id)
-	row = find(session, event.target_message_id, ["name", "contact", "reactions"])
+	contact = contacts.find_for_chat(session, event.chat_jid)
+	row = contact and find_in_conversation(
+		session, contact, event.target_message_id, ["name", "contact", "reactions"]
+	)
 	if not row:
 		return None
 	current = json.loads(row["reactions"]) if isinstance(row.get("reactions"), str) else row.get("reactions")
@@ -207,9 +251,10 @@ def wake_waiting(session: str, message_id: str) -> None:
 
 def attach_gateway_id(name: str, session: str, message_id: str, gateway_row_id: str | None = None) -> str:
 	"""Give an outbound row the id the gateway assigned. If a webhook already made a row for that id (its ack
-	or message.sent raced the send call), fold that row into ours so the agent's message stays one row."""
-	other = find(session, message_id)
+	or message.sent raced the send call), fold that row into ours so the agent's message stays one row: only one
+	of our own messages in the same conversation, never a customer's that carries the same id."""
 	ours = frappe.db.get_value(DOCTYPE, name, ["name", "contact", "reactions", *STATE_FIELDS], as_dict=True)
+	other = find(session, ours["contact"], True, message_id)
 	if other and other["name"] != name:
 		theirs = delivery_state(other)
 		updates = [StatusUpdate(theirs.status, raw_ack=theirs.raw_ack, reason=theirs.failure_reason)]

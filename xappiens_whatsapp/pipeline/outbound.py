@@ -18,6 +18,7 @@ from frappe.utils import add_to_date, get_datetime, now_datetime
 from xappiens_whatsapp.clients.errors import ProviderError, ProviderRateLimited
 from xappiens_whatsapp.core.jid import parse_jid
 from xappiens_whatsapp.core.message_state import MessageStatus, StatusUpdate
+from xappiens_whatsapp.core.text import plain
 from xappiens_whatsapp.pipeline import contacts, messages, realtime, settings
 from xappiens_whatsapp.pipeline.gateway import inbox_hub
 from xappiens_whatsapp.pipeline.locks import named_lock
@@ -304,7 +305,7 @@ def _handle_error(
 			row.name,
 			{
 				"outcome_uncertain": 1 if uncertain else 0,
-				"failure_reason": reason[:500],
+				"failure_reason": plain(reason, 500),
 				"next_attempt_at": add_to_date(None, seconds=30 * attempts),
 			},
 			update_modified=False,
@@ -322,7 +323,7 @@ def _fail(row, reason: str, uncertain: bool) -> None:
 		{
 			"status": "Failed",
 			"failed_at": now_datetime(),
-			"failure_reason": reason[:500],
+			"failure_reason": plain(reason, 500),  # the gateway's words: shown in the desk
 			"outcome_uncertain": 1 if uncertain else 0,
 			"next_attempt_at": None,
 		},
@@ -362,6 +363,8 @@ def _reconcile(row) -> str:
 			DOCTYPE,
 			filters={
 				"session": row.session,
+				"contact": row.contact,
+				"from_me": 1,
 				"message_id": ["in", [m.message_id for m in history] or [""]],
 				"source": ["!=", "Webhook"],
 			},

@@ -16,6 +16,7 @@ from datetime import timedelta
 import frappe
 from frappe.utils import now_datetime
 
+from xappiens_whatsapp.core.text import plain
 from xappiens_whatsapp.pipeline import inbox_jobs, parked, settings
 from xappiens_whatsapp.pipeline.locks import LockTimeout, named_lock, release, try_locks
 from xappiens_whatsapp.pipeline.rows import get_row, update_row, update_rows
@@ -312,14 +313,17 @@ def record_failure(row, exc: Exception) -> None:
 	attempts = (row.attempts or 0) + 1
 	limit = settings.int_setting(settings.whatsapp(), "max_attempts", 5, minimum=1)
 	exhausted = attempts >= limit
-	error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+	# An error's words can carry what a provider or a customer sent: kept as plain text, like everything shown.
+	error = (
+		plain("".join(traceback.format_exception_only(type(exc), exc)).strip(), 1000) or type(exc).__name__
+	)
 	frappe.db.set_value(
 		DOCTYPE,
 		row.name,
 		{
 			"status": "Failed",
 			"attempts": attempts,
-			"last_error": f"{error}\n\n{traceback.format_exc()[-4000:]}",
+			"last_error": plain(f"{error}\n\n{traceback.format_exc()[-4000:]}"),
 			"next_retry_at": None if exhausted else now_datetime() + backoff(attempts),
 			"needs_attention": 1 if exhausted else 0,
 		},

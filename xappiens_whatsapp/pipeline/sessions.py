@@ -9,8 +9,14 @@ from xappiens_whatsapp.pipeline.claim import insert_or_get
 from xappiens_whatsapp.pipeline.times import from_epoch, to_epoch
 
 
+class OtherSession(Exception):
+	"""The stored session the database found for an event's id is not that id exactly (it differs in case)."""
+
+
 def ensure_session(session_id: str) -> str:
-	"""Events can name a session created on the gateway outside the desk: it appears for managers to adopt."""
+	"""Events can name a session created on the gateway outside the desk: it appears for managers to adopt.
+	The event's session id is used exactly as stored on its inbox row; a session whose id the database only
+	matches without regard to case is another session (OtherSession)."""
 	known = getattr(frappe.local, "xw_known_sessions", None)  # set while a job applies a run of events
 	if known is not None and session_id in known:
 		return session_id
@@ -18,6 +24,8 @@ def ensure_session(session_id: str) -> str:
 		{"doctype": "WhatsApp Session", "session_id": session_id, "session_name": session_id},
 		{"name": session_id},
 	)
+	if name != session_id:
+		raise OtherSession(session_id)
 	if known is not None:
 		# Only once committed: a rolled-back first event must not leave later ones trusting a session that
 		# was never stored.

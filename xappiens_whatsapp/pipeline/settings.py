@@ -115,6 +115,10 @@ def webhook_signers(session_id: str | None) -> list[Signer]:
 	"""The secrets that may sign an event of this session, the current one first: its own (current and,
 	during a rotation, the previous one), else the site-wide default pair."""
 	rows = frappe.db.sql(_SESSION_SECRETS, (session_id,), as_dict=True) if session_id else []
+	if rows and rows[0].name != session_id:
+		# The database matched another session's id, differing in letter case: nothing may sign for it (the
+		# default secret least of all, or its holder could write into that session).
+		return []
 	if rows:
 		stored = {row.fieldname: row.password for row in rows if row.fieldname}
 		own = _rotation_pair(

@@ -42,26 +42,19 @@ import requests
 from xappiens_whatsapp.core import inbox_hub_events as ih
 from xappiens_whatsapp.core import netelip_events as ne
 from xappiens_whatsapp.core.signatures import serialise, sign
+from xappiens_whatsapp.testing.sim_limits import (
+	CONTROL_PATH,
+	LIMITS,
+	MAX_CONCURRENCY,
+	MAX_COUNT,
+	MAX_DELIVERIES,
+	MAX_DURATION,
+	MAX_PROVIDER_RETRIES,
+	MAX_RATE,
+	REPORT_PATH,
+	WEBHOOK_PATH,
+)
 
-WEBHOOK_PATH = "/api/method/xappiens_whatsapp.api.webhook.handle_webhook"
-CONTROL_PATH = "/api/method/xappiens_whatsapp.api.netelip.control"
-REPORT_PATH = "/api/method/xappiens_whatsapp.api.netelip.report"
-
-# Hard ceilings: the simulator is for demos and benchmarks on one machine, never a flood tool.
-MAX_COUNT = 200_000  # requests per `send`, retries included
-MAX_DURATION = 3600.0  # seconds per `send`
-MAX_RATE = 10_000.0  # requests per second
-MAX_CONCURRENCY = 64
-MAX_PROVIDER_RETRIES = 10
-MAX_DELIVERIES = 100_000  # logical deliveries per scenario: the stream is built in memory
-LIMITS = {  # upper bound of each Config size
-	"sessions": 50,
-	"conversations": 100_000,
-	"messages": 100,
-	"replies": 100,
-	"calls": 10_000,
-	"reorder_window": 1000,
-}
 PREFIX_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{2,39}")  # no LIKE wildcard can hide in a prefix
 
 ACKS = {"wwebjs": (1, 2, 3), "baileys": (2, 3, 4)}  # sent, delivered, read on each gateway scale
@@ -94,6 +87,7 @@ class Config:
 	late_acks: bool = False  # acks go out after everything else, shuffled
 	seed: int = 0
 	session_prefix: str = "sim_"
+	session_names: tuple[str, ...] = ()  # the sessions by name (one per session), instead of prefix + seed
 	ack_scale: str = "wwebjs"  # or "baileys"
 
 	def __post_init__(self):
@@ -107,6 +101,11 @@ class Config:
 			raise ValueError("duplicates is a share between 0 and 1")
 		if self.ack_scale not in ACKS:
 			raise ValueError(f"ack_scale must be one of {sorted(ACKS)}")
+		if self.session_names and (
+			len(self.session_names) != self.sessions
+			or not all(PREFIX_PATTERN.fullmatch(name) for name in self.session_names)
+		):
+			raise ValueError("session_names: one per session, each 3 to 40 letters, digits, '_' or '-'")
 		if not PREFIX_PATTERN.fullmatch(self.session_prefix):
 			raise ValueError(
 				"session_prefix: 3 to 40 letters, digits, '_' or '-', starting with a letter or digit"
@@ -197,10 +196,12 @@ def iso(moment: float) -> str:
 
 
 def session_ids(config: Config) -> list[str]:
+	if config.session_names:
+		return list(config.session_names)
 	return [f"{config.session_prefix}{config.seed}_{n + 1}" for n in range(config.sessions)]
 
 
-def _message_id(rng: random.Random) -> str:
+def new_message_id(rng: random.Random) -> str:
 	return "3EB0" + "".join(rng.choice("0123456789ABCDEF") for _ in range(18))
 
 
@@ -304,7 +305,7 @@ def build(
 		remote = f"{phone}@c.us"
 		moment = start + c
 		for m in range(config.messages):
-			message_id = _message_id(rng)
+			message_id = new_message_id(rng)
 			b.add_ih(
 				session,
 				"message.received",
@@ -328,7 +329,7 @@ def build(
 			)
 			messages[(session, message_id)] = "Delivered"
 		for r in range(config.replies):
-			message_id = _message_id(rng)
+			message_id = new_message_id(rng)
 			at = int(moment + config.messages + r)
 			b.add_ih(
 				session,
@@ -404,7 +405,7 @@ def _with_retries(stream: list[Delivery], share: float, rng: random.Random) -> l
 	return out
 
 
-def _madrid(moment: float) -> str:
+def madrid_time(moment: float) -> str:
 	return datetime.fromtimestamp(moment, MADRID).strftime("%Y-%m-%d %H:%M:%S")
 
 
@@ -452,7 +453,7 @@ def _add_calls(
 			"api": application or "API sim",
 			"src": f"6{config.seed % 100:02d}{n:06d}"[:9],
 			"dst": SIM_CALLED_NUMBER,
-			"startcall": _madrid(start - 60 + n),
+			"startcall": madrid_time(start - 60 + n),
 			"typesrc": "did",
 			"usersrc": f"6{config.seed % 100:02d}{n:06d}"[:9],
 		}
@@ -532,7 +533,7 @@ def is_loopback(url: str) -> bool:
 	return True
 
 
-def _http() -> requests.Session:
+def http_session() -> requests.Session:
 	http = requests.Session()
 	http.trust_env = False  # no proxy from the environment: the request goes to the address checked
 	return http
@@ -662,7 +663,7 @@ def send(
 		return status, text
 
 	def worker():
-		http = _http()
+		http = http_session()
 		try:
 			while True:
 				claimed = claim()
@@ -707,324 +708,16 @@ def send(
 	return result
 
 
-# ---------------------------------------------------------------- hostile input
-
-
-@dataclass(frozen=True)
-class Hostile:
-	"""A request no provider would make: it must get a 4xx and store nothing that gets processed.
-
-	`stores` is True for the few that are authentic but unreadable: the app keeps those once as Ignored rows
-	for inspection (never processed)."""
-
-	label: str
-	path: str
-	body: bytes
-	headers: dict[str, str]
-	stores: bool = False
-	raw_head: str | None = None  # header lines written as they are, over a plain socket
-
-
-# Far past any JSON parser's recursion limit, yet small enough (20 KB) to pass a 64 KB body cap and reach it.
-DEPTH = 10_000
-
-
-def _raw(label: str, body: bytes, head: str) -> Hostile:
-	return Hostile(label, WEBHOOK_PATH, body, {}, raw_head=head)
-
-
-def post_hostile(base_url: str, case: Hostile, site: str | None = None, timeout: float = 30.0) -> int | None:
-	"""Send one hostile request; the HTTP status, or None when the server closed without answering. Loopback
-	only, like `send`."""
-	target, host_header = pin(base_url)
-	if case.raw_head is None:
-		headers = {**case.headers, "Host": host_header, **({"X-Frappe-Site-Name": site} if site else {})}
-		try:
-			with _http() as http:
-				return http.post(
-					target + case.path,
-					data=case.body,
-					headers=headers,
-					timeout=timeout,
-					allow_redirects=False,
-				).status_code
-		except requests.RequestException:
-			return None
-	parts = urlsplit(target)
-	head = (
-		f"POST {case.path} HTTP/1.1\r\nHost: {host_header}\r\nContent-Type: application/json\r\n"
-		f"Connection: close\r\n{case.raw_head}\r\n"
-	)
-	if "Content-Length" not in case.raw_head:
-		head += f"Content-Length: {len(case.body)}\r\n"
-	if site:
-		head += f"X-Frappe-Site-Name: {site}\r\n"
-	with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as conn:
-		conn.sendall(head.encode("latin-1") + b"\r\n" + case.body)
-		answer = b""
-		while b"\r\n" not in answer:
-			chunk = conn.recv(4096)
-			if not chunk:
-				break
-			answer += chunk
-	try:
-		return int(answer.split(b" ", 2)[1])
-	except (IndexError, ValueError):
-		return None
-
-
-def hostile_requests(
-	session_id: str,
-	secret: str,
-	netelip_token: str,
-	*,
-	now: float | None = None,
-	seed: int = 0,
-	netelip_application: str | None = None,
-) -> list[Hostile]:
-	"""Malformed, truncated, mistyped, deeply nested, huge, non-UTF-8, header-injected, replayed, wrongly
-	signed and forged requests against both providers' endpoints."""
-	now = time.time() if now is None else now
-	rng = random.Random(seed)
-	message_id = _message_id(rng)
-	good = {
-		"event": "message.received",
-		"sessionId": session_id,
-		"data": {
-			"id": {"fromMe": False, "remote": "34699000001@c.us", "id": message_id},
-			"body": "hostile",
-			"type": "chat",
-			"timestamp": int(now),
-			"from": "34699000001@c.us",
-			"fromMe": False,
-		},
-		"timestamp": iso(now),
-	}
-
-	def signed(label: str, body: bytes, *, key: str = secret, stamp: float = now, stores=False, **extra):
-		headers = {
-			"Content-Type": "application/json",
-			"X-Webhook-Event": "message.received",
-			"X-Webhook-Session": session_id,
-			"X-Webhook-Timestamp": str(int(stamp * 1000)),
-			"X-Webhook-Signature": sign(body, key),
-			**extra,
-		}
-		return Hostile(label, WEBHOOK_PATH, body, headers, stores)
-
-	raw = serialise(good)
-	old = {**good, "timestamp": iso(now - 3600)}
-	deep = b'{"event":"message.received","sessionId":"' + session_id.encode() + b'","data":'
-	deep += b"[" * DEPTH + b"]" * DEPTH + b"}"
-	huge = serialise({**good, "data": {**good["data"], "body": "x" * (2 * 1024 * 1024)}})
-	cases = [
-		signed("truncated json", raw[: len(raw) // 2], stores=True),
-		signed("malformed json", b'{"event": "message.received", "sessionId": ', stores=True),
-		signed("json array", b"[1,2,3]", stores=True),
-		signed("json scalar", b"42", stores=True),
-		signed("invalid utf-8", b'{"event":"message.received","data":{"body":"\xff\xfe\xfd"}}', stores=True),
-		signed("deep nesting", deep, stores=True),
-		signed("huge body", huge),
-		signed("wrong secret", raw, key="not-the-secret-0123456789"),
-		signed("replayed signature, old header timestamp", raw, stamp=now - 3600),
-		signed("replayed signature, future timestamp", raw, stamp=now + 3600),
-		signed("old envelope with a fresh header", serialise(old)),
-		Hostile(
-			"no signature",
-			WEBHOOK_PATH,
-			raw,
-			{"Content-Type": "application/json", "X-Webhook-Session": session_id},
-		),
-		Hostile(
-			"garbage signature",
-			WEBHOOK_PATH,
-			raw,
-			{"Content-Type": "application/json", "X-Webhook-Signature": "sha256=" + "z" * 64},
-		),
-		signed("session in header differs from body", raw, **{"X-Webhook-Session": session_id + "_other"}),
-		signed(
-			"encoded CRLF and unicode in the session header",
-			raw,
-			**{
-				"X-Webhook-Session": session_id + "%0d%0aX-Injected:%201",
-				"X-Forwarded-For": "1.2.3.4, 5.6.7.8",
-			},
-		),
-		_raw(
-			"bare LF inside a header value",
-			raw,
-			f"X-Webhook-Event: message.received\nX-Webhook-Signature: sha256={'0' * 64}",
-		),
-		_raw(
-			"NUL byte in a header",
-			raw,
-			f"X-Webhook-Session: {session_id}\x00\r\nX-Webhook-Signature: sha256=00",
-		),
-		_raw("conflicting Content-Length", raw, "Content-Length: 3\r\nX-Webhook-Signature: sha256=00"),
-		_raw(
-			"CRLF smuggling a second request",
-			raw,
-			"X-Webhook-Signature: x\r\n\r\nGET /api/method/ping HTTP/1.1\r\nX-A: b",
-		),
-		signed(
-			"wrong content type, signed with another secret",
-			raw,
-			key="x" * 32,
-			**{"Content-Type": "text/plain"},
-		),
-	]
-	# The well-typed-but-wrong payloads are authentic, so they are answered 200 and stored as Ignored (see
-	# `authentic_oddities`); here only what must be refused.
-	bad_netelip_token = "?" + urlencode({"token": "forged-token-0123456789"})
-	real = "?" + urlencode({"token": netelip_token})
-	fields = _hostile_call_fields(now, 1, netelip_application)
-	form = "application/x-www-form-urlencoded"
-	cases += [
-		Hostile("netelip: no token", CONTROL_PATH, urlencode(fields).encode(), {"Content-Type": form}),
-		Hostile(
-			"netelip: forged token",
-			CONTROL_PATH + bad_netelip_token,
-			urlencode(fields).encode(),
-			{"Content-Type": form},
-		),
-		Hostile(
-			"netelip: token in X-Forwarded-For only",
-			CONTROL_PATH,
-			urlencode(fields).encode(),
-			{"Content-Type": form, "X-Forwarded-For": netelip_token},
-		),
-		Hostile(
-			"netelip report: forged token",
-			REPORT_PATH + bad_netelip_token,
-			json.dumps({"calls": [fields]}).encode(),
-			{"Content-Type": "application/json"},
-		),
-		Hostile(
-			"netelip: malformed json",
-			CONTROL_PATH + real,
-			b'{"ID": "1.2", ',
-			{"Content-Type": "application/json"},
-			stores=True,
-		),
-		Hostile(
-			"netelip: bad call id",
-			CONTROL_PATH + real,
-			urlencode({**fields, "ID": "1e10; drop table"}).encode(),
-			{"Content-Type": form},
-			stores=True,
-		),
-		Hostile(
-			"netelip: huge body",
-			CONTROL_PATH + real,
-			b"ID=" + b"1" * (700 * 1024),
-			{"Content-Type": form},
-		),
-		Hostile(
-			"netelip: invalid utf-8",
-			CONTROL_PATH + real,
-			b"ID=\xff\xfe&api=\xc3\x28",
-			{"Content-Type": form},
-			stores=True,
-		),
-		Hostile(
-			"netelip: deep nesting",
-			REPORT_PATH + real,
-			b"[" * DEPTH + b"]" * DEPTH,
-			{"Content-Type": "application/json"},
-			stores=True,
-		),
-	]
-	return cases
-
-
-ALLOWLIST_WITHOUT_US = "203.0.113.0/24"  # a documentation range: never this machine
-
-
-def _hostile_call_fields(now: float, seq: int, application: str | None) -> dict:
-	"""A well-formed inbound control step (call `<now>.000<seq>` from 60000000<seq>), for the hostile cases."""
-	return {
-		"ID": f"{int(now)}.{seq:04d}",
-		"api": application or "API sim",
-		"src": f"60000000{seq}",
-		"dst": "910000001",
-		"startcall": _madrid(now),
-	}
-
-
-def forged_netelip_origins(
-	netelip_token: str, *, netelip_application: str | None = None, now: float | None = None
-) -> list[Hostile]:
-	"""Correct token and application, sent from this machine while Netelip's address allowlist is
-	`ALLOWLIST_WITHOUT_US`, claiming in X-Forwarded-For to come from an allowed address: each must get 403."""
-	now = time.time() if now is None else now
-	real = "?" + urlencode({"token": netelip_token})
-	fields = _hostile_call_fields(now, 2, netelip_application)
-	form = "application/x-www-form-urlencoded"
-	cdr = {**fields, "statuscall": "ANSWER", "durationcall": "10", "durationcallanswered": "5"}
-	return [
-		Hostile(
-			"netelip: outside the allowlist",
-			CONTROL_PATH + real,
-			urlencode(fields).encode(),
-			{"Content-Type": form},
-		),
-		Hostile(
-			"netelip: allowed address forged in X-Forwarded-For",
-			CONTROL_PATH + real,
-			urlencode(fields).encode(),
-			{"Content-Type": form, "X-Forwarded-For": "203.0.113.5"},
-		),
-		Hostile(
-			"netelip report: allowed address forged in X-Forwarded-For",
-			REPORT_PATH + real,
-			json.dumps({"calls": [cdr]}).encode(),
-			{"Content-Type": "application/json", "X-Forwarded-For": "203.0.113.5, 203.0.113.6"},
-		),
-	]
-
-
-def authentic_oddities(session_id: str, secret: str, *, now: float | None = None) -> list[Hostile]:
-	"""Correctly signed bodies with wrong types or unknown events: answered 200, stored once as Ignored or
-	applied harmlessly, never a 500."""
-	now = time.time() if now is None else now
-	bodies = {
-		"wrong types everywhere": {"event": "message.received", "sessionId": session_id, "data": "text"},
-		"wrong types inside data": {
-			"event": "message.received",
-			"sessionId": session_id,
-			"data": {"id": 5, "body": {"x": 1}, "fromMe": "maybe", "timestamp": "soon", "from": []},
-		},
-		"unknown event": {"event": "presence.update", "sessionId": session_id, "data": {"x": [1, 2]}},
-		"ack with no message id": {"event": "message.ack", "sessionId": session_id, "data": {"ack": "x"}},
-	}
-	cases = []
-	for label, payload in bodies.items():
-		body = serialise({**payload, "timestamp": iso(now)})
-		headers = {
-			"Content-Type": "application/json",
-			"X-Webhook-Session": session_id,
-			"X-Webhook-Timestamp": str(int(now * 1000)),
-			"X-Webhook-Signature": sign(body, secret),
-		}
-		cases.append(Hostile(label, WEBHOOK_PATH, body, headers, stores=True))
-	return cases
-
-
 __all__ = [
 	"Config",
 	"Delivery",
-	"Hostile",
 	"NotLoopback",
 	"Result",
 	"Scenario",
-	"authentic_oddities",
 	"build",
-	"forged_netelip_origins",
-	"hostile_requests",
 	"is_loopback",
 	"percentile",
 	"pin",
-	"post_hostile",
 	"prefix_tag",
 	"send",
 	"sim_call_pattern",

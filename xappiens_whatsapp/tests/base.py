@@ -286,6 +286,17 @@ def cleanup_test_data() -> None:
 	frappe.db.delete("Inbound Webhook", {"session_id": ["like", TEST_PREFIX + "%"]})
 	frappe.db.delete("Inbound Webhook", {"provider": "Inbox Hub", "session_id": ["is", "not set"]})
 	frappe.db.delete("Webhook Rejection", {})
+	frappe.cache.delete_keys("xw:rejections")
+	frappe.cache.delete_keys("xw:refused:")
+
+
+def rejections(reason: str, provider: str | None = None) -> int:
+	"""Refusals counted for `reason`, folded from Redis into their rows first (as the minutely job does)."""
+	from xappiens_whatsapp.pipeline import rejections as counted
+
+	counted.flush()
+	filters = {"reason": reason, **({"provider": provider} if provider else {})}
+	return sum(frappe.get_all("Webhook Rejection", filters=filters, pluck="count"))
 
 
 @contextmanager

@@ -22,6 +22,7 @@ import requests
 
 from xappiens_whatsapp.core import inbox_hub_events as ih
 from xappiens_whatsapp.pipeline import sweep
+from xappiens_whatsapp.testing import hostile_requests as hostile
 from xappiens_whatsapp.testing import sim_check
 from xappiens_whatsapp.testing import simulator as sim
 from xappiens_whatsapp.tests.base import (
@@ -189,7 +190,7 @@ class Answers:
 		return [d for d, statuses in self.by_delivery.items() if any(s and 200 <= s < 300 for s in statuses)]
 
 
-def unread_key(case: sim.Hostile) -> str:
+def unread_key(case: hostile.Hostile) -> str:
 	"""The inbox key the app gives an authentic but unreadable body (kept once, as Ignored)."""
 	digest = hashlib.sha256(case.body).hexdigest()
 	if case.path.startswith(sim.WEBHOOK_PATH):
@@ -342,15 +343,17 @@ class TestFaults(XWTestCase):
 		self.report("queue Redis down during ingress", tally)
 		self.assert_exactly_once(s, tally)
 
-	def test_cache_redis_down_answers_503_and_the_retry_gets_through(self):
-		"""With the cache's Redis unreachable (Frappe's rate limiter needs it before our endpoint runs), every
-		delivery is refused with 503 and nothing half-stored; the provider's retry, once Redis is back, is
-		accepted and applied."""
+	def test_cache_redis_down_still_takes_every_delivery_and_refuses_forgeries(self):
+		"""With the cache's Redis unreachable (settings are then read from the database), every delivery is
+		still verified, stored once and applied, and a forged one is still refused; the provider's retries once
+		Redis is back change nothing."""
 		s = self.scenario(14, conversations=3, messages=1, replies=1, calls=2)
 		with side_server(FRAPPE_REDIS_CACHE=f"redis://{DEAD}") as url:
 			down = sim.send(s.stream, url, concurrency=2, timeout=60)
-		self.assertEqual(dict(down.statuses), {503: len(s.stream)}, down.line())
-		self.assertEqual(sim_check.tally(s).stored, 0)
+			cases = hostile.hostile_requests(PREFIX + "14_1", "forged-secret-0123456789", "x")
+			forged = hostile.post_hostile(url, next(c for c in cases if c.label == "wrong secret"))
+		self.assertEqual(dict(down.statuses), {200: len(s.stream)}, down.line())
+		self.assertEqual(forged, 401)
 		retry = sim.send(s.stream, self.server.url, concurrency=2)
 		run_workers(1)
 		self.settle(s)
@@ -461,10 +464,10 @@ class TestFaults(XWTestCase):
 		(wrong types, unknown events), each kept exactly once as Ignored. Counts cover every case of both
 		providers, from the answers and the rows found."""
 		session, secret = next(iter(sim_check.ensure_sessions([PREFIX + "hostile"]).items()))
-		cases = sim.hostile_requests(
+		cases = hostile.hostile_requests(
 			session, secret, self.netelip_token, seed=16, netelip_application=NETELIP_APPLICATION
 		)
-		odd = sim.authentic_oddities(session, secret)
+		odd = hostile.authentic_oddities(session, secret)
 		expected = {unread_key(c) for c in cases if c.stores}
 		for case in odd:
 			headers = case.headers
@@ -488,15 +491,15 @@ class TestFaults(XWTestCase):
 				fields=["name", "dedup_key", "status", "provider"],
 			)
 
-		forged = sim.forged_netelip_origins(self.netelip_token, netelip_application=NETELIP_APPLICATION)
+		forged = hostile.forged_netelip_origins(self.netelip_token, netelip_application=NETELIP_APPLICATION)
 
 		def post_forged() -> dict:
 			netelip = frappe.get_single("Netelip Settings")
-			netelip.allowed_sources = sim.ALLOWLIST_WITHOUT_US
+			netelip.allowed_sources = hostile.ALLOWLIST_WITHOUT_US
 			netelip.save(ignore_permissions=True)
 			frappe.db.commit()
 			try:
-				return {c.label: sim.post_hostile(self.server.url, c) for c in forged}
+				return {c.label: hostile.post_hostile(self.server.url, c) for c in forged}
 			finally:
 				netelip = frappe.get_single("Netelip Settings")
 				netelip.allowed_sources = ""
@@ -505,9 +508,9 @@ class TestFaults(XWTestCase):
 
 		passes = []
 		for _ in range(2):  # the second pass replays every request as it was
-			statuses = {c.label: sim.post_hostile(self.server.url, c) for c in cases}
+			statuses = {c.label: hostile.post_hostile(self.server.url, c) for c in cases}
 			statuses.update(post_forged())
-			odd_statuses = {c.label: sim.post_hostile(self.server.url, c) for c in odd}
+			odd_statuses = {c.label: hostile.post_hostile(self.server.url, c) for c in odd}
 			passes.append((statuses, odd_statuses, len(stored_rows())))
 		run_workers(1)
 		rows = stored_rows()

@@ -7,13 +7,15 @@ in this process, so each case can check the database right after; the HTTP tests
 import itertools
 import json
 import random
+from contextlib import contextmanager
 from datetime import timedelta
+from unittest import mock
 
 import frappe
 from frappe.utils import now_datetime
 
 from xappiens_whatsapp.core import inbox_hub_events as ih
-from xappiens_whatsapp.pipeline import ingress, sweep
+from xappiens_whatsapp.pipeline import ingress, messages, sweep
 from xappiens_whatsapp.pipeline.process import process
 from xappiens_whatsapp.testing.payloads import compact, inbox_hub
 from xappiens_whatsapp.tests.base import (
@@ -58,6 +60,20 @@ def deliver(payload: dict, session_id: str, *, run: bool = True) -> str:
 	if run:
 		process(accepted.name)
 	return accepted.name
+
+
+@contextmanager
+def broken_messages(only: str | None = None):
+	"""Storing a message fails (every one, or the one with this id): an event whose handler raises."""
+	real = messages.store_message
+
+	def store(event):
+		if only is None or event.message_id == only:
+			raise RuntimeError("the store is broken")
+		return real(event)
+
+	with mock.patch.object(messages, "store_message", store):
+		yield
 
 
 def ack(message_id: str, value: int, ts: int = 1729443650) -> dict:
@@ -393,17 +409,14 @@ class TestInboxHubPipeline(XWTestCase):
 	def test_a_failing_event_keeps_its_error_is_retried_then_flagged(self):
 		configure_settings(max_attempts=2)
 		name = deliver(inbox_hub("g_message_received"), self.session_id, run=False)
-		# break the event: the session it names cannot be created (invalid id)
-		frappe.db.set_value("Inbound Webhook", name, "session_id", "x!")
-		broken = inbox_hub("g_message_received") | {"sessionId": "x!"}
-		frappe.db.set_value("Inbound Webhook", name, "payload", json.dumps(broken))
 		frappe.db.commit()
-		process(name)
-		row = frappe.get_doc("Inbound Webhook", name)
-		self.assertEqual((row.status, row.attempts, row.needs_attention), ("Failed", 1, 0))
-		self.assertIn("Session ID", row.last_error)
-		self.assertIsNotNone(row.next_retry_at)
-		process(name)
+		with broken_messages():
+			process(name)
+			row = frappe.get_doc("Inbound Webhook", name)
+			self.assertEqual((row.status, row.attempts, row.needs_attention), ("Failed", 1, 0))
+			self.assertIn("the store is broken", row.last_error)
+			self.assertIsNotNone(row.next_retry_at)
+			process(name)
 		row.reload()
 		self.assertEqual((row.status, row.attempts, row.needs_attention), ("Failed", 2, 1))
 		self.assertIsNone(row.next_retry_at)
@@ -824,21 +837,12 @@ class TestInboxHubPipeline(XWTestCase):
 		from xappiens_whatsapp.pipeline.process import apply_group
 
 		rows = self._group("GRPFAIL", [C_JID, C_JID, C_JID])
-		broken = inbox_hub("g_message_received") | {"sessionId": "x!"}  # a session id that cannot be stored
-		frappe.db.set_value(
-			"Inbound Webhook", rows[1].name, {"session_id": "x!", "payload": json.dumps(broken)}
-		)
-		frappe.db.commit()
-		self.addCleanup(frappe.db.commit)
-		self.addCleanup(
-			frappe.db.delete, "Inbound Webhook", {"name": rows[1].name}
-		)  # its session is not ours
-		rows[1].session_id = "x!"
-		self.assertEqual(apply_group(rows), [row.name for row in rows])
+		with broken_messages("3EB0GRPFAIL0000000000000001"):
+			self.assertEqual(apply_group(rows), [row.name for row in rows])
 		self.assertEqual(self._statuses(rows), ["Processed", "Failed", "Processed"])
 		failed = frappe.get_doc("Inbound Webhook", rows[1].name)
 		self.assertEqual(failed.attempts, 1)
-		self.assertIn("Session ID", failed.last_error)
+		self.assertIn("the store is broken", failed.last_error)
 		self.assertIsNone(self.message("3EB0GRPFAIL0000000000000001"))
 		self.assertEqual(self.contact()["unread_count"], 2)
 

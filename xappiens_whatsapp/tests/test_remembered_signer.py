@@ -23,6 +23,7 @@ from xappiens_whatsapp.tests.base import (
 	configure_settings,
 	event,
 	lose_queued_jobs,
+	rejections,
 )
 
 NEW_SECRET = "a-replacement-secret-0123456789"
@@ -71,8 +72,7 @@ class TestRememberedSigner(XWTestCase):
 		return frappe.db.count("Inbound Webhook", {"session_id": self.session_id})
 
 	def rejections(self, reason: str) -> int:
-		frappe.db.commit()
-		return sum(frappe.get_all("Webhook Rejection", filters={"reason": reason}, pluck="count"))
+		return rejections(reason)
 
 	def set_own_secret(self, secret: str, previous_valid_for: timedelta | None = None) -> None:
 		session = frappe.get_doc("WhatsApp Session", self.session_id)

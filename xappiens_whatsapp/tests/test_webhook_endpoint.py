@@ -8,6 +8,7 @@ import frappe
 import requests
 from frappe.utils import now_datetime
 
+from xappiens_whatsapp.core import inbox_hub_events as ih
 from xappiens_whatsapp.core.signatures import sign
 from xappiens_whatsapp.testing.payloads import compact
 from xappiens_whatsapp.tests.base import (
@@ -17,6 +18,7 @@ from xappiens_whatsapp.tests.base import (
 	configure_settings,
 	event,
 	lose_queued_jobs,
+	rejections,
 	run_worker,
 )
 
@@ -30,8 +32,7 @@ class TestWebhookEndpoint(XWTestCase):
 		self.make_session()
 
 	def rejections(self, reason: str) -> int:
-		frappe.db.commit()
-		return sum(frappe.get_all("Webhook Rejection", filters={"reason": reason}, pluck="count"))
+		return rejections(reason)
 
 	def test_valid_event_is_stored_once_and_answered_at_once(self):
 		payload = event("g_message_received", self.session_id)
@@ -44,7 +45,7 @@ class TestWebhookEndpoint(XWTestCase):
 		self.assertEqual(len(rows), 1)
 		self.assertEqual(rows[0].status, "Received")
 		self.assertEqual(rows[0].event, "message.received")
-		self.assertEqual(rows[0].dedup_key, f"ih:{self.session_id}:message.received:3EB0250462D167CE4A3F0D")
+		self.assertEqual(rows[0].dedup_key, ih.parse(compact(payload)).dedup_key)
 		self.assertEqual(json.loads(rows[0].payload), payload)
 
 		run_worker()
@@ -92,7 +93,8 @@ class TestWebhookEndpoint(XWTestCase):
 				self.assertEqual(response.status_code, 401)
 				self.assertEqual(response.json(), {"success": False, "error": "Unauthorized"})
 		self.assertEqual(self.inbound(session_id=self.session_id), [])
-		self.assertEqual(self.rejections("bad_signature"), 4)
+		self.assertEqual(self.rejections("bad_signature"), 3)
+		self.assertEqual(self.rejections("no_signature"), 1)  # refused before any query
 
 	def test_x_signature_alias_and_bare_hex(self):
 		raw = compact(event("g_message_received", self.session_id))
@@ -238,7 +240,7 @@ class TestWebhookEndpoint(XWTestCase):
 		self.post_event(
 			b"{}", signature="sha256=00", headers={"X-Forwarded-For": "198.51.100.7, 203.0.113.9"}
 		)
-		frappe.db.commit()
+		rejections("bad_signature")  # folded from Redis into its row
 		seen = frappe.get_all(
 			"Webhook Rejection", filters={"reason": "bad_signature"}, pluck="last_remote_addr"
 		)

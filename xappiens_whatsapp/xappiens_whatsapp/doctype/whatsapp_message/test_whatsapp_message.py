@@ -15,18 +15,49 @@ class TestWhatsAppMessage(FrappeTestCase):
 					ignore_permissions=True
 				)
 
-	def message(self, message_id, session="xwt_messages"):
+	def message(self, message_id, session="xwt_messages", contact=None, from_me=0):
 		return frappe.get_doc(
-			{"doctype": "WhatsApp Message", "session": session, "message_id": message_id, "body": "hola"}
+			{
+				"doctype": "WhatsApp Message",
+				"session": session,
+				"contact": contact,
+				"from_me": from_me,
+				"message_id": message_id,
+				"body": "hola",
+			}
 		)
 
-	def test_a_message_id_is_unique_per_session_only(self):
-		self.message("XWTMSG0001").insert(ignore_permissions=True)
-		self.assertRaises(
-			frappe.UniqueValidationError, self.message("XWTMSG0001").insert, ignore_permissions=True
+	def conversation(self, number: str, session="xwt_messages") -> str:
+		jid = f"{number}@s.whatsapp.net"
+		existing = frappe.db.get_value("WhatsApp Contact", {"session": session, "whatsapp_id": jid})
+		return (
+			existing
+			or frappe.get_doc(
+				{
+					"doctype": "WhatsApp Contact",
+					"session": session,
+					"whatsapp_id": jid,
+					"display_name": number,
+				}
+			)
+			.insert(ignore_permissions=True)
+			.name
 		)
-		# the same WhatsApp id seen by another of our numbers is another row
-		self.message("XWTMSG0001", "xwt_messages_other").insert(ignore_permissions=True)
+
+	def test_a_message_is_its_conversation_direction_and_id(self):
+		first, second = self.conversation("34600000101"), self.conversation("34600000102")
+		self.message("XWTMSG0001", contact=first).insert(ignore_permissions=True)
+		self.assertRaises(
+			frappe.UniqueValidationError,
+			self.message("XWTMSG0001", contact=first).insert,
+			ignore_permissions=True,
+		)
+		# The same id in another conversation, in the other direction or on another of our numbers is another
+		# message: anyone can send a message carrying any id.
+		self.message("XWTMSG0001", contact=second).insert(ignore_permissions=True)
+		self.message("XWTMSG0001", contact=first, from_me=1).insert(ignore_permissions=True)
+		other = self.conversation("34600000101", "xwt_messages_other")
+		self.message("XWTMSG0001", "xwt_messages_other", contact=other).insert(ignore_permissions=True)
 
 	def test_unsent_messages_have_no_id_yet_and_do_not_collide(self):
 		a = self.message(None).insert(ignore_permissions=True)

@@ -10,10 +10,13 @@ class WhatsAppMessage(Document):
 
 
 def on_doctype_update():
-	# The canonical key of a message is (session, short WhatsApp id); outbound rows have no id until sent,
-	# and NULLs do not collide in a unique index.
+	# A message is its conversation, its direction and its WhatsApp id, as WhatsApp's own serialised id is: anyone
+	# can send a message carrying the id of another chat's message, and it must stay another message. Outbound rows
+	# have no id until sent, and NULLs do not collide in a unique index.
 	frappe.db.add_unique(
-		"WhatsApp Message", ["session", "message_id"], constraint_name="unique_session_message"
+		"WhatsApp Message",
+		["session", "contact", "from_me", "message_id"],
+		constraint_name="unique_chat_message",
 	)
 	# A double click or a network retry from the desk sends the same reference twice: one message per sender.
 	frappe.db.add_unique("WhatsApp Message", ["sent_by", "client_ref"], constraint_name="unique_sender_ref")
