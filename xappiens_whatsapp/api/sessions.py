@@ -2,7 +2,6 @@
 status. Every action is a whitelisted, manager-only call; QR images never travel in realtime events."""
 
 import json
-import re
 import secrets
 import time
 from datetime import timedelta
@@ -25,7 +24,6 @@ from xappiens_whatsapp.pipeline.times import from_epoch
 
 WEBHOOK_PATH = "/api/method/xappiens_whatsapp.api.webhook.handle_webhook"
 ROTATION_GRACE_HOURS = 24
-_BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 QR_SECONDS = 60  # a QR whose expiry the gateway did not say; WhatsApp renews them about every minute
 
 
@@ -42,12 +40,6 @@ def _said(exc: ProviderError) -> str:
 
 def _gateway_error(exc: ProviderError):
 	frappe.throw(_("The gateway refused: {0}").format(_said(exc)), title=_("WhatsApp gateway"))
-
-
-def _qr_image(value) -> str | None:
-	"""A QR code is a base64 picture; anything else the gateway sends in its place is not kept."""
-	compact = re.sub(r"\s+", "", value) if isinstance(value, str) else ""
-	return compact if _BASE64.fullmatch(compact) else None
 
 
 def _require_gateway_id(doc) -> int:
@@ -74,16 +66,14 @@ def _apply_info(doc, info, asked_at=None) -> str:
 		# ordered against it (a session.qr made during a connect call would look older and be dropped).
 		reason = None if known else f"Unknown status: {one_line(info.status, 100)}"
 		changes.update(status=str(state), status_reason=reason)
-		qr = _qr_image(info.qr_code)
-		if qr and state == SessionState.QR_REQUIRED:
-			changes.update(qr_code=qr, qr_expires_at=add_to_date(None, seconds=QR_SECONDS))
+		if info.qr_code and state == SessionState.QR_REQUIRED:
+			changes.update(qr_code=info.qr_code, qr_expires_at=add_to_date(None, seconds=QR_SECONDS))
 		if state in (SessionState.CONNECTED, SessionState.DISCONNECTED):
 			changes.update(qr_code=None, qr_expires_at=None)
 	if info.id:
 		changes["gateway_id"] = info.id
-	digits = re.sub(r"\D", "", str(info.phone_number or ""))
-	if digits:
-		changes["phone_number"] = "+" + digits[:20]
+	if info.phone_number:
+		changes["phone_number"] = "+" + str(info.phone_number).lstrip("+")
 	if changes:
 		frappe.db.set_value("WhatsApp Session", doc.name, changes)
 	status = changes.get("status") or frappe.db.get_value("WhatsApp Session", doc.name, "status")
@@ -253,8 +243,7 @@ def get_qr(session: str) -> dict:
 			qr = None  # not generated yet: a session.qr event will bring it
 		except ProviderError as exc:
 			_gateway_error(exc)
-		image = _qr_image(qr.image_base64) if qr else None
-		if image and not _overtaken(doc, asked_at):
+		if qr and not _overtaken(doc, asked_at):
 			expires = (
 				from_epoch(to_epoch_seconds(qr.expires_at))
 				if qr.expires_at
@@ -264,7 +253,7 @@ def get_qr(session: str) -> dict:
 				"WhatsApp Session",
 				doc.name,
 				{
-					"qr_code": image,
+					"qr_code": qr.image_base64,
 					"qr_expires_at": expires,
 					"status": str(SessionState.QR_REQUIRED),
 				},
