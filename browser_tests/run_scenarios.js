@@ -104,7 +104,10 @@ scenario("customer names, texts and media addresses with markup show as text in 
 	assert((await page.locator(".xw-conv-header .xw-conv-name").innerText()).includes(XSS_MARK), "the header did not show the name as text");
 	// javascript: media addresses never become links or sources; the file name stays readable.
 	await page.locator(".xw-thread-list .xw-media-missing", { hasText: "manual.pdf" }).waitFor();
-	assert((await page.locator(".xw-thread-list .xw-msg a.xw-file, .xw-thread-list .xw-msg .xw-image").count()) === 0, "an unsafe media address became a link");
+	// Nor does a path of this site: the browser would send the agent's cookies along.
+	await page.locator(".xw-thread-list .xw-media-missing", { hasText: "nota.ogg" }).waitFor();
+	const media = ".xw-thread-list .xw-msg a.xw-file, .xw-thread-list .xw-msg .xw-image, .xw-thread-list .xw-msg audio";
+	assert((await page.locator(media).count()) === 0, "an unsafe media address became a link or a source");
 	await sleep(1500); // let any injected <img> fail to load and fire its handler
 	await assert_no_xss(page, "inbox");
 	await screenshot(page, "02b-markup-as-text");
@@ -612,6 +615,164 @@ scenario("managers see webhook health on the workspace; the call list has status
 	await screenshot(state.a, "19-workspace-agent");
 });
 
+// ---------------------------------------------------------------- hostile data through the real pipeline
+// Customers and providers choose these strings: signed webhooks bring them to the endpoint, the worker stores
+// them, and Frappe's own views (report view, list view, Link search, read-only form fields) show them. None of it
+// may run: `window.__xw_pwned` stays unset and no element carries an injected handler.
+const PWNED_RUN = crypto.randomBytes(3).toString("hex");
+const HOSTILE = {
+	name: `Hostil ${PWNED_RUN} <img src=x onerror=window.__xw_pwned=1>`,
+	picture: `https://pps.example.net/a.jpg"><img/src="x"onerror="window.__xw_pwned=2">`,
+	push_name: `Empuje ${PWNED_RUN} <svg onload=window.__xw_pwned=3>`,
+	body: `<img src=x onerror=window.__xw_pwned=4> ${PWNED_RUN}`,
+	group: `Grupo ${PWNED_RUN} <img src=x onerror=window.__xw_pwned=5>`,
+	contact: `Contacto ${PWNED_RUN} <details open ontoggle=window.__xw_pwned=6>`,
+	media: "/files/%2e%2e/api/method/logout",
+	recording: `https://rec.example.net/a.wav"><img/src="x"onerror="window.__xw_pwned=7">`,
+	hangup: `<img src=x onerror=window.__xw_pwned=8> ${PWNED_RUN}`,
+};
+// New numbers on every run (Spanish mobiles 7xxxxxxxx), so each run's contacts are created by its own webhooks.
+const HOSTILE_BASE = `347${String(parseInt(PWNED_RUN, 16) % 100000).padStart(5, "0")}`;
+const HOSTILE_JIDS = [1, 2, 3].map((k) => `${HOSTILE_BASE}0${k}@s.whatsapp.net`);
+const HOSTILE_GROUP = `1203630000${HOSTILE_BASE}@g.us`;
+
+async function assert_not_pwned(page, where) {
+	await sleep(1500); // let an injected <img> fail to load and fire its handler
+	const found = await page.evaluate(() => ({
+		pwned: window.__xw_pwned,
+		injected: [...document.querySelectorAll("*")]
+			.filter((el) => [...el.attributes].some((a) => a.name.startsWith("on") && a.value.includes("__xw_pwned")))
+			.map((el) => el.outerHTML.slice(0, 120)),
+	}));
+	assert(found.pwned === undefined, `${where}: injected script ran (window.__xw_pwned = ${found.pwned})`);
+	assert(!found.injected.length, `${where}: markup from outside became elements: ${JSON.stringify(found.injected)}`);
+}
+
+// Poll a read the page can make until it says yes: the worker applies webhooks in the background.
+async function wait_until(page, what, fn, arg) {
+	for (let i = 0; i < 60; i++) {
+		if (await page.evaluate(fn, arg)) return;
+		await sleep(500);
+	}
+	throw new Error(`timed out waiting for ${what}`);
+}
+
+// The views list only this run's hostile contacts (the inbox scenarios' fixtures hold markup of their own).
+async function only_hostile_contacts(page) {
+	await page.waitForFunction(() => window.cur_list && cur_list.filter_area, null, { timeout: LIVE });
+	await page.evaluate(async (run) => {
+		await cur_list.filter_area.clear(false);
+		await cur_list.filter_area.add([["WhatsApp Contact", "display_name", "like", `%${run}%`]]);
+	}, PWNED_RUN);
+	await page.waitForFunction(
+		(run) => [...document.querySelectorAll(".list-row-container, .dt-row")].every((row) => !row.offsetParent || row.textContent.includes(run) || !row.textContent.trim()),
+		PWNED_RUN,
+		{ timeout: LIVE }
+	);
+}
+
+scenario("hostile names, addresses and call details arrive through signed webhooks and the worker", async ({ browser }) => {
+	const page = (state.hostile = await login(browser, fx.users.manager));
+	await open_desk(page, "whatsapp-contact");
+	const [first, second, third] = HOSTILE_JIDS;
+	await post_inbox_hub("conversation.created", MAIN, {
+		conversation: { chatId: first, name: HOSTILE.name, isGroup: false, profilePicture: HOSTILE.picture },
+	});
+	const message = message_received(second.split("@")[0], OWN_DIGITS, HOSTILE.body);
+	Object.assign(message, { notifyName: HOSTILE.push_name, type: "image", hasMedia: true, mediaUrl: HOSTILE.media, mimetype: "image/png" });
+	await post_inbox_hub("message.received", MAIN, message);
+	await post_inbox_hub("conversation.created", MAIN, { conversation: { chatId: HOSTILE_GROUP, name: HOSTILE.group, isGroup: true } });
+	await post_inbox_hub("contact.updated", MAIN, {
+		contact: { id: third.replace("@s.whatsapp.net", "@c.us"), phone: third.split("@")[0], name: HOSTILE.contact, imgUrl: HOSTILE.picture },
+	});
+	const stamp = new Intl.DateTimeFormat("sv-SE", { timeZone: "Europe/Madrid", dateStyle: "short", timeStyle: "medium" }).format(new Date());
+	state.hostile_call = `${Math.floor(Date.now() / 1000) + 7}.${Math.floor(Math.random() * 9000) + 1000}`;
+	const answer = await post_netelip_control({
+		ID: state.hostile_call,
+		api: fx.netelip_application,
+		src: "34600000074",
+		dst: fx.agent_a_line,
+		startcall: stamp,
+		typesrc: "did",
+		statuscall: "ANSWER",
+		hangupcause: HOSTILE.hangup,
+		recording: HOSTILE.recording,
+	});
+	assert(answer.status === 200, `control endpoint answered HTTP ${answer.status}: ${answer.body}`);
+	await wait_until(
+		page,
+		"the worker to apply the hostile webhooks",
+		async ([jids, group, call]) => {
+			const [contacts, waiting, calls] = await Promise.all([
+				frappe.xcall("frappe.client.get_count", { doctype: "WhatsApp Contact", filters: { whatsapp_id: ["in", [...jids, group]] } }),
+				frappe.xcall("frappe.client.get_count", { doctype: "Inbound Webhook", filters: { status: "Received" } }),
+				frappe.xcall("frappe.client.get_count", { doctype: "Netelip Call", filters: { call_id: call } }),
+			]);
+			return contacts === jids.length + 1 && waiting === 0 && calls === 1;
+		},
+		[HOSTILE_JIDS, HOSTILE_GROUP, state.hostile_call]
+	);
+});
+
+scenario("the WhatsApp Contact list view shows hostile names as text", async () => {
+	const page = state.hostile;
+	await open_desk(page, "whatsapp-contact");
+	await only_hostile_contacts(page);
+	await page.locator(".list-row-container", { hasText: PWNED_RUN }).first().waitFor({ timeout: LIVE });
+	await screenshot(page, "20-hostile-contact-list");
+	await assert_not_pwned(page, "WhatsApp Contact list view");
+	assert((await page.locator(".list-row-container", { hasText: "onerror" }).count()) >= 1, "the names are not shown as text");
+});
+
+scenario("the WhatsApp Contact report view shows hostile names, pictures and previews as text", async () => {
+	const page = state.hostile;
+	await open_desk(page, "whatsapp-contact/view/report");
+	await page.waitForFunction(() => window.cur_list && cur_list.view_name === "Report" && cur_list.datatable, null, { timeout: LIVE });
+	await page.evaluate(async () => {
+		const dt = "WhatsApp Contact";
+		// As Frappe's own "Pick Columns" dialog does.
+		cur_list.fields = ["name", "display_name", "push_name", "profile_picture_url", "last_message_preview", "phone"].map((f) => [f, dt]);
+		cur_list.reorder_fields();
+		cur_list.build_fields();
+		cur_list.setup_columns();
+		cur_list.datatable.destroy();
+		cur_list.datatable = null;
+		await cur_list.refresh();
+	});
+	await only_hostile_contacts(page);
+	await page.locator(".dt-row", { hasText: PWNED_RUN }).first().waitFor({ timeout: LIVE });
+	const headers = await page.locator(".dt-header .dt-cell__content").allTextContents();
+	assert(headers.some((h) => h.includes("Profile picture")), `the report does not show the chosen columns: ${headers}`);
+	await screenshot(page, "21-hostile-contact-report");
+	await assert_not_pwned(page, "WhatsApp Contact report view");
+});
+
+scenario("a Link filter's suggestions show hostile contact names as text", async () => {
+	const page = state.hostile;
+	await open_desk(page, "whatsapp-message");
+	const input = page.locator('.standard-filter-section [data-fieldname="contact"] input');
+	await input.waitFor({ timeout: LIVE });
+	await input.click();
+	await input.pressSequentially(PWNED_RUN, { delay: 50 });
+	await page.locator('.awesomplete [role="option"]', { hasText: PWNED_RUN }).first().waitFor({ timeout: LIVE });
+	await screenshot(page, "22-hostile-link-filter");
+	await assert_not_pwned(page, "Link filter suggestions");
+	await page.keyboard.press("Escape");
+});
+
+scenario("the Netelip Call form shows a hostile hang-up cause and recording address as text", async () => {
+	const page = state.hostile;
+	const name = await page.evaluate(
+		(call_id) => frappe.xcall("frappe.client.get_value", { doctype: "Netelip Call", filters: { call_id }, fieldname: "name" }).then((r) => r.name),
+		state.hostile_call
+	);
+	await open_desk(page, `netelip-call/${encodeURIComponent(name)}`);
+	await page.locator('.frappe-control[data-fieldname="recording_url"]').waitFor({ state: "attached", timeout: LIVE });
+	await page.evaluate(() => document.querySelector('.frappe-control[data-fieldname="hangup_cause"]').scrollIntoView());
+	await screenshot(page, "23-hostile-netelip-call-form");
+	await assert_not_pwned(page, "Netelip Call form");
+});
+
 // The fake gateway knows the main session and calls our endpoint back (acks) with its secret.
 async function register_gateway_session() {
 	await gateway("/__fake__/script", {
@@ -630,7 +791,10 @@ async function main() {
 	const browser = await launch();
 	let passed = 0;
 	let failed = 0;
+	// XW_ONLY=<regex>: run only the scenarios whose names match (development aid; later ones may need earlier ones).
+	const only = process.env.XW_ONLY ? new RegExp(process.env.XW_ONLY) : null;
 	for (const { name, fn } of scenarios) {
+		if (only && !only.test(name)) continue;
 		const started = Date.now();
 		try {
 			await fn({ browser });

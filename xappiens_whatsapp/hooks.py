@@ -30,6 +30,22 @@ permission_query_conditions = {
 	"WhatsApp Contact": "xappiens_whatsapp.permissions.contact_query",
 	"WhatsApp Message": "xappiens_whatsapp.permissions.message_query",
 	"Netelip Call": "xappiens_whatsapp.permissions.call_query",
+	"WhatsApp Session User": "xappiens_whatsapp.permissions.session_user_query",
+}
+# Frappe 15 reads that would skip the rules above for these doctypes (see desk_reads.py).
+standard_queries = {
+	doctype: "xappiens_whatsapp.desk_reads.search"
+	for doctype in (
+		"WhatsApp Session",
+		"WhatsApp Contact",
+		"WhatsApp Message",
+		"Netelip Call",
+		"WhatsApp Session User",
+	)
+}
+override_whitelisted_methods = {
+	"frappe.client.get_count": "xappiens_whatsapp.desk_reads.get_count",
+	"frappe.desk.search.get_link_title": "xappiens_whatsapp.desk_reads.get_link_title",
 }
 
 doc_events = {

@@ -56,6 +56,15 @@ def message_query(user: str | None = None) -> str:
 	return _scoped_to_sessions("WhatsApp Message", "session", user)
 
 
+def session_user_query(user: str | None = None) -> str:
+	"""The agents listed on a session: readable by managers and by that session's own agents."""
+	user = user or frappe.session.user
+	if is_manager(user):
+		return ""
+	table = "`tabWhatsApp Session User`"
+	return f"({table}.`parenttype` = 'WhatsApp Session' and {table}.`parent` in {_session_subquery(user)})"
+
+
 def call_query(user: str | None = None) -> str:
 	user = user or frappe.session.user
 	if is_manager(user):

@@ -8,13 +8,15 @@ from datetime import timedelta
 
 import frappe
 from frappe import _
-from frappe.utils import add_to_date, now_datetime
+from frappe.utils import add_to_date, escape_html, now_datetime
 
 from xappiens_whatsapp.clients.errors import ProviderError, ProviderNotFound
 from xappiens_whatsapp.clients.inbox_hub import ALL_EVENTS
 from xappiens_whatsapp.core.inbox_hub_events import test_event_key
 from xappiens_whatsapp.core.session_status import SessionState, map_session_status
 from xappiens_whatsapp.core.signatures import to_epoch_seconds
+from xappiens_whatsapp.core.text import one_line
+from xappiens_whatsapp.core.urls import endpoint_problem
 from xappiens_whatsapp.permissions import is_manager
 from xappiens_whatsapp.pipeline import realtime, settings
 from xappiens_whatsapp.pipeline.gateway import inbox_hub
@@ -31,8 +33,13 @@ def _manager_session(session: str):
 	return frappe.get_doc("WhatsApp Session", session)
 
 
+def _said(exc: ProviderError) -> str:
+	"""The gateway's own words, as text: frappe.throw shows its message as HTML."""
+	return escape_html(one_line(exc.message, 500) or exc.__class__.__name__)
+
+
 def _gateway_error(exc: ProviderError):
-	frappe.throw(_("The gateway refused: {0}").format(exc.message), title=_("WhatsApp gateway"))
+	frappe.throw(_("The gateway refused: {0}").format(_said(exc)), title=_("WhatsApp gateway"))
 
 
 def _require_gateway_id(doc) -> int:
@@ -57,7 +64,8 @@ def _apply_info(doc, info, asked_at=None) -> str:
 		state, known = map_session_status(info.status, info.is_connected)
 		# last_event_at stays the gateway's own event time: this answer's moment, on our clock, cannot be
 		# ordered against it (a session.qr made during a connect call would look older and be dropped).
-		changes.update(status=str(state), status_reason=None if known else f"Unknown status: {info.status}")
+		reason = None if known else f"Unknown status: {one_line(info.status, 100)}"
+		changes.update(status=str(state), status_reason=reason)
 		if info.qr_code and state == SessionState.QR_REQUIRED:
 			changes.update(qr_code=info.qr_code, qr_expires_at=add_to_date(None, seconds=QR_SECONDS))
 		if state in (SessionState.CONNECTED, SessionState.DISCONNECTED):
@@ -74,7 +82,17 @@ def _apply_info(doc, info, asked_at=None) -> str:
 
 
 def webhook_url() -> str:
-	return settings.site_url() + WEBHOOK_PATH
+	"""Where the gateway posts this site's webhooks: signed, with customers' messages, so https (plain http
+	only to this machine)."""
+	url = settings.site_url() + WEBHOOK_PATH
+	problem = endpoint_problem(url)
+	if problem:
+		frappe.throw(
+			_(
+				"This site's address for the gateway is refused: {0}. Set an https Public site URL in WhatsApp Settings."
+			).format(_(problem))
+		)
+	return url
 
 
 @frappe.whitelist(methods=["POST"])
@@ -84,10 +102,12 @@ def create_on_gateway(session: str) -> dict:
 	Safe to press again: a session the gateway already has (an earlier attempt whose answer was lost, or one
 	made elsewhere) is adopted and given this site's webhook and the new secret."""
 	doc = _manager_session(session)
+	# Before the switch: a refusal (no API key, an address refused) must leave the secrets as they are.
 	url = webhook_url()
+	gateway = inbox_hub()
 
 	def register(secret: str):
-		with inbox_hub() as client:
+		with gateway as client:
 			return _create_or_adopt(client, doc, url, secret)
 
 	info = _with_new_secret(doc, register)
@@ -106,7 +126,7 @@ def create_on_gateway(session: str) -> dict:
 		frappe.throw(
 			_(
 				"The session is on the gateway, but connecting failed: {0}. Press Connect to try again."
-			).format(exc.message),
+			).format(_said(exc)),
 			title=_("WhatsApp gateway"),
 		)
 	return {"status": _apply_info(doc, info, asked_at), "gateway_id": info.id or doc.gateway_id}
@@ -251,14 +271,25 @@ def get_qr(session: str) -> dict:
 def rotate_secret(session: str) -> dict:
 	"""A new webhook secret; the old one stays valid for a day so no event in flight is lost."""
 	doc = _manager_session(session)
+	# Before the switch: a refusal (no API key, an address refused) must leave the secrets as they are.
+	url = webhook_url()
+	gateway = inbox_hub() if doc.gateway_id else None
 
 	def tell_gateway(secret: str) -> None:
-		if doc.gateway_id:
-			with inbox_hub() as client:
-				client.set_webhook(doc.gateway_id, webhook_url(), secret)
+		if gateway:
+			with gateway as client:
+				client.set_webhook(doc.gateway_id, url, secret)
 
 	_with_new_secret(doc, tell_gateway)
 	return {"previous_valid_until": doc.previous_secret_valid_until}
+
+
+@frappe.whitelist(methods=["POST"])
+def end_previous_secret(session: str) -> dict:
+	"""End a rotation's grace period now (the old secret leaked, or the gateway already signs with the new
+	one): webhooks signed with the previous secret are refused from the next one on."""
+	doc = _manager_session(session)
+	return {"ended": settings.end_previous_secret("WhatsApp Session", doc.name)}
 
 
 @frappe.whitelist(methods=["POST"])
@@ -269,6 +300,7 @@ def send_test_event(session: str) -> dict:
 	doc = _manager_session(session)
 	if not settings.webhook_secrets(doc.name):
 		frappe.throw(_("This session has no webhook secret, and there is no default one"))
+	webhook_url()  # refused here, to the manager, rather than in the job
 	nonce = secrets.token_hex(8)
 	frappe.enqueue(
 		"xappiens_whatsapp.api.sessions.post_test_event",

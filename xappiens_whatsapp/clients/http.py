@@ -33,6 +33,7 @@ from xappiens_whatsapp.clients.errors import (
 	ProviderUnavailable,
 	redact,
 )
+from xappiens_whatsapp.core.urls import endpoint_problem
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,10 @@ class JsonHttpClient:
 	) -> None:
 		if max_attempts < 1:
 			raise ValueError("max_attempts must be at least 1")
+		# The base URL receives the key or token with every request, whoever stored it and however.
+		problem = endpoint_problem(base_url)
+		if problem:
+			raise ValueError(f"{self.provider} base URL refused: {problem}")
 		self.base_url = base_url.rstrip("/")
 		self.timeout = float(timeout)
 		self.connect_timeout = float(connect_timeout)

@@ -5,6 +5,7 @@ from frappe import _
 from frappe.utils.password import get_decrypted_password
 
 from xappiens_whatsapp.clients.inbox_hub import InboxHubClient
+from xappiens_whatsapp.core.urls import endpoint_problem
 from xappiens_whatsapp.pipeline import settings
 
 
@@ -15,6 +16,9 @@ def inbox_hub(**options) -> InboxHubClient:
 	)
 	if not conf.base_url or not api_key:
 		frappe.throw(_("Set the gateway URL and API key in WhatsApp Settings first"))
+	problem = endpoint_problem(conf.base_url)  # also for an address stored before it was checked
+	if problem:
+		frappe.throw(_("The gateway URL in WhatsApp Settings is refused: {0}").format(_(problem)))
 	return InboxHubClient(
 		conf.base_url,
 		api_key,

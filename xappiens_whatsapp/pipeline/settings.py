@@ -61,11 +61,12 @@ _DEFAULT_SECRETS = """select fieldname, password from `__Auth`
 @dataclass(frozen=True)
 class Signer:
 	"""A secret that may sign a session's webhooks. A current secret carries `guard`: an SQL condition that holds
-	while its stored ciphertext is still the one in force for the session (a previous secret carries none)."""
+	while its stored ciphertext is still the one in force for the session (a previous secret carries none).
+	Neither the secret nor its ciphertext is part of its repr, which tracebacks print."""
 
 	secret: str = field(repr=False)
 	guard: str | None = None
-	params: dict = field(default_factory=dict)
+	params: dict = field(default_factory=dict, repr=False)
 
 
 # The session's own current secret is unchanged, or the default one is and the session still has none of its
@@ -172,6 +173,22 @@ def remember_signer(session_id: str | None, signer: Signer) -> None:
 
 def forget_signer(session_id: str | None) -> None:
 	_REMEMBERED.pop(_remembered_key(session_id), None)
+
+
+def end_previous_secret(doctype: str, name: str) -> bool:
+	"""End a rotation's grace period now: the previous secret is deleted, so the next webhook signed with it is
+	refused. No process remembers it (only a current secret is remembered, and guarded in SQL). True when
+	there was one."""
+	frappe.db.sql(
+		"""delete from `__Auth` where doctype = %s and name = %s and fieldname = 'previous_webhook_secret'""",
+		(doctype, name),
+	)
+	ended = frappe.db._cursor.rowcount > 0
+	if doctype == name:
+		frappe.db.set_single_value(doctype, "previous_secret_valid_until", None)
+	else:
+		frappe.db.set_value(doctype, name, "previous_secret_valid_until", None)
+	return ended
 
 
 def site_url() -> str:

@@ -29,6 +29,7 @@ MAIN, OTHER, QR, XSS = PREFIX + "main", PREFIX + "other", PREFIX + "qr", PREFIX 
 CUSTOMER_PHONE = "+34600000001"
 SEEDED_PHONE = "+34600000003"
 NEW_CUSTOMER_PHONE = "+34600000004"
+HOSTILE_CALLER = "+34600000074"  # the caller of the hostile-data scenario's call
 AGENT_A_LINE = "+34910000001"
 AGENT_B_LINE = "+34910000002"
 NETELIP_APPLICATION = "xwb-browser"  # the `api` name Netelip echoes; nothing passes without one
@@ -41,6 +42,7 @@ XSS_BODY = (
 )
 XSS_SESSION_NAME = "<img src=x onerror=window.__xss=5> Pruebas"
 XSS_URL = "javascript:window.__xss=6"
+SITE_PATH = "/files/%2e%2e/api/method/logout"  # a GET of this site, with the agent's cookies
 OLDER_MESSAGES = 45  # more than one page of the thread (30)
 
 
@@ -268,6 +270,17 @@ def _xss_conversation(crm_contact: str) -> str:
 			status="Read",
 		)
 		frappe.db.set_value("WhatsApp Message", name, "media_url", XSS_URL)
+	name = _message(
+		contact.name,
+		MAIN,
+		message_id="XWBXSS004",
+		message_type="audio",
+		media_mimetype="audio/ogg",
+		media_filename="nota.ogg",
+		message_timestamp=add_to_date(start, minutes=3),
+		status="Read",
+	)
+	frappe.db.set_value("WhatsApp Message", name, "media_url", SITE_PATH)
 	return contact.name
 
 
@@ -405,7 +418,7 @@ def teardown(quiet: bool = False) -> None:
 			pluck="name",
 		):
 			frappe.delete_doc("File", file, force=True, ignore_permissions=True)
-	phones = [CUSTOMER_PHONE, NEW_CUSTOMER_PHONE]
+	phones = [CUSTOMER_PHONE, NEW_CUSTOMER_PHONE, HOSTILE_CALLER]
 	calls = frappe.get_all(
 		"Netelip Call",
 		or_filters={"agent": ["in", agents], "customer_number": ["in", phones]},

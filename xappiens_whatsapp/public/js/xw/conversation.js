@@ -260,21 +260,17 @@ xappiens_whatsapp.Conversation = class Conversation {
 			</a>`;
 		}
 		const raw = row.attachment || row.media_url;
-		// Links only to web and file addresses; an inline picture may be shown but is not a link.
-		const href = xappiens_whatsapp.safe_url(raw);
-		const src = xappiens_whatsapp.safe_url(raw, { image: true });
+		// Our own attachment, else the provider's address if it is one worth a link (see safe_url).
+		const href = xappiens_whatsapp.own_file_url(row.attachment) || xappiens_whatsapp.safe_url(row.media_url);
 		const mimetype = row.media_mimetype || "";
-		if (!src) {
+		if (!href) {
 			const has_media = raw || (row.message_type && !["text", "reaction"].includes(row.message_type) && !row.body);
 			return has_media ? this.missing_media_html(row) : "";
 		}
 		if (mimetype.startsWith("image/") || (!mimetype && ["image", "sticker"].includes(row.message_type))) {
-			const img = `<img src="${esc(src)}" alt="${esc(row.media_filename || __("Photo"))}" loading="lazy">`;
-			return href
-				? `<a class="xw-image" href="${esc(href)}" target="_blank" rel="noopener noreferrer">${img}</a>`
-				: `<span class="xw-image">${img}</span>`;
+			const img = `<img src="${esc(href)}" alt="${esc(row.media_filename || __("Photo"))}" loading="lazy">`;
+			return `<a class="xw-image" href="${esc(href)}" target="_blank" rel="noopener noreferrer">${img}</a>`;
 		}
-		if (!href) return this.missing_media_html(row);
 		if (mimetype.startsWith("audio/")) {
 			return `<audio class="xw-audio" controls preload="none" src="${esc(href)}"></audio>`;
 		}

@@ -156,7 +156,7 @@ xappiens_whatsapp.Inbox = class Inbox {
 		const preview = row.last_message_preview
 			? (cint(row.last_message_from_me) ? `${__("You")}: ` : "") + row.last_message_preview
 			: "";
-		const picture = xappiens_whatsapp.safe_url(row.profile_picture_url, { image: true });
+		const picture = xappiens_whatsapp.safe_url(row.profile_picture_url);
 		const avatar = picture
 			? `<img src="${esc(picture)}" alt="">`
 			: /\p{L}/u.test(title)

@@ -66,16 +66,40 @@ xw.client_ref = function () {
 
 xw.esc = (value) => frappe.utils.escape_html(value == null ? "" : String(value));
 
-// Media addresses come from webhook payloads: only web and file addresses may become a link or a source,
-// never javascript: or other schemes. Inline images (data:) are allowed as picture sources only.
-const SAFE_URL = /^(https?:\/\/[^\s"'<>`]+|\/(private\/)?files\/[^"'<>`\r\n]+)$/i;
-const DATA_IMAGE = /^data:image\/(png|jpe?g|gif|webp);base64,[A-Za-z0-9+/]+={0,2}$/;
+// Addresses from providers (media, profile pictures, recordings) become a link or a source only when absolute
+// https to another host: never another scheme, and never this site, where the browser would send the agent's
+// cookies (an <img> pointing at /files/%2e%2e/api/method/... acts as the agent).
+const PROVIDER_URL = /^https:\/\/[^\s"'<>`\\{}|^]+$/i;
 
-xw.safe_url = function (value, { image = false } = {}) {
+xw.safe_url = function (value) {
 	const url = String(value || "").trim();
-	if (SAFE_URL.test(url) && !/(^|\/)\.\.(\/|$)|\\/.test(url)) return url;
-	if (image && DATA_IMAGE.test(url)) return url;
-	return "";
+	if (!PROVIDER_URL.test(url)) return "";
+	let parsed;
+	try {
+		parsed = new URL(url);
+	} catch (e) {
+		return "";
+	}
+	if (parsed.protocol !== "https:" || !parsed.hostname || parsed.username || parsed.password) return "";
+	if (parsed.hostname === window.location.hostname) return "";
+	return url;
+};
+
+// A file of this site that the app attached itself (what an agent sent): one plain name in the files folder,
+// nothing that climbs out of it once decoded.
+const OWN_FILE = /^\/(private\/)?files\/([^/\\?#"'<>`\t\r\n]+)$/;
+
+xw.own_file_url = function (value) {
+	const match = OWN_FILE.exec(String(value || "").trim());
+	if (!match) return "";
+	let name;
+	try {
+		name = decodeURIComponent(match[2]);
+	} catch (e) {
+		return "";
+	}
+	if (/[/\\]/.test(name) || name.trim() === "." || name.trim() === "..") return "";
+	return match[0];
 };
 
 // A QR code is a base64 picture, bare or as a data: address; anything else is not shown.
@@ -199,6 +223,10 @@ xw.message_preview = function (row) {
 	};
 	return kinds[row.message_type] || row.media_filename || __("Message");
 };
+
+// A rotation's previous secret still works until this (server) time.
+xw.previous_secret_valid = (until) =>
+	Boolean(until) && frappe.datetime.str_to_obj(until) > frappe.datetime.str_to_obj(frappe.datetime.system_datetime());
 
 // Open a conversation in the inbox page.
 xw.open_inbox = function (contact) {

@@ -9,6 +9,7 @@ from frappe.utils import cint, escape_html
 from xappiens_whatsapp.core.phones import to_e164
 from xappiens_whatsapp.pipeline.settings import default_region
 from xappiens_whatsapp.xappiens_whatsapp.doctype.whatsapp_settings.whatsapp_settings import (
+	check_endpoints,
 	check_secret_length,
 )
 
@@ -28,6 +29,7 @@ class NetelipSettings(Document):
 			except ValueError as exc:
 				frappe.throw(_("{0}: {1}").format(self.meta.get_label(field), exc))
 		self.api_base_url = (self.api_base_url or "").strip().rstrip("/") or None
+		check_endpoints(self, ("api_base_url",))  # it receives the API token
 		region = default_region()
 		for row in self.allowed_numbers:
 			number = to_e164(row.number, region)

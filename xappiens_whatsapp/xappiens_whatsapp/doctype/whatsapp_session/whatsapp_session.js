@@ -113,6 +113,17 @@ function add_manager_actions(frm) {
 			}),
 		webhook
 	);
+	if (xappiens_whatsapp.previous_secret_valid(frm.doc.previous_secret_valid_until)) {
+		frm.add_custom_button(
+			__("End previous secret now"),
+			() =>
+				session_action(frm, "end_previous_secret", {
+					confirm_text: __("Refuse events signed with the previous secret from now on? Do it once the gateway signs with the new one, or at once if the old one leaked."),
+					done: () => frappe.show_alert({ message: __("The previous secret no longer works"), indicator: "green" }),
+				}),
+			webhook
+		);
+	}
 }
 
 // Post a signed test event to our own endpoint and follow it until a worker has processed it. The server

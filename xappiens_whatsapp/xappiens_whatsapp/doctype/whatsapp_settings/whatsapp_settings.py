@@ -8,6 +8,10 @@ from frappe.model.document import Document
 from xappiens_whatsapp.clients.inbox_hub import MAX_MEDIA_BYTES
 from xappiens_whatsapp.core.origin import parse_networks
 from xappiens_whatsapp.core.signatures import MIN_SECRET_LENGTH
+from xappiens_whatsapp.core.urls import endpoint_problem
+
+# The addresses our API key goes to, or the gateway's webhooks (signed, with customers' messages) come to.
+ENDPOINT_FIELDS = ("base_url", "public_site_url")
 
 
 class WhatsAppSettings(Document):
@@ -17,6 +21,7 @@ class WhatsAppSettings(Document):
 			check_secret_length(self, field)
 		if self.public_site_url:
 			self.public_site_url = self.public_site_url.strip().rstrip("/")
+		check_endpoints(self, ENDPOINT_FIELDS)
 		if self.max_file_mb and self.max_file_mb > MAX_MEDIA_BYTES // 2**20:
 			frappe.throw(_("WhatsApp files can be at most {0} MB").format(MAX_MEDIA_BYTES // 2**20))
 		if self.trusted_proxies:
@@ -32,6 +37,33 @@ def normalise_base_url(url: str | None) -> str | None:
 		return url
 	url = url.strip().rstrip("/")
 	return url[: -len("/api")] if url.endswith("/api") else url
+
+
+def check_endpoints(doc: Document, fields: tuple[str, ...]) -> None:
+	"""Addresses that receive a credential must be https (plain http only to this machine), and only a System
+	Manager may change them: the fields' permission level keeps them from anyone else's form and API save;
+	this holds for any other path that saves the document."""
+	for field in fields:
+		value = doc.get(field)
+		problem = endpoint_problem(value) if value else None
+		if problem:
+			frappe.throw(
+				_("{0}: {1}").format(doc.meta.get_label(field), _(problem)), title=_("Address refused")
+			)
+		if _changed(doc, field) and not may_set_endpoints():
+			frappe.throw(
+				_("Only a System Manager can change {0}").format(doc.meta.get_label(field)),
+				frappe.PermissionError,
+			)
+
+
+def _changed(doc: Document, field: str) -> bool:
+	before = doc.get_doc_before_save()
+	return ((before.get(field) if before else None) or None) != (doc.get(field) or None)
+
+
+def may_set_endpoints() -> bool:
+	return frappe.session.user == "Administrator" or "System Manager" in frappe.get_roles()
 
 
 def check_secret_length(doc: Document, field: str) -> None:
