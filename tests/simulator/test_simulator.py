@@ -478,3 +478,11 @@ def test_sending_is_thread_safe_under_concurrency(receiver):
 	result = sim.send(s.stream, receiver.url, concurrency=8, on_answer=note)
 	assert result.sent == len(s.stream) == len(receiver.received) == len(seen)
 	assert Counter(seen) == Counter(d.seq for d in s.stream)
+
+
+def test_deliveries_and_hostile_requests_keep_secrets_out_of_their_repr():
+	"""The simulate command plays a site's real secrets and callback token: nothing printed or logged shows them."""
+	s = scenario(calls=2)
+	shown = " ".join(repr(d) for d in s.stream)
+	shown += " ".join(repr(c) for c in hostile.hostile_requests("sim_h_1", SECRET, TOKEN))
+	assert SECRET not in shown and TOKEN not in shown

@@ -7,7 +7,7 @@ import json
 import random
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -33,9 +33,9 @@ class Hostile:
 	for inspection (never processed)."""
 
 	label: str
-	path: str
-	body: bytes
-	headers: dict[str, str]
+	path: str = field(repr=False)  # a Netelip path carries the callback token
+	body: bytes = field(repr=False)
+	headers: dict[str, str] = field(repr=False)  # signatures
 	stores: bool = False
 	raw_head: str | None = None  # header lines written as they are, over a plain socket
 

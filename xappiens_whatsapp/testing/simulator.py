@@ -129,11 +129,11 @@ class Delivery:
 	seq: int
 	provider: str  # "Inbox Hub" or "Netelip"
 	kind: str  # message.received, message.sent, message.ack, session.qr, session.connected, call.control…
-	path: str
-	dedup_keys: tuple[str, ...]
+	path: str = field(repr=False)  # a Netelip path carries the callback token
+	dedup_keys: tuple[str, ...] = ()
 	session_id: str | None = None
 	payload: dict | None = None  # Inbox Hub: the envelope, stamped with the send time on first send
-	secret: str | None = None
+	secret: str | None = field(default=None, repr=False)
 	body: bytes | None = None  # Netelip: the finished body
 	content_type: str = "application/json"
 	_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
