@@ -277,6 +277,8 @@ def configure_settings(**overrides) -> None:
 
 def cleanup_test_data() -> None:
 	sessions = frappe.get_all("WhatsApp Session", filters={"name": ["like", TEST_PREFIX + "%"]}, pluck="name")
+	if frappe.db.get_single_value("Netelip Settings", "followup_session") in sessions:
+		frappe.db.set_single_value("Netelip Settings", "followup_session", None)  # a link to what goes
 	if sessions:
 		frappe.db.delete("WhatsApp Message", {"session": ["in", sessions]})
 		frappe.db.delete("WhatsApp Contact", {"session": ["in", sessions]})

@@ -354,6 +354,8 @@ def setup(site_url: str, gateway_url: str, gateway_key: str, session_secret: str
 	settings.save(ignore_permissions=True)
 
 	netelip = frappe.get_single("Netelip Settings")
+	if netelip.followup_session and not frappe.db.exists("WhatsApp Session", netelip.followup_session):
+		netelip.followup_session = None  # a session an earlier run removed
 	netelip.webhook_token = netelip_token
 	netelip.allowed_sources = ""
 	netelip.api_application = NETELIP_APPLICATION
