@@ -76,7 +76,7 @@ updates_strategy = st.lists(
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=3 * settings.default.max_examples)
 @given(updates=updates_strategy, data=st.data())
 def test_property_any_permutation_gives_the_same_state(updates, data):
 	shuffled = data.draw(st.permutations(updates))
