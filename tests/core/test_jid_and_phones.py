@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -93,3 +95,54 @@ def test_session_status_mapping(status, connected, expected):
 def test_unknown_session_status_is_flagged():
 	assert map_session_status("weird")[1] is False
 	assert map_session_status("connected")[1] is True
+
+
+@pytest.mark.parametrize(
+	"raw, expected",
+	[
+		("34600000001_1@c.us", "34600000001@s.whatsapp.net"),
+		("34600000001_1_2@c.us", "34600000001@s.whatsapp.net"),
+		("34600000001:12:3@s.whatsapp.net", "34600000001@s.whatsapp.net"),
+		("118000000000001:7:1@lid", "118000000000001@lid"),
+		(":5@c.us", None),
+		("_1@s.whatsapp.net", None),
+		("X34600000001", None),
+		(Decimal("34600000001"), None),
+		(34600000001, "34600000001@s.whatsapp.net"),
+	],
+)
+def test_device_and_agent_suffixes_are_everything_after_the_first_separator(raw, expected):
+	assert canonical(raw) == expected
+
+
+@pytest.mark.parametrize(
+	"raw, region, expected",
+	[
+		("0034968000000", "US", "+34968000000"),
+		("34600000001", "", "+34600000001"),
+		("ANONYMOUS", "ES", None),
+		("Anónimo", "ES", None),
+	],
+)
+def test_international_and_anonymous_forms_whatever_the_region(raw, region, expected):
+	assert to_e164(raw, region) == expected
+
+
+@pytest.mark.parametrize(
+	"status, expected",
+	[
+		("QR Code", SessionState.QR_REQUIRED),
+		("qr-code", SessionState.QR_REQUIRED),
+		("Rate-Limited", SessionState.ERROR),
+		(" Rate limited ", SessionState.ERROR),
+		(None, SessionState.DISCONNECTED),
+	],
+)
+def test_session_status_words_ignore_case_spaces_and_dashes(status, expected):
+	assert map_session_status(status)[0] == expected
+
+
+def test_is_connected_alone_is_a_known_state():
+	assert map_session_status(None, True) == (SessionState.CONNECTED, True)
+	assert map_session_status(None, False) == (SessionState.DISCONNECTED, True)
+	assert map_session_status(None, "yes") == (SessionState.DISCONNECTED, False)

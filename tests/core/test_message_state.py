@@ -76,7 +76,7 @@ updates_strategy = st.lists(
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=3 * settings.default.max_examples)
 @given(updates=updates_strategy, data=st.data())
 def test_property_any_permutation_gives_the_same_state(updates, data):
 	shuffled = data.draw(st.permutations(updates))
@@ -148,3 +148,25 @@ def test_reactions_keep_the_latest_per_sender_in_any_order():
 			reactions = merge_reactions(reactions, sender, emoji, ts)
 		results.add(tuple(sorted(visible_reactions(reactions).items())))
 	assert results == {(("b@s", "😂"),)}
+
+
+def test_a_step_without_a_time_records_no_time_and_pending_has_no_step():
+	assert apply_status(DeliveryState(), StatusUpdate(S.SENT)).times == {}
+	assert apply_status(DeliveryState(), StatusUpdate(S.PENDING, at=5.0)).times == {}
+
+
+def test_reactions_at_the_same_time_keep_the_same_one_in_any_order():
+	one = merge_reactions(merge_reactions(None, "a@s", "👍", 100), "a@s", "😂", 100)
+	other = merge_reactions(merge_reactions(None, "a@s", "😂", 100), "a@s", "👍", 100)
+	assert one == other == {"a@s": {"emoji": "😂", "ts": 100}}
+
+
+def test_a_repeated_reaction_leaves_the_stored_one_as_it_was():
+	stored = {"a@s": {"emoji": "👍", "ts": "100"}}
+	assert merge_reactions(stored, "a@s", "👍", 100) == stored
+
+
+def test_a_stored_reaction_missing_its_time_or_emoji_counts_as_time_zero_and_no_emoji():
+	assert merge_reactions({"a@s": {"emoji": "👍"}}, "a@s", "", 1) == {"a@s": {"emoji": "", "ts": 1}}
+	assert merge_reactions({"a@s": {"ts": 100}}, "a@s", "1️⃣", 100) == {"a@s": {"emoji": "1️⃣", "ts": 100}}
+	assert merge_reactions({"a@s": {"ts": 100}}, "a@s", "", 100) == {"a@s": {"ts": 100}}

@@ -1,13 +1,16 @@
 import hashlib
 import hmac
+import os
 import time
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from xappiens_whatsapp.core.signatures import (
 	is_fresh,
 	matching_secret,
+	serialise,
 	sign,
 	signature_matches,
 	to_epoch_seconds,
@@ -119,3 +122,49 @@ def test_property_freshness_matches_distance(offset):
 		is_fresh((now + offset) * 1000, now, 300) == (abs(offset) <= 300 + 1e-6)
 		or abs(abs(offset) - 300) < 1e-3
 	)
+
+
+def test_the_signed_bytes_are_compact_utf8_json():
+	assert serialise({"a": 1, "b": [1, 2], "name": "María"}) == '{"a":1,"b":[1,2],"name":"María"}'.encode()
+
+
+@pytest.mark.parametrize(
+	"value, seconds",
+	[
+		(946_684_800, 946_684_800.0),  # 2000-01-01, the earliest
+		(4_102_444_800, 4_102_444_800.0),  # 2100-01-01, the latest
+		(946_684_799, None),
+		(4_102_444_801, None),
+		(1e12, None),  # up to 1e12 a number is seconds (here: far beyond 2100)
+		(1_000_000_000_000.5, 1_000_000_000.0005),  # above, milliseconds
+		("2025-10-14T08:30:00+02:00", 1760423400.0),
+		("2025-10-14T06:30:00.000Z", 1760423400.0),
+	],
+)
+def test_epoch_bounds_units_and_offsets(value, seconds):
+	assert to_epoch_seconds(value) == seconds
+
+
+@pytest.fixture(params=["UTC", "Europe/Madrid", "America/St_Johns", "Pacific/Kiritimati"])
+def local_zone(request):
+	"""Runs the test with the process in another local time zone: the parsers must not depend on it."""
+	before = os.environ.get("TZ")
+	os.environ["TZ"] = request.param
+	time.tzset()
+	assert request.param == "UTC" or time.localtime(1760423400).tm_gmtoff != 0, "this machine lacks tzdata"
+	yield request.param
+	if before is None:
+		del os.environ["TZ"]
+	else:
+		os.environ["TZ"] = before
+	time.tzset()
+
+
+def test_a_time_without_a_zone_is_utc_whatever_the_local_zone(local_zone):
+	assert to_epoch_seconds("2025-10-14T06:30:00") == 1760423400
+	assert to_epoch_seconds("2025-10-14T06:30:00.000Z") == 1760423400
+
+
+def test_the_freshness_window_includes_its_edges():
+	now = 1_800_000_000.0
+	assert is_fresh(now - 300, now, 300) and is_fresh(now + 300, now, 300)

@@ -1,11 +1,11 @@
 from html.parser import HTMLParser
 
 import pytest
-from hypothesis import given, seed, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xappiens_whatsapp.core.text import has_markup, one_line, plain
-from xappiens_whatsapp.core.urls import endpoint_problem, is_loopback, safe_url
+from xappiens_whatsapp.core.urls import endpoint_problem, is_loopback, origin, safe_url
 
 
 class MarkupSeen(HTMLParser):
@@ -99,8 +99,7 @@ def test_controls_and_lone_surrogates_are_replaced_but_lines_kept():
 	assert one_line("x" * 200, limit=140) == "x" * 140
 
 
-@seed(20261206)
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=4 * settings.default.max_examples)
 @given(st.text(alphabet=st.characters(codec=None), max_size=80))
 def test_any_text_comes_out_without_markup_and_storable(text):
 	cleaned = plain(text)
@@ -111,8 +110,7 @@ def test_any_text_comes_out_without_markup_and_storable(text):
 	assert plain(cleaned) == cleaned  # idempotent: a second pass (another write path) changes nothing
 
 
-@seed(20261206)
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=3 * settings.default.max_examples)
 @given(
 	st.lists(st.sampled_from(["<", "a", "/", "!", "?", "b", " ", ">", "<img", "x=", "'", '"']), max_size=30)
 )
@@ -206,3 +204,58 @@ def test_loopback_hosts():
 		and is_loopback("a.localhost")
 	)
 	assert not is_loopback("10.0.0.1") and not is_loopback("localhost.evil.example") and not is_loopback(None)
+
+
+def test_a_cut_never_leaves_trailing_space():
+	assert plain("ab cd", limit=3) == "ab"
+	assert plain("  ab  ", limit=2) == "ab"
+
+
+@pytest.mark.parametrize(
+	"text, markup",
+	[
+		("<b>x</b>", True),
+		("a </p>", True),
+		("<!-- x -->", True),
+		("Tom <3", False),
+		("", False),
+		(None, False),
+	],
+)
+def test_has_markup(text, markup):
+	assert has_markup(text) is markup
+
+
+def test_an_origin_is_lower_case_scheme_host_and_port():
+	assert origin("HTTPS://Api.Example.COM:8443/x") == ("https", "api.example.com", 8443)
+	assert origin("http://[::1]/") == ("http", "::1", None)
+	assert origin("mailto:a@b.c") is None
+
+
+def test_a_url_may_be_as_long_as_the_limit_and_no_longer():
+	url = "https://x.example/"
+	assert safe_url(url + "a" * (2048 - len(url))) == url + "a" * (2048 - len(url))
+	assert safe_url(url + "a" * (2049 - len(url))) is None
+
+
+def test_a_user_name_alone_is_refused_too():
+	assert safe_url("https://user@x.example/a") is None
+	assert endpoint_problem("https://user@api.example.com") == "must not contain a user name or password"
+
+
+def test_a_bracketed_ipv6_loopback_is_this_machine():
+	assert is_loopback("[::1]")
+
+
+@pytest.mark.parametrize(
+	"url, problem",
+	[
+		("api.inbox-hub.com", "not an absolute http(s) address"),
+		("https://u:p@api.example.com", "must not contain a user name or password"),
+		("https://api.example.com/?token=x", "must not contain a query or a fragment"),
+		("https://api.example.com/#x", "must not contain a query or a fragment"),
+		("http://api.inbox-hub.com", "must use https (plain http only to this machine)"),
+	],
+)
+def test_each_refusal_of_an_endpoint_says_why(url, problem):
+	assert endpoint_problem(url) == problem
