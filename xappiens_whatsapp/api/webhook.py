@@ -95,7 +95,7 @@ def _verify_and_store(conf, raw: bytes, body, session_id, signature: str, remote
 		and time_problem(conf, header_time, body) is None
 	):
 		verified.append(True)
-		accepted = _store(raw, body, session_id, remote, guard=remembered)
+		accepted = _store(raw, body, session_id, remote, guard=(remembered.guard, remembered.params))
 		if accepted:
 			return _received(accepted)
 		verified.clear()
@@ -140,7 +140,7 @@ def _store(
 	body: dict,
 	session_id: str | None,
 	remote: str | None,
-	guard: settings.Signer | None = None,
+	guard: tuple[str, dict] | None = None,
 ) -> ingress.Accepted | None:
 	try:
 		parsed = ih.parse(raw, header("X-Webhook-Event"), session_id, settings.ack_scale(), body=body)

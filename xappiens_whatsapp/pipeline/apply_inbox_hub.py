@@ -2,7 +2,7 @@
 
 from xappiens_whatsapp.core import inbox_hub_events as ih
 from xappiens_whatsapp.pipeline import contacts, messages, realtime, settings
-from xappiens_whatsapp.pipeline.process import Outcome
+from xappiens_whatsapp.pipeline.outcome import Outcome
 from xappiens_whatsapp.pipeline.sessions import OtherSession, apply_session_event, ensure_session
 
 MESSAGE = "WhatsApp Message"
@@ -31,7 +31,7 @@ def _apply(row, raw: bytes, headers: dict) -> Outcome:
 	event = parsed.event
 
 	if isinstance(event, ih.MessageEvent):
-		return Outcome("Processed", MESSAGE, messages.store_message(event))
+		return Outcome("Processed", MESSAGE, messages.store_message(event), wake=(event.message_id,))
 
 	if isinstance(event, ih.StatusEvent):
 		name = messages.apply_status_event(event)

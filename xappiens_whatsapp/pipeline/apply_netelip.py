@@ -9,7 +9,7 @@ from xappiens_whatsapp.core import call_state as cs
 from xappiens_whatsapp.core import netelip_events as ne
 from xappiens_whatsapp.pipeline import calls, settings
 from xappiens_whatsapp.pipeline.call_alerts import after_change
-from xappiens_whatsapp.pipeline.process import Outcome
+from xappiens_whatsapp.pipeline.outcome import Outcome
 
 DOCTYPE = "Netelip Call"
 

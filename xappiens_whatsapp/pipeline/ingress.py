@@ -17,7 +17,6 @@ from werkzeug.wrappers import Response
 
 from xappiens_whatsapp.core.text import one_line, plain
 from xappiens_whatsapp.pipeline import inbox_jobs, rejections, settings
-from xappiens_whatsapp.pipeline.settings import Signer
 
 _COLUMNS = (
 	*("name", "creation", "modified", "owner", "modified_by", "provider", "event", "raw_event", "session_id"),
@@ -48,13 +47,14 @@ def accept(
 	headers: dict,
 	remote_addr: str | None,
 	ignored_reason: str | None = None,
-	guard: Signer | None = None,
+	guard: tuple[str, dict] | None = None,
 ) -> Accepted | None:
 	"""Store a delivery once, in the caller's transaction. A retried delivery finds its first row and queues
 	nothing new.
 
-	With `guard` (a remembered signer that verified this delivery), the row is inserted only while that
-	signer's secret is still the one in force; None means it is not, and nothing was stored."""
+	With `guard` (an SQL condition and its parameters, e.g. that the secret which verified this delivery is still
+	the one in force), the row is inserted only while the condition holds; None means it did not, and nothing was
+	stored."""
 	if isinstance(payload, bytes):
 		payload = payload.decode("utf-8", errors="replace")
 	now = now_datetime()
@@ -79,8 +79,9 @@ def accept(
 	}
 	statement = _INSERT
 	if guard is not None:
-		statement = _GUARDED_INSERT + guard.guard
-		values.update(guard.params)
+		condition, params = guard
+		statement = _GUARDED_INSERT + condition
+		values.update(params)
 	for _attempt in range(2):
 		values["name"] = make_autoname("hash")
 		try:

@@ -14,6 +14,11 @@ class LockTimeout(Exception):
 	pass
 
 
+def event_key(provider: str, session_id: str | None, reference: str | None) -> str | None:
+	"""The lock of every event about one message or call (a provider's reference in a session); None: no lock."""
+	return f"{provider}:{session_id}:{reference}" if reference else None
+
+
 def lock_name(key: str) -> str:
 	# MariaDB caps lock names at 64 characters and shares them across every database on the server.
 	return "xw:" + hashlib.sha1(f"{frappe.local.site}:{key}".encode()).hexdigest()

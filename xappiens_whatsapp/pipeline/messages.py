@@ -142,6 +142,7 @@ def _preview(event: MessageEvent) -> str:
 
 
 def store_message(event: MessageEvent) -> str:
+	"""The message's row, made or completed; the events parked for it are the caller's to wake."""
 	session = ensure_session(event.session_id)
 	contact = contacts.resolve(
 		session, event.chat_jid, event.phone_jid, None if event.from_me else event.push_name
@@ -173,7 +174,6 @@ def store_message(event: MessageEvent) -> str:
 		changed = write_state(row, [status_update])
 		if missing or changed:
 			realtime.message_changed(session, row.get("contact") or contact, row["name"], "updated")
-		wake_waiting(session, event.message_id)
 		return row["name"]
 
 	state = apply_status(DeliveryState(), status_update)
@@ -205,7 +205,6 @@ def store_message(event: MessageEvent) -> str:
 	at = doc.message_timestamp or frappe.utils.now_datetime()
 	contacts.note_message(contact, at, _preview(event), event.from_me, unread=not event.from_me)
 	realtime.message_changed(session, contact, doc.name, "new")
-	wake_waiting(session, event.message_id)
 	return doc.name
 
 
@@ -241,14 +240,6 @@ def apply_reaction(event: ReactionEvent) -> str | None:
 	return row["name"]
 
 
-def wake_waiting(session: str, message_id: str) -> None:
-	"""Apply the status updates and reactions that arrived before this message, in the same transaction."""
-	from xappiens_whatsapp.pipeline.process import apply_waiting
-
-	for name in parked.waiting_for(session, message_id):
-		apply_waiting(name)
-
-
 def attach_gateway_id(name: str, session: str, message_id: str, gateway_row_id: str | None = None) -> str:
 	"""Give an outbound row the id the gateway assigned. If a webhook already made a row for that id (its ack
 	or message.sent raced the send call), fold that row into ours so the agent's message stays one row: only one
@@ -267,5 +258,5 @@ def attach_gateway_id(name: str, session: str, message_id: str, gateway_row_id: 
 		frappe.db.delete(DOCTYPE, {"name": other["name"]})
 		realtime.message_changed(session, other["contact"], other["name"], "removed")
 	frappe.db.set_value(DOCTYPE, name, {"message_id": message_id, "gateway_row_id": gateway_row_id})
-	wake_waiting(session, message_id)
+	parked.release(session, message_id)
 	return name

@@ -21,7 +21,7 @@ from xappiens_whatsapp.core.message_state import MessageStatus, StatusUpdate
 from xappiens_whatsapp.core.text import plain
 from xappiens_whatsapp.pipeline import contacts, messages, realtime, settings
 from xappiens_whatsapp.pipeline.gateway import inbox_hub
-from xappiens_whatsapp.pipeline.locks import named_lock
+from xappiens_whatsapp.pipeline.locks import event_key, named_lock
 from xappiens_whatsapp.pipeline.times import to_epoch
 
 DOCTYPE = "WhatsApp Message"
@@ -261,7 +261,7 @@ def _call_gateway(row):
 
 
 def _mark_sent(row, message_id: str, gateway_row_id: str | None) -> None:
-	with named_lock(f"Inbox Hub:{row.session}:{message_id}"):
+	with named_lock(event_key("Inbox Hub", row.session, message_id)):
 		messages.attach_gateway_id(row.name, row.session, message_id, gateway_row_id)
 		current = frappe.db.get_value(DOCTYPE, row.name, ["name", *messages.STATE_FIELDS], as_dict=True)
 		messages.write_state(current, [StatusUpdate(MessageStatus.SENT, at=to_epoch(now_datetime()))])

@@ -8,6 +8,8 @@ all there is.
 
 import frappe
 
+from xappiens_whatsapp.pipeline import drain_state, inbox_jobs
+
 DOCTYPE = "Inbound Webhook"
 # Plain SQL: every new message asks this, and building it with the query builder cost more than running it.
 _WAITING_FOR = f"""from `tab{DOCTYPE}` where status = 'Waiting' and session_id = %s and reference_key = %s"""
@@ -30,19 +32,26 @@ def read_for_group(rows: list) -> None:
 		)
 		for i, name, _ in sorted(found, key=lambda row: row[2]):
 			known[pairs[i]].append(name)
-	frappe.local.xw_parked = known
+	state = drain_state.current()
+	if state is not None:
+		state.parked = known
+
+
+def _known() -> dict | None:
+	state = drain_state.current()
+	return state.parked if state is not None else None
 
 
 def parked(row) -> None:
 	"""The group has just parked `row`: a later message of the group wakes it too."""
-	known = getattr(frappe.local, "xw_parked", None)
+	known = _known()
 	if known is not None and (row.session_id, row.reference_key) in known:
 		known[(row.session_id, row.reference_key)].append(row.name)
 
 
 def waiting_for(session: str, reference_key: str) -> list[str]:
 	"""The events parked for this message, oldest first; they are then the caller's to apply."""
-	known = getattr(frappe.local, "xw_parked", None)
+	known = _known()
 	if known is not None and (session, reference_key) in known:  # a drain's group read them already
 		names, known[(session, reference_key)] = known[(session, reference_key)], []
 		return names
@@ -54,4 +63,18 @@ def waiting_for(session: str, reference_key: str) -> list[str]:
 
 
 def forget() -> None:
-	frappe.local.xw_parked = None
+	state = drain_state.current()
+	if state is not None:
+		state.parked = None
+
+
+def release(session: str, reference_key: str) -> None:
+	"""Hand the events parked for this message back to the drains, from outside one (the send job that has just
+	learnt its message's id): they are applied, under the message's lock, once this transaction commits."""
+	names = waiting_for(session, reference_key)
+	if names:
+		frappe.db.sql(
+			"update `tabInbound Webhook` set status = 'Received', next_retry_at = null where name in %s",
+			(tuple(names),),
+		)
+		frappe.db.after_commit.add(inbox_jobs.wake)

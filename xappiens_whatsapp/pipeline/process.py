@@ -10,15 +10,15 @@ with backoff by the sweep.
 import json
 import time
 import traceback
-from dataclasses import dataclass
 from datetime import timedelta
 
 import frappe
 from frappe.utils import now_datetime
 
 from xappiens_whatsapp.core.text import plain
-from xappiens_whatsapp.pipeline import inbox_jobs, parked, settings
-from xappiens_whatsapp.pipeline.locks import LockTimeout, named_lock, release, try_locks
+from xappiens_whatsapp.pipeline import drain_state, inbox_jobs, parked, settings
+from xappiens_whatsapp.pipeline.locks import LockTimeout, event_key, named_lock, release, try_locks
+from xappiens_whatsapp.pipeline.outcome import Outcome
 from xappiens_whatsapp.pipeline.rows import get_row, update_row, update_rows
 
 DOCTYPE = "Inbound Webhook"
@@ -38,14 +38,6 @@ ROW_FIELDS = ["name", "provider", "status", "event", "session_id", "reference_ke
 APPLY_FIELDS = [*ROW_FIELDS, "payload", "headers"]  # what applying a row reads
 
 
-@dataclass
-class Outcome:
-	status: str  # Processed, Waiting or Ignored
-	reference_doctype: str | None = None
-	reference_name: str | None = None
-	note: str | None = None
-
-
 def _handler(provider: str):
 	if provider == "Netelip":
 		from xappiens_whatsapp.pipeline.apply_netelip import apply
@@ -55,7 +47,17 @@ def _handler(provider: str):
 
 
 def lock_key(row) -> str | None:
-	return f"{row.provider}:{row.session_id}:{row.reference_key}" if row.reference_key else None
+	return event_key(row.provider, row.session_id, row.reference_key)
+
+
+def _apply(row) -> Outcome:
+	"""Apply one claimed row through its provider's handler, then the events parked for what it made (the
+	caller holds the locks of both: they share the row's reference)."""
+	outcome = _handler(row.provider)(row, *_body(row))
+	for reference in outcome.wake:
+		for name in parked.waiting_for(row.session_id, reference):
+			apply_waiting(name)
+	return outcome
 
 
 def _body(row) -> tuple[bytes, dict]:
@@ -67,15 +69,12 @@ def job(name: str | None = None) -> None:
 
 	A worker forks a fresh process for every job, and setting one up costs several times what applying an
 	event does; so one job applies every Received row it finds while it is warm."""
-	frappe.local.xw_known_sessions = set()  # sessions looked up once per job, not once per event
-	try:
+	with drain_state.draining():
 		if name:
 			process(name)
 		else:
 			inbox_jobs.woken()  # before the drain's first look: rows committed from now on wake another
 		drain(exclude=name)
-	finally:
-		del frappe.local.xw_known_sessions
 
 
 def drain(exclude: str | None = None, seconds: float = DRAIN_SECONDS, linger: float = LINGER_SECONDS) -> int:
@@ -130,9 +129,9 @@ def _forget_what_was_read() -> None:
 	"""Let a long drain see settings and sessions changed meanwhile, as a new job would: Frappe keeps what it
 	read from its cache (WhatsApp Settings among it) in the job's memory, and the job remembers sessions."""
 	frappe.local.cache = {}  # as frappe.clear_cache and set_user reset it
-	known = getattr(frappe.local, "xw_known_sessions", None)
-	if known is not None:
-		known.clear()
+	state = drain_state.current()
+	if state is not None:
+		state.known_sessions.clear()
 
 
 def apply_group(rows: list) -> list[str]:
@@ -144,6 +143,11 @@ def apply_group(rows: list) -> list[str]:
 	is applied by one, once. If anything fails, the whole group is undone; after a conflict with another
 	worker its rows are left for the next look, after any other error they are applied one at a time, so the
 	failure is kept on the row it belongs to."""
+	with drain_state.draining():
+		return _apply_group(rows)
+
+
+def _apply_group(rows: list) -> list[str]:
 	held, settled, finished = [], [], []
 	try:
 		keys = [lock_key(row) for row in rows]
@@ -163,7 +167,7 @@ def apply_group(rows: list) -> list[str]:
 		parked.read_for_group(claimed)
 		for row in claimed:
 			started = time.monotonic()
-			outcome = _handler(row.provider)(row, *_body(row))
+			outcome = _apply(row)
 			finish(row, outcome, started, finished)
 			if outcome.status == "Waiting":
 				parked.parked(row)
@@ -260,7 +264,7 @@ def _apply_locked(name: str, row, lock_wait: int | None) -> bool:
 		if row.status in FINAL:
 			frappe.db.commit()
 			return False
-		outcome = _handler(row.provider)(row, *_body(row))
+		outcome = _apply(row)
 		finish(row, outcome, started)
 		frappe.db.commit()
 		return True
@@ -340,5 +344,7 @@ def apply_waiting(name: str) -> None:
 	row = get_row(DOCTYPE, name, APPLY_FIELDS, for_update=True)
 	if row.status != "Waiting":
 		return
-	outcome = _handler(row.provider)(row, *_body(row))
+	outcome = _apply(row)
 	finish(row, outcome, time.monotonic())
+	if outcome.status == "Waiting":
+		parked.parked(row)  # still waiting (for another message with the same id): a later one may wake it

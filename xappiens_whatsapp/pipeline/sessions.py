@@ -4,7 +4,7 @@ import frappe
 
 from xappiens_whatsapp.core.inbox_hub_events import SessionEvent
 from xappiens_whatsapp.core.session_status import SessionState
-from xappiens_whatsapp.pipeline import realtime
+from xappiens_whatsapp.pipeline import drain_state, realtime
 from xappiens_whatsapp.pipeline.claim import insert_or_get
 from xappiens_whatsapp.pipeline.times import from_epoch, to_epoch
 
@@ -17,7 +17,8 @@ def ensure_session(session_id: str) -> str:
 	"""Events can name a session created on the gateway outside the desk: it appears for managers to adopt.
 	The event's session id is used exactly as stored on its inbox row; a session whose id the database only
 	matches without regard to case is another session (OtherSession)."""
-	known = getattr(frappe.local, "xw_known_sessions", None)  # set while a job applies a run of events
+	state = drain_state.current()  # while a job applies a run of events
+	known = state.known_sessions if state is not None else None
 	if known is not None and session_id in known:
 		return session_id
 	name, _ = insert_or_get(

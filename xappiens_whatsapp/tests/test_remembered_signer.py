@@ -184,5 +184,5 @@ class TestRememberedSigner(XWTestCase):
 			payload=b"{}",
 			headers={},
 			remote_addr="127.0.0.1",
-			guard=signer,
+			guard=(signer.guard, signer.params) if signer.guard else None,
 		)
