@@ -53,20 +53,20 @@ doc_events = {
 		"validate": "xappiens_whatsapp.pipeline.crm_links.stamp_phone_owners",
 		"on_update": "xappiens_whatsapp.pipeline.crm_links.contact_updated",
 	},
-	"Error Log": {"before_insert": "xappiens_whatsapp.pipeline.netelip_secrets.redact_error_log"},
+	"Error Log": {"before_insert": "xappiens_whatsapp.pipeline.netelip.log_masking.redact_error_log"},
 }
 
 scheduler_events = {
 	"cron": {
 		# Every minute: nothing stays stuck longer than that, calls time out, throttled sends go out.
 		"* * * * *": [
-			"xappiens_whatsapp.pipeline.sweep.run",
-			"xappiens_whatsapp.pipeline.outbound.send_due",
-			"xappiens_whatsapp.pipeline.netelip_timeouts.run",
-			"xappiens_whatsapp.pipeline.rejections.flush",
+			"xappiens_whatsapp.pipeline.inbox.sweep.run",
+			"xappiens_whatsapp.pipeline.whatsapp.outbound.send_due",
+			"xappiens_whatsapp.pipeline.netelip.timeouts.run",
+			"xappiens_whatsapp.pipeline.inbox.rejections.flush",
 		],
 	},
-	"daily": ["xappiens_whatsapp.pipeline.sweep.purge_old"],
+	"daily": ["xappiens_whatsapp.pipeline.inbox.sweep.purge_old"],
 }
 
 ignore_links_on_delete = ["Inbound Webhook", "Webhook Rejection"]

@@ -5,7 +5,8 @@ from frappe import _
 from frappe.utils import escape_html
 
 from xappiens_whatsapp.core.phones import to_e164
-from xappiens_whatsapp.pipeline import callable_numbers, calls, crm_links, settings
+from xappiens_whatsapp.pipeline import crm_links, settings
+from xappiens_whatsapp.pipeline.netelip import callable_numbers, calls
 
 CALL_FIELDS = [
 	"name",

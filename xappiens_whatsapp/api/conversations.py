@@ -182,6 +182,6 @@ def mark_read(contact: str) -> dict:
 	# It also tells the gateway (and the customer's blue ticks): only for users of the conversation's number.
 	if not can_use_session(frappe.db.get_value("WhatsApp Contact", contact, "session")):
 		raise frappe.PermissionError(_("Not permitted"))
-	from xappiens_whatsapp.pipeline.read_receipts import mark_conversation_read
+	from xappiens_whatsapp.pipeline.whatsapp.read_receipts import mark_conversation_read
 
 	return mark_conversation_read(contact)

@@ -8,7 +8,8 @@ from xappiens_whatsapp.clients.inbox_hub import MAX_MEDIA_BYTES, MAX_TEXT_UNITS,
 from xappiens_whatsapp.core.jid import user_jid
 from xappiens_whatsapp.core.phones import digits, to_e164
 from xappiens_whatsapp.permissions import allowed_sessions, can_use_session, is_manager
-from xappiens_whatsapp.pipeline import contacts, outbound, settings
+from xappiens_whatsapp.pipeline import settings
+from xappiens_whatsapp.pipeline.whatsapp import contacts, outbound
 
 UNUSABLE = ("Disconnected", "QR Code Required", "Error")
 

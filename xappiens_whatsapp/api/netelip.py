@@ -16,7 +16,9 @@ from xappiens_whatsapp.api import netelip_token
 from xappiens_whatsapp.api.request import BodyTooLarge, peer_address, raw_body
 from xappiens_whatsapp.core import netelip_events as ne
 from xappiens_whatsapp.core.origin import application_reason, cached_networks, ip_allowed, token_matches
-from xappiens_whatsapp.pipeline import calls, ingress, settings
+from xappiens_whatsapp.pipeline import settings
+from xappiens_whatsapp.pipeline.inbox import ingress
+from xappiens_whatsapp.pipeline.netelip import calls
 
 PROVIDER = "Netelip"
 MAX_BODY = 512 * 1024

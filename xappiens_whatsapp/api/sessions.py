@@ -19,8 +19,8 @@ from xappiens_whatsapp.core.text import one_line
 from xappiens_whatsapp.core.urls import endpoint_problem
 from xappiens_whatsapp.permissions import is_manager
 from xappiens_whatsapp.pipeline import realtime, settings
-from xappiens_whatsapp.pipeline.gateway import inbox_hub
 from xappiens_whatsapp.pipeline.times import from_epoch
+from xappiens_whatsapp.pipeline.whatsapp.gateway import inbox_hub
 
 WEBHOOK_PATH = "/api/method/xappiens_whatsapp.api.webhook.handle_webhook"
 ROTATION_GRACE_HOURS = 24

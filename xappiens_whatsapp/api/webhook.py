@@ -17,7 +17,8 @@ from xappiens_whatsapp.api.request import BodyTooLarge, header, peer_address, ra
 from xappiens_whatsapp.core import inbox_hub_events as ih
 from xappiens_whatsapp.core.inbox_hub_ids import is_session_id
 from xappiens_whatsapp.core.signatures import matching_secret, signature_matches, to_epoch_seconds
-from xappiens_whatsapp.pipeline import ingress, settings
+from xappiens_whatsapp.pipeline import settings
+from xappiens_whatsapp.pipeline.inbox import ingress
 
 PROVIDER = "Inbox Hub"
 KEPT_HEADERS = ("X-Webhook-Event", "X-Webhook-Session", "X-Webhook-Timestamp", "Content-Type", "User-Agent")

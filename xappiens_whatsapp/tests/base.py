@@ -121,10 +121,10 @@ def lose_queued_jobs(queue: str = "short") -> None:
 	"""As if Redis had lost the queue's jobs: the jobs, and the flag that says a drain is on its way."""
 	from frappe.utils.background_jobs import get_queue
 
-	from xappiens_whatsapp.pipeline import inbox_jobs
+	from xappiens_whatsapp.pipeline.inbox import jobs
 
 	get_queue(queue).empty()
-	inbox_jobs.woken()
+	jobs.woken()
 
 
 class RealtimeCapture:
@@ -294,7 +294,7 @@ def cleanup_test_data() -> None:
 
 def rejections(reason: str, provider: str | None = None) -> int:
 	"""Refusals counted for `reason`, folded from Redis into their rows first (as the minutely job does)."""
-	from xappiens_whatsapp.pipeline import rejections as counted
+	from xappiens_whatsapp.pipeline.inbox import rejections as counted
 
 	counted.flush()
 	filters = {"reason": reason, **({"provider": provider} if provider else {})}

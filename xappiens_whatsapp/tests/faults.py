@@ -21,7 +21,7 @@ def inject(name: str) -> None:
 
 		signatures.hmac = _BrokenHmac()
 	elif name == "store":
-		from xappiens_whatsapp.pipeline import ingress
+		from xappiens_whatsapp.pipeline.inbox import ingress
 
 		def accept(**values):
 			raise RuntimeError("storing a verified delivery broke")

@@ -125,7 +125,7 @@ def seed() -> None:
 		"insert into `__UserSettings` (`user`, `doctype`, `data`) values ('Administrator', 'WhatsApp Contact', '{}')"
 	)
 	# Each run of a scheduled job leaves a Scheduled Job Log row.
-	job = frappe.db.get_value("Scheduled Job Type", {"method": "xappiens_whatsapp.pipeline.sweep.run"})
+	job = frappe.db.get_value("Scheduled Job Type", {"method": "xappiens_whatsapp.pipeline.inbox.sweep.run"})
 	frappe.get_doc({"doctype": "Scheduled Job Log", "scheduled_job_type": job, "status": "Complete"}).insert(
 		ignore_permissions=True
 	)

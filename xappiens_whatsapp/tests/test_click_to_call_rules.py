@@ -6,7 +6,7 @@ import time
 
 import frappe
 
-from xappiens_whatsapp.pipeline import call_rate
+from xappiens_whatsapp.pipeline.netelip import call_rate
 from xappiens_whatsapp.tests.base import event, make_user, run_worker
 from xappiens_whatsapp.tests.test_netelip import NetelipCase, configure_netelip
 

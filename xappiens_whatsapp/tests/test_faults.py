@@ -21,7 +21,7 @@ import frappe
 import requests
 
 from xappiens_whatsapp.core import inbox_hub_events as ih
-from xappiens_whatsapp.pipeline import sweep
+from xappiens_whatsapp.pipeline.inbox import sweep
 from xappiens_whatsapp.testing import hostile_requests as hostile
 from xappiens_whatsapp.testing import sim_check
 from xappiens_whatsapp.testing import simulator as sim

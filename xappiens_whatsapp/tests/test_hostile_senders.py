@@ -371,7 +371,7 @@ FAILING_JOB = "xappiens_whatsapp.tests.test_hostile_senders.fail_holding_secrets
 def fail_holding_secrets(session: str) -> None:
 	"""A job that breaks with the gateway client and the session's signers in its frames."""
 	from xappiens_whatsapp.pipeline import settings
-	from xappiens_whatsapp.pipeline.gateway import inbox_hub
+	from xappiens_whatsapp.pipeline.whatsapp.gateway import inbox_hub
 
 	client = inbox_hub()
 	signers = settings.webhook_signers(session)

@@ -15,8 +15,9 @@ import frappe
 from frappe.utils import now_datetime
 
 from xappiens_whatsapp.core import inbox_hub_events as ih
-from xappiens_whatsapp.pipeline import ingress, messages, sweep
-from xappiens_whatsapp.pipeline.process import process
+from xappiens_whatsapp.pipeline.inbox import ingress, sweep
+from xappiens_whatsapp.pipeline.inbox.drain import process
+from xappiens_whatsapp.pipeline.whatsapp import messages
 from xappiens_whatsapp.testing.payloads import compact, inbox_hub
 from xappiens_whatsapp.tests.base import (
 	XWTestCase,
@@ -233,8 +234,8 @@ class TestInboxHubPipeline(XWTestCase):
 		self.assertEqual(frappe.db.get_value("Inbound Webhook", early, "status"), "Processed")
 
 	def test_a_lock_held_elsewhere_ends_as_a_kept_failure_not_a_silent_retry(self):
-		from xappiens_whatsapp.pipeline import locks
-		from xappiens_whatsapp.pipeline import process as process_module
+		from xappiens_whatsapp.pipeline.inbox import drain as process_module
+		from xappiens_whatsapp.pipeline.inbox import locks
 
 		self.addCleanup(setattr, locks, "LOCK_WAIT_SECONDS", locks.LOCK_WAIT_SECONDS)
 		locks.LOCK_WAIT_SECONDS = 1
@@ -281,8 +282,8 @@ class TestInboxHubPipeline(XWTestCase):
 	def test_a_long_drain_sees_settings_changed_while_it_runs(self):
 		"""A drain runs for many seconds; a manager's change of the ack scale meanwhile counts within
 		LOCAL_STATE_SECONDS, although this process read the settings (and keeps them in memory) before."""
-		from xappiens_whatsapp.pipeline import process as process_module
 		from xappiens_whatsapp.pipeline import settings
+		from xappiens_whatsapp.pipeline.inbox import drain as process_module
 
 		message_id = "3EB0LONGDRAIN000000001"
 		deliver(sent(message_id), self.session_id)  # reads the settings: whatsapp-web.js, ack 3 = read
@@ -487,7 +488,7 @@ class TestInboxHubPipeline(XWTestCase):
 		self.assertIsNotNone(self.message("3EB0250462D167CE4A3F0D"))
 
 	def test_a_webhook_row_made_before_the_send_answer_folds_into_the_agents_row(self):
-		from xappiens_whatsapp.pipeline.messages import attach_gateway_id
+		from xappiens_whatsapp.pipeline.whatsapp.messages import attach_gateway_id
 
 		deliver(sent("3EB0RACE00000000000001"), self.session_id)
 		deliver(ack("3EB0RACE00000000000001", 2), self.session_id)
@@ -559,10 +560,10 @@ class TestInboxHubPipeline(XWTestCase):
 		another drain, not left for the sweep a minute later; a drain that finished everything queues none."""
 		from frappe.utils.background_jobs import get_queue
 
-		from xappiens_whatsapp.pipeline import inbox_jobs
-		from xappiens_whatsapp.pipeline import process as process_module
+		from xappiens_whatsapp.pipeline.inbox import drain as process_module
+		from xappiens_whatsapp.pipeline.inbox import jobs
 
-		queue = get_queue(inbox_jobs.QUEUE)
+		queue = get_queue(jobs.QUEUE)
 		names = []
 		for i in range(5):
 			payload = inbox_hub("g_message_received")
@@ -591,10 +592,10 @@ class TestInboxHubPipeline(XWTestCase):
 		their work), and stops after its batch for another site's, which would otherwise wait for it."""
 		from frappe.utils.background_jobs import get_queue
 
-		from xappiens_whatsapp.pipeline import inbox_jobs
-		from xappiens_whatsapp.pipeline import process as process_module
+		from xappiens_whatsapp.pipeline.inbox import drain as process_module
+		from xappiens_whatsapp.pipeline.inbox import jobs
 
-		queue = get_queue(inbox_jobs.QUEUE)
+		queue = get_queue(jobs.QUEUE)
 		lose_queued_jobs()
 		self.addCleanup(lose_queued_jobs)
 		names = []
@@ -606,11 +607,11 @@ class TestInboxHubPipeline(XWTestCase):
 		# rightly make the drain give way): a drain, and a row's own job as after a retry.
 		lose_queued_jobs()
 		get_queue("default").empty()
-		inbox_jobs.wake()
-		inbox_jobs.enqueue(names[0])
+		jobs.wake()
+		jobs.enqueue(names[0])
 		self.assertEqual(len(queue.get_job_ids()), 2)
 		self.assertFalse(process_module._other_work_waiting(), "this site's inbox jobs are the drain's own")
-		other_site = f"other-site.localhost::{inbox_jobs.JOB_PREFIX}drain-0123456789"
+		other_site = f"other-site.localhost::{jobs.JOB_PREFIX}drain-0123456789"
 		queue.enqueue_call("frappe.ping", job_id=other_site)
 		self.assertTrue(process_module._other_work_waiting(), "another site's drain waits behind this one")
 
@@ -623,10 +624,10 @@ class TestInboxHubPipeline(XWTestCase):
 	def test_one_drain_applies_every_waiting_event_and_queues_a_job_for_the_one_it_skipped(self):
 		from frappe.utils.background_jobs import get_queue
 
-		from xappiens_whatsapp.pipeline import inbox_jobs, locks
-		from xappiens_whatsapp.pipeline import process as process_module
+		from xappiens_whatsapp.pipeline.inbox import drain as process_module
+		from xappiens_whatsapp.pipeline.inbox import jobs, locks
 
-		queue = get_queue(inbox_jobs.QUEUE)
+		queue = get_queue(jobs.QUEUE)
 		lose_queued_jobs()
 		names = []
 		for i in range(5):
@@ -657,7 +658,7 @@ class TestInboxHubPipeline(XWTestCase):
 
 	def _group(self, tag: str, jids: list[str]) -> list:
 		"""One message.received per chat id, stored and not applied; their rows as a drain reads them."""
-		from xappiens_whatsapp.pipeline import process as process_module
+		from xappiens_whatsapp.pipeline.inbox import drain as process_module
 
 		names = []
 		for i, jid in enumerate(jids):
@@ -691,8 +692,8 @@ class TestInboxHubPipeline(XWTestCase):
 		messages it holds, and left no lock behind."""
 		from unittest.mock import patch
 
-		from xappiens_whatsapp.pipeline import locks
-		from xappiens_whatsapp.pipeline import process as process_module
+		from xappiens_whatsapp.pipeline.inbox import drain as process_module
+		from xappiens_whatsapp.pipeline.inbox import locks
 
 		before, inside, plain = "3EB0250462D167CE4A3F0E", "3EB0PARKINSIDE000000001", "3EB0PARKPLAIN0000000001"
 		parked_before = [
@@ -751,7 +752,7 @@ class TestInboxHubPipeline(XWTestCase):
 		group locks no gap that new inbox rows go into (else each webhook would wait for a group's commit)."""
 		from unittest.mock import patch
 
-		from xappiens_whatsapp.pipeline import process as process_module
+		from xappiens_whatsapp.pipeline.inbox import drain as process_module
 
 		message_id = "3EB0NOHOLD0000000000001"
 		name = deliver(sent(message_id), self.session_id, run=False)
@@ -782,7 +783,7 @@ class TestInboxHubPipeline(XWTestCase):
 		self.assertEqual(self.message(message_id).status, "Read")
 
 	def test_update_rows_gives_each_row_its_own_values(self):
-		from xappiens_whatsapp.pipeline.rows import update_rows
+		from xappiens_whatsapp.pipeline.inbox.rows import update_rows
 
 		names = [deliver(ack(f"3EB0ROWS{i:015d}", 3), self.session_id, run=False) for i in range(4)]
 		update_rows(
@@ -811,7 +812,7 @@ class TestInboxHubPipeline(XWTestCase):
 	def test_a_group_is_undone_whole_when_another_worker_holds_what_it_needs(self):
 		"""A drain applies its events in one transaction: a conflict on the last one leaves none applied (all
 		still Received, for the next look), and the next look applies each once."""
-		from xappiens_whatsapp.pipeline.process import apply_group
+		from xappiens_whatsapp.pipeline.inbox.drain import apply_group
 
 		other_jid = "34600000003@s.whatsapp.net"
 		first = self._group("GRPWARM", [other_jid, C_JID])
@@ -834,7 +835,7 @@ class TestInboxHubPipeline(XWTestCase):
 	def test_an_error_in_a_group_stays_on_its_own_row(self):
 		"""One broken event among good ones: the group is undone and applied one row at a time, so the good
 		ones are applied and the error is kept on the broken one only."""
-		from xappiens_whatsapp.pipeline.process import apply_group
+		from xappiens_whatsapp.pipeline.inbox.drain import apply_group
 
 		rows = self._group("GRPFAIL", [C_JID, C_JID, C_JID])
 		with broken_messages("3EB0GRPFAIL0000000000000001"):
@@ -847,7 +848,7 @@ class TestInboxHubPipeline(XWTestCase):
 		self.assertEqual(self.contact()["unread_count"], 2)
 
 	def test_a_row_another_worker_has_claimed_is_skipped_not_waited_for(self):
-		from xappiens_whatsapp.pipeline.process import apply_group
+		from xappiens_whatsapp.pipeline.inbox.drain import apply_group
 
 		rows = self._group("GRPSKIP", [C_JID, C_JID, C_JID])
 		self._short_lock_waits()  # waiting for the claimed row would end in a lock wait timeout

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import frappe
 
 from xappiens_whatsapp.core.call_state import FINAL_RECORD_GRACE_S, RING_GRACE_S
-from xappiens_whatsapp.pipeline import call_rate, calls, missed_call_texts, netelip_timeouts
+from xappiens_whatsapp.pipeline.netelip import call_rate, calls, missed_call_texts, timeouts
 from xappiens_whatsapp.testing.fake_netelip import FakeNetelip
 from xappiens_whatsapp.tests.base import (
 	XWTestCase,
@@ -271,7 +271,7 @@ class TestNetelipOrigin(NetelipCase):
 		are never limited, even from a caller past its limit."""
 		from frappe.utils import now_datetime
 
-		from xappiens_whatsapp.pipeline.rejections import _caller_key
+		from xappiens_whatsapp.pipeline.inbox.rejections import _caller_key
 
 		minute = now_datetime().strftime("%Y%m%d%H%M")
 		keys = {ip: _caller_key("Netelip", ip, minute) for ip in ("127.0.0.1", "203.0.113.7", "203.0.113.8")}
@@ -393,7 +393,7 @@ class TestNetelipReports(NetelipCase):
 			(call.status, call.unknown_status, call.needs_review, call.final_record, call.alerted),
 			("Ringing", "EXPLODED", 1, 1, 0),
 		)
-		self.assertEqual(netelip_timeouts.run(later(600)), 0)
+		self.assertEqual(timeouts.run(later(600)), 0)
 		self.assertEqual(self.alerts_for(call.name, self.agent), [])
 
 
@@ -638,7 +638,7 @@ class TestNetelipCalls(NetelipCase):
 		self.assertIn("may still ring", row.launch_error)
 		# whatever runs the launch again, Netelip is not asked twice
 		calls.launch(name)
-		frappe.enqueue("xappiens_whatsapp.pipeline.calls.launch", queue="short", name=name)
+		frappe.enqueue("xappiens_whatsapp.pipeline.netelip.calls.launch", queue="short", name=name)
 		frappe.db.commit()
 		run_worker()
 		self.assertEqual(len(self.netelip.requests_to("/v1/voice", "POST")), 1)
@@ -677,11 +677,11 @@ class TestNetelipTimeoutsAndAlerts(NetelipCase):
 	def test_a_click_to_call_not_launched_yet_is_not_timed_out_and_fails_if_never_launched(self):
 		# the queue is far behind: the agent clicked, the launch job has not run
 		name = self.click(contact=self.crm_contact()).json()["message"]["call"]
-		self.assertEqual(netelip_timeouts.run(later(RING + RING_GRACE_S + 5)), 0)
+		self.assertEqual(timeouts.run(later(RING + RING_GRACE_S + 5)), 0)
 		row = self.row(name)
 		self.assertEqual((row.status, row.alerted), ("Initiated", 0))
 		# minutes later it never ran: the call is failed and said to be, and its late job rings nobody
-		self.assertEqual(netelip_timeouts.run(later(netelip_timeouts.NEVER_LAUNCHED_AFTER_S + 5)), 1)
+		self.assertEqual(timeouts.run(later(timeouts.NEVER_LAUNCHED_AFTER_S + 5)), 1)
 		row = self.row(name)
 		self.assertEqual((row.status, row.alerted, row.status_inferred), ("Failed", 1, 0))
 		self.assertIn("never launched", row.launch_error)
@@ -721,10 +721,10 @@ class TestNetelipTimeoutsAndAlerts(NetelipCase):
 		run_worker()
 		self.assertEqual(self.call(cid).status, "Answered")
 		longest = 7200  # the configured longest call
-		self.assertEqual(netelip_timeouts.run(later(longest)), 0)  # they may still be talking
+		self.assertEqual(timeouts.run(later(longest)), 0)  # they may still be talking
 		ended_by = longest + FINAL_RECORD_GRACE_S
-		self.assertEqual(netelip_timeouts.run(later(ended_by + 5)), 1)
-		self.assertEqual(netelip_timeouts.run(later(ended_by + 65)), 0)
+		self.assertEqual(timeouts.run(later(ended_by + 5)), 1)
+		self.assertEqual(timeouts.run(later(ended_by + 65)), 0)
 		call = self.call(cid)
 		self.assertEqual((call.status, call.status_inferred, call.alerted), ("Completed", 1, 0))
 		self.assertEqual(self.alerts_for(call.name, self.agent), [])
@@ -751,10 +751,10 @@ class TestNetelipTimeoutsAndAlerts(NetelipCase):
 		self.control(self.inbound_fields(cid, startcall=madrid(datetime.now(UTC) - timedelta(minutes=2))))
 		run_worker()
 		# our dial to the agent still has its ring time, although the call started two minutes ago
-		self.assertEqual(netelip_timeouts.run(later(RING - 5)), 0)
+		self.assertEqual(timeouts.run(later(RING - 5)), 0)
 		with capture_realtime() as capture:
-			self.assertEqual(netelip_timeouts.run(later(RING + RING_GRACE_S + 2)), 1)
-			self.assertEqual(netelip_timeouts.run(later(RING + RING_GRACE_S + 60)), 0)
+			self.assertEqual(timeouts.run(later(RING + RING_GRACE_S + 2)), 1)
+			self.assertEqual(timeouts.run(later(RING + RING_GRACE_S + 60)), 0)
 		call = self.call(cid)
 		self.assertEqual((call.status, call.status_inferred, call.alerted), ("No Answer", 1, 1))
 		self.assertEqual({e["room"] for e in capture.events("xw_call_popup")}, {f"user:{self.agent}"})
@@ -786,9 +786,9 @@ class TestNetelipTimeoutsAndAlerts(NetelipCase):
 		self.netelip_posts()  # the agent picked up; the customer rings from now
 		run_worker()
 		# past the timeout after the start, but the customer's phone may still be ringing
-		self.assertEqual(netelip_timeouts.run(later(RING)), 0)
+		self.assertEqual(timeouts.run(later(RING)), 0)
 		self.assertEqual(self.row(name).status, "Ringing")
-		self.assertEqual(netelip_timeouts.run(later(RING + RING_GRACE_S + 2)), 1)
+		self.assertEqual(timeouts.run(later(RING + RING_GRACE_S + 2)), 1)
 		row = self.row(name)
 		self.assertEqual((row.status, row.status_inferred), ("No Answer", 1))
 		for user, words in ((self.agent, "did not answer"), (self.manager, "no contestó")):
@@ -807,18 +807,18 @@ class TestNetelipTimeoutsAndAlerts(NetelipCase):
 
 	def test_click_to_call_nobody_picks_up_times_out_from_the_launch(self):
 		name, _cid = self.launched_call()
-		self.assertEqual(netelip_timeouts.run(later(RING + 2)), 0)  # the agent's phone still rings
-		self.assertEqual(netelip_timeouts.run(later(RING + RING_GRACE_S + 2)), 1)
+		self.assertEqual(timeouts.run(later(RING + 2)), 0)  # the agent's phone still rings
+		self.assertEqual(timeouts.run(later(RING + RING_GRACE_S + 2)), 1)
 		self.assertEqual((self.row(name).status, self.row(name).alerted), ("No Answer", 1))
 
 	def test_events_waiting_in_the_inbox_hold_the_timeout(self):
 		name, _cid = self.launched_call()
 		self.netelip_posts()  # stored, not applied yet: no worker runs
-		self.assertEqual(netelip_timeouts.run(later(600)), 0)
+		self.assertEqual(timeouts.run(later(600)), 0)
 		self.assertEqual(self.row(name).status, "Initiated")
 		run_worker()
 		self.assertEqual(self.row(name).status, "Ringing")  # (a fresh read: the worker wrote on its own)
-		self.assertEqual(netelip_timeouts.run(later(600)), 1)
+		self.assertEqual(timeouts.run(later(600)), 1)
 
 	def test_a_missed_step_then_a_final_record_with_talk_time_corrects_the_call_and_its_alert(self):
 		configure_netelip(self.netelip.url, create_callback_todo=1)
@@ -900,7 +900,7 @@ class TestNetelipTimeoutsAndAlerts(NetelipCase):
 		cid = call_id()
 		self.control(self.inbound_fields(cid))
 		run_worker("short")
-		self.assertEqual(netelip_timeouts.run(later(600)), 1)
+		self.assertEqual(timeouts.run(later(600)), 1)
 		call = self.call(cid)
 		self.assertEqual((call.status, call.status_inferred, call.followup_message), ("No Answer", 1, None))
 

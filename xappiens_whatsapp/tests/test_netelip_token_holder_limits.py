@@ -4,8 +4,8 @@ answers (only the call's own leg is told its agent's line)."""
 
 import frappe
 
-from xappiens_whatsapp.pipeline import missed_call_texts
-from xappiens_whatsapp.pipeline.process import process
+from xappiens_whatsapp.pipeline.inbox.drain import process
+from xappiens_whatsapp.pipeline.netelip import missed_call_texts
 from xappiens_whatsapp.tests.base import run_worker
 from xappiens_whatsapp.tests.test_netelip import AGENT_NUMBER, NetelipCase, call_id, configure_netelip
 

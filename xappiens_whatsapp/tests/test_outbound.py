@@ -11,7 +11,7 @@ import frappe
 import requests
 from frappe.utils import now_datetime
 
-from xappiens_whatsapp.pipeline import outbound
+from xappiens_whatsapp.pipeline.whatsapp import outbound
 from xappiens_whatsapp.testing.fake_inbox_hub import FakeInboxHub
 from xappiens_whatsapp.tests.base import (
 	WEBHOOK_PATH,

@@ -15,7 +15,8 @@ from werkzeug.wrappers import Request
 
 from xappiens_whatsapp.api import webhook
 from xappiens_whatsapp.core.signatures import sign
-from xappiens_whatsapp.pipeline import inbox_jobs, ingress, settings
+from xappiens_whatsapp.pipeline import settings
+from xappiens_whatsapp.pipeline.inbox import ingress, jobs
 from xappiens_whatsapp.testing.payloads import compact
 from xappiens_whatsapp.tests.base import (
 	DEFAULT_SECRET,
@@ -39,7 +40,7 @@ class TestRememberedSigner(XWTestCase):
 
 	def tearDown(self):
 		frappe.local.request = None
-		lose_queued_jobs(inbox_jobs.QUEUE)
+		lose_queued_jobs(jobs.QUEUE)
 
 	def deliver(
 		self, secret: str, *, timestamp_ms: int | None = None, again: bool = False

@@ -56,15 +56,15 @@ class TestWebhookEndpoint(XWTestCase):
 	def test_retried_delivery_makes_no_new_row_or_job(self):
 		from frappe.utils.background_jobs import get_queue
 
-		from xappiens_whatsapp.pipeline import inbox_jobs
+		from xappiens_whatsapp.pipeline.inbox import jobs
 
-		drain_id = inbox_jobs.job_id("drain-")
-		drains = lambda: [j for j in get_queue(inbox_jobs.QUEUE).get_jobs() if drain_id in (j.id or "")]  # noqa: E731
+		drain_id = jobs.job_id("drain-")
+		drains = lambda: [j for j in get_queue(jobs.QUEUE).get_jobs() if drain_id in (j.id or "")]  # noqa: E731
 		lose_queued_jobs()
 		payload = event("g_message_received", self.session_id)
 		first = self.post_event(payload)
 		self.assertEqual(len(drains()), 1, "the event woke a drain")
-		inbox_jobs.woken()  # as when that drain starts: a new event would wake another
+		jobs.woken()  # as when that drain starts: a new event would wake another
 		# the gateway's retry: same body, a later delivery time in the header
 		again = self.post_event(payload, timestamp_ms=int(time.time() * 1000) + 2000)
 		self.assertEqual(again.status_code, 200)

@@ -11,7 +11,7 @@ class InboundWebhook(Document):
 	def reprocess(self):
 		"""Run the event again now (managers, from the form)."""
 		from xappiens_whatsapp.permissions import is_manager
-		from xappiens_whatsapp.pipeline.process import process
+		from xappiens_whatsapp.pipeline.inbox.drain import process
 
 		if not is_manager():
 			raise frappe.PermissionError

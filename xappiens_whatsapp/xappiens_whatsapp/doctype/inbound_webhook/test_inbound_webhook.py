@@ -4,7 +4,7 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from xappiens_whatsapp.pipeline import ingress
+from xappiens_whatsapp.pipeline.inbox import ingress
 from xappiens_whatsapp.tests.base import make_agent
 
 

@@ -4,7 +4,7 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from xappiens_whatsapp.pipeline.claim import insert_or_get
+from xappiens_whatsapp.pipeline.inbox.claim import insert_or_get
 
 
 class TestWhatsAppContact(FrappeTestCase):
@@ -69,7 +69,7 @@ class TestWhatsAppContact(FrappeTestCase):
 		doc.save(ignore_permissions=True)  # what an agent may change
 
 	def test_saving_a_form_opened_earlier_keeps_what_the_pipeline_wrote_since(self):
-		from xappiens_whatsapp.pipeline.contacts import note_message
+		from xappiens_whatsapp.pipeline.whatsapp.contacts import note_message
 
 		doc = self.contact("34600000096@s.whatsapp.net", phone="+34600000096").insert(ignore_permissions=True)
 		opened = frappe.get_doc("WhatsApp Contact", doc.name)  # the agent's form

@@ -20,8 +20,9 @@ from xappiens_whatsapp.core import call_state as cs
 from xappiens_whatsapp.core.netelip_events import CallEvent
 from xappiens_whatsapp.core.phones import digits, to_netelip
 from xappiens_whatsapp.core.text import one_line, plain
-from xappiens_whatsapp.pipeline import call_rate, crm_links, realtime, settings
-from xappiens_whatsapp.pipeline.locks import named_lock
+from xappiens_whatsapp.pipeline import crm_links, realtime, settings
+from xappiens_whatsapp.pipeline.inbox.locks import named_lock
+from xappiens_whatsapp.pipeline.netelip import call_rate
 from xappiens_whatsapp.pipeline.times import from_epoch, to_epoch
 
 DOCTYPE = "Netelip Call"
@@ -376,7 +377,7 @@ def start_click_to_call(e164: str, contact: str | None, whatsapp_contact: str | 
 		}
 	).insert(ignore_permissions=True)
 	frappe.enqueue(
-		"xappiens_whatsapp.pipeline.calls.launch",
+		"xappiens_whatsapp.pipeline.netelip.calls.launch",
 		queue="short",
 		job_id=f"xw-launch-{doc.name}",
 		deduplicate=True,
@@ -471,7 +472,7 @@ def launch_failed(name: str, exc: ProviderError) -> None:
 
 def fail_launch(name: str, code, message: str) -> None:
 	"""End a call that never started as Failed, with the reason for the agent."""
-	from xappiens_whatsapp.pipeline.call_alerts import after_change
+	from xappiens_whatsapp.pipeline.netelip.call_alerts import after_change
 
 	row = frappe.db.get_value(DOCTYPE, name, ["*"], as_dict=True, for_update=True)
 	before = snapshot_of(row)

@@ -14,9 +14,10 @@ import frappe
 from frappe import _
 
 from xappiens_whatsapp.core import call_state as cs
-from xappiens_whatsapp.pipeline import calls, settings
-from xappiens_whatsapp.pipeline.call_alerts import after_change
-from xappiens_whatsapp.pipeline.locks import named_lock
+from xappiens_whatsapp.pipeline import settings
+from xappiens_whatsapp.pipeline.inbox.locks import named_lock
+from xappiens_whatsapp.pipeline.netelip import calls
+from xappiens_whatsapp.pipeline.netelip.call_alerts import after_change
 from xappiens_whatsapp.pipeline.times import from_epoch
 
 DOCTYPE = "Netelip Call"

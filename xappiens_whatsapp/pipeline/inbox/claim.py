@@ -2,7 +2,7 @@
 
 import frappe
 
-from xappiens_whatsapp.pipeline.rows import get_field
+from xappiens_whatsapp.pipeline.inbox.rows import get_field
 
 DUPLICATE_ERRORS = (frappe.UniqueValidationError, frappe.DuplicateEntryError)
 

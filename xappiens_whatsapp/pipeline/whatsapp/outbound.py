@@ -19,10 +19,11 @@ from xappiens_whatsapp.clients.errors import ProviderError, ProviderRateLimited
 from xappiens_whatsapp.core.jid import parse_jid
 from xappiens_whatsapp.core.message_state import MessageStatus, StatusUpdate
 from xappiens_whatsapp.core.text import plain
-from xappiens_whatsapp.pipeline import contacts, messages, realtime, settings
-from xappiens_whatsapp.pipeline.gateway import inbox_hub
-from xappiens_whatsapp.pipeline.locks import event_key, named_lock
+from xappiens_whatsapp.pipeline import realtime, settings
+from xappiens_whatsapp.pipeline.inbox.locks import event_key, named_lock
 from xappiens_whatsapp.pipeline.times import to_epoch
+from xappiens_whatsapp.pipeline.whatsapp import contacts, messages
+from xappiens_whatsapp.pipeline.whatsapp.gateway import inbox_hub
 
 DOCTYPE = "WhatsApp Message"
 QUEUE = "default"
@@ -39,7 +40,7 @@ def job_id(name: str) -> str:
 
 def enqueue(name: str) -> None:
 	frappe.enqueue(
-		"xappiens_whatsapp.pipeline.outbound.send",
+		"xappiens_whatsapp.pipeline.whatsapp.outbound.send",
 		queue=QUEUE,
 		job_id=job_id(name),
 		deduplicate=True,

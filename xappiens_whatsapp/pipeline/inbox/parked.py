@@ -8,7 +8,7 @@ all there is.
 
 import frappe
 
-from xappiens_whatsapp.pipeline import drain_state, inbox_jobs
+from xappiens_whatsapp.pipeline.inbox import drain_state, jobs
 
 DOCTYPE = "Inbound Webhook"
 # Plain SQL: every new message asks this, and building it with the query builder cost more than running it.
@@ -77,4 +77,4 @@ def release(session: str, reference_key: str) -> None:
 			"update `tabInbound Webhook` set status = 'Received', next_retry_at = null where name in %s",
 			(tuple(names),),
 		)
-		frappe.db.after_commit.add(inbox_jobs.wake)
+		frappe.db.after_commit.add(jobs.wake)

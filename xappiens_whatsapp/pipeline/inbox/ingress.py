@@ -16,7 +16,8 @@ from frappe.utils import now_datetime
 from werkzeug.wrappers import Response
 
 from xappiens_whatsapp.core.text import one_line, plain
-from xappiens_whatsapp.pipeline import inbox_jobs, rejections, settings
+from xappiens_whatsapp.pipeline import settings
+from xappiens_whatsapp.pipeline.inbox import jobs, rejections
 
 _COLUMNS = (
 	*("name", "creation", "modified", "owner", "modified_by", "provider", "event", "raw_event", "session_id"),
@@ -102,7 +103,7 @@ def accept(
 			return None  # the guard's select found no row: the secret changed since it was remembered
 		break
 	if not ignored_reason:
-		frappe.db.after_commit.add(inbox_jobs.wake)  # a second one in the same transaction finds the flag set
+		frappe.db.after_commit.add(jobs.wake)  # a second one in the same transaction finds the flag set
 	return Accepted(values["name"], duplicate=False, queued=not ignored_reason)
 
 

@@ -16,10 +16,11 @@ import frappe
 from frappe.utils import now_datetime
 
 from xappiens_whatsapp.core.text import plain
-from xappiens_whatsapp.pipeline import drain_state, inbox_jobs, parked, settings
-from xappiens_whatsapp.pipeline.locks import LockTimeout, event_key, named_lock, release, try_locks
-from xappiens_whatsapp.pipeline.outcome import Outcome
-from xappiens_whatsapp.pipeline.rows import get_row, update_row, update_rows
+from xappiens_whatsapp.pipeline import settings
+from xappiens_whatsapp.pipeline.inbox import drain_state, jobs, parked
+from xappiens_whatsapp.pipeline.inbox.locks import LockTimeout, event_key, named_lock, release, try_locks
+from xappiens_whatsapp.pipeline.inbox.outcome import Outcome
+from xappiens_whatsapp.pipeline.inbox.rows import get_row, update_row, update_rows
 
 DOCTYPE = "Inbound Webhook"
 FINAL = ("Processed", "Ignored")
@@ -40,9 +41,9 @@ APPLY_FIELDS = [*ROW_FIELDS, "payload", "headers"]  # what applying a row reads
 
 def _handler(provider: str):
 	if provider == "Netelip":
-		from xappiens_whatsapp.pipeline.apply_netelip import apply
+		from xappiens_whatsapp.pipeline.netelip.apply import apply
 	else:
-		from xappiens_whatsapp.pipeline.apply_inbox_hub import apply
+		from xappiens_whatsapp.pipeline.whatsapp.apply import apply
 	return apply
 
 
@@ -73,7 +74,7 @@ def job(name: str | None = None) -> None:
 		if name:
 			process(name)
 		else:
-			inbox_jobs.woken()  # before the drain's first look: rows committed from now on wake another
+			jobs.woken()  # before the drain's first look: rows committed from now on wake another
 		drain(exclude=name)
 
 
@@ -112,7 +113,7 @@ def drain(exclude: str | None = None, seconds: float = DRAIN_SECONDS, linger: fl
 			skipped |= {row.name for row in group} - settled
 		applied += done
 		if done and (cut_short or len(waiting) == DRAIN_BATCH):
-			inbox_jobs.wake()  # more may be waiting than this job will get to
+			jobs.wake()  # more may be waiting than this job will get to
 		if _other_work_waiting():
 			break  # a send or another job is queued behind this one: let the worker get to it
 		if done:
@@ -209,7 +210,7 @@ def _queue_own_jobs(names: set[str]) -> None:
 		"select name from `tabInbound Webhook` where status = 'Received' and name in %s", (tuple(names),)
 	)
 	for (name,) in still:
-		inbox_jobs.enqueue(name)
+		jobs.enqueue(name)
 
 
 def _other_work_waiting() -> bool:
@@ -221,8 +222,8 @@ def _other_work_waiting() -> bool:
 	try:
 		if any(get_queue(queue).count for queue in YIELD_TO_QUEUES):
 			return True
-		ours = create_job_id(inbox_jobs.JOB_PREFIX)  # how Frappe names this site's jobs
-		queued = get_queue(inbox_jobs.QUEUE).get_job_ids(0, OTHERS_LOOKED_AT)
+		ours = create_job_id(jobs.JOB_PREFIX)  # how Frappe names this site's jobs
+		queued = get_queue(jobs.QUEUE).get_job_ids(0, OTHERS_LOOKED_AT)
 		return any(not job_id.startswith(ours) for job_id in queued)
 	except Exception:
 		return False

@@ -1,9 +1,10 @@
 """Inbox Hub events → CRM records. Parsing is pure (core/); this module only decides which record changes."""
 
 from xappiens_whatsapp.core import inbox_hub_events as ih
-from xappiens_whatsapp.pipeline import contacts, messages, realtime, settings
-from xappiens_whatsapp.pipeline.outcome import Outcome
-from xappiens_whatsapp.pipeline.sessions import OtherSession, apply_session_event, ensure_session
+from xappiens_whatsapp.pipeline import realtime, settings
+from xappiens_whatsapp.pipeline.inbox.outcome import Outcome
+from xappiens_whatsapp.pipeline.whatsapp import contacts, messages
+from xappiens_whatsapp.pipeline.whatsapp.sessions import OtherSession, apply_session_event, ensure_session
 
 MESSAGE = "WhatsApp Message"
 

@@ -5,7 +5,7 @@ from frappe.utils import now_datetime
 
 from xappiens_whatsapp.clients.errors import ProviderError
 from xappiens_whatsapp.pipeline import realtime
-from xappiens_whatsapp.pipeline.gateway import inbox_hub
+from xappiens_whatsapp.pipeline.whatsapp.gateway import inbox_hub
 
 
 def mark_conversation_read(contact: str) -> dict:
@@ -24,7 +24,7 @@ def mark_conversation_read(contact: str) -> dict:
 	realtime.conversation_changed(row.session, contact)
 	if row.unread_count:
 		frappe.enqueue(
-			"xappiens_whatsapp.pipeline.read_receipts.tell_gateway",
+			"xappiens_whatsapp.pipeline.whatsapp.read_receipts.tell_gateway",
 			queue="short",
 			job_id=f"xw-read-{contact}",
 			deduplicate=True,

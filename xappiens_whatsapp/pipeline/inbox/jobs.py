@@ -14,7 +14,7 @@ drain had to skip) get one, deduplicated by the row's job id.
 import frappe
 
 QUEUE = "short"
-JOB = "xappiens_whatsapp.pipeline.process.job"
+JOB = "xappiens_whatsapp.pipeline.inbox.drain.job"
 JOB_PREFIX = "xw-inbound-"
 WAKE_FLAG_SECONDS = 10  # longer than a queued drain normally waits for a free worker
 

@@ -106,7 +106,8 @@ def _callback_todo(row, state: cs.CallState, owner: str | None) -> None:
 
 def _whatsapp_followup(row, conf) -> None:
 	"""A text after a missed inbound call, through the normal outbound path (queued, throttled, never doubled)."""
-	from xappiens_whatsapp.pipeline import contacts, missed_call_texts, outbound
+	from xappiens_whatsapp.pipeline.netelip import missed_call_texts
+	from xappiens_whatsapp.pipeline.whatsapp import contacts, outbound
 
 	session = conf.followup_session
 	if not conf.whatsapp_followup or row.direction != "Inbound":

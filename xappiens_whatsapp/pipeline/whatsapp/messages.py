@@ -15,10 +15,12 @@ from xappiens_whatsapp.core.message_state import (
 	apply_status,
 	merge_reactions,
 )
-from xappiens_whatsapp.pipeline import contacts, parked, realtime
-from xappiens_whatsapp.pipeline.rows import get_row
-from xappiens_whatsapp.pipeline.sessions import ensure_session
+from xappiens_whatsapp.pipeline import realtime
+from xappiens_whatsapp.pipeline.inbox import parked
+from xappiens_whatsapp.pipeline.inbox.rows import get_row
 from xappiens_whatsapp.pipeline.times import from_epoch, to_epoch
+from xappiens_whatsapp.pipeline.whatsapp import contacts
+from xappiens_whatsapp.pipeline.whatsapp.sessions import ensure_session
 
 DOCTYPE = "WhatsApp Message"
 STATE_FIELDS = ["status", "raw_ack", "failure_reason", *STEP_FIELD.values()]

@@ -10,9 +10,9 @@ import frappe
 from xappiens_whatsapp.core.jid import parse_jid
 from xappiens_whatsapp.core.phones import to_e164
 from xappiens_whatsapp.pipeline import crm_links
-from xappiens_whatsapp.pipeline.claim import insert_or_get
-from xappiens_whatsapp.pipeline.locks import named_lock
-from xappiens_whatsapp.pipeline.rows import get_field
+from xappiens_whatsapp.pipeline.inbox.claim import insert_or_get
+from xappiens_whatsapp.pipeline.inbox.locks import named_lock
+from xappiens_whatsapp.pipeline.inbox.rows import get_field
 
 DOCTYPE = "WhatsApp Contact"
 

@@ -5,7 +5,8 @@ from datetime import timedelta
 import frappe
 from frappe.utils import now_datetime
 
-from xappiens_whatsapp.pipeline import inbox_jobs, settings
+from xappiens_whatsapp.pipeline import settings
+from xappiens_whatsapp.pipeline.inbox import jobs
 
 DOCTYPE = "Inbound Webhook"
 BATCH = 500
@@ -36,9 +37,7 @@ def run() -> dict:
 	if stuck or due:
 		release_abandoned_jobs()
 	# One drain takes every Received row; a retry is one row's own job (a drain takes only Received ones).
-	queued = (len(stuck) if stuck and inbox_jobs.wake() else 0) + sum(
-		inbox_jobs.enqueue(name) for name in due
-	)
+	queued = (len(stuck) if stuck and jobs.wake() else 0) + sum(jobs.enqueue(name) for name in due)
 
 	# A status that waited a whole day for its message will not find it any more.
 	ttl = timedelta(hours=settings.int_setting(conf, "waiting_ttl_hours", 24, minimum=1))
@@ -63,7 +62,7 @@ def release_abandoned_jobs(now: float | None = None) -> int:
 	from rq.registry import StartedJobRegistry
 
 	try:
-		registry = StartedJobRegistry(queue=get_queue(inbox_jobs.QUEUE))
+		registry = StartedJobRegistry(queue=get_queue(jobs.QUEUE))
 		before = registry.count
 		registry.cleanup(now)
 		return before - registry.count

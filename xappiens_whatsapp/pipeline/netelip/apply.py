@@ -7,9 +7,10 @@ import frappe
 
 from xappiens_whatsapp.core import call_state as cs
 from xappiens_whatsapp.core import netelip_events as ne
-from xappiens_whatsapp.pipeline import calls, settings
-from xappiens_whatsapp.pipeline.call_alerts import after_change
-from xappiens_whatsapp.pipeline.outcome import Outcome
+from xappiens_whatsapp.pipeline import settings
+from xappiens_whatsapp.pipeline.inbox.outcome import Outcome
+from xappiens_whatsapp.pipeline.netelip import calls
+from xappiens_whatsapp.pipeline.netelip.call_alerts import after_change
 
 DOCTYPE = "Netelip Call"
 

@@ -4,8 +4,9 @@ import frappe
 
 from xappiens_whatsapp.core.inbox_hub_events import SessionEvent
 from xappiens_whatsapp.core.session_status import SessionState
-from xappiens_whatsapp.pipeline import drain_state, realtime
-from xappiens_whatsapp.pipeline.claim import insert_or_get
+from xappiens_whatsapp.pipeline import realtime
+from xappiens_whatsapp.pipeline.inbox import drain_state
+from xappiens_whatsapp.pipeline.inbox.claim import insert_or_get
 from xappiens_whatsapp.pipeline.times import from_epoch, to_epoch
 
 
