@@ -13,10 +13,10 @@ before_uninstall = "xappiens_whatsapp.install.before_uninstall"
 after_uninstall = "xappiens_whatsapp.install.after_uninstall"
 
 # Frappe answers 500 for a malformed JSON body before our endpoint runs; turn that into a 400 (or 401).
-after_request = ["xappiens_whatsapp.api.malformed_body.after_request"]
+after_request = ["xappiens_whatsapp.api.undecodable_body.after_request"]
 before_request = [
 	"xappiens_whatsapp.api.netelip_token.scrub",  # first: no traceback of the request shows Netelip's token
-	"xappiens_whatsapp.api.malformed_body.before_request",  # MariaDB down → 503, not 500
+	"xappiens_whatsapp.api.database_outage.before_request",  # MariaDB down → 503, not 500
 ]
 
 has_permission = {

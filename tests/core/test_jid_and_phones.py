@@ -146,3 +146,15 @@ def test_is_connected_alone_is_a_known_state():
 	assert map_session_status(None, True) == (SessionState.CONNECTED, True)
 	assert map_session_status(None, False) == (SessionState.DISCONNECTED, True)
 	assert map_session_status(None, "yes") == (SessionState.DISCONNECTED, False)
+
+
+def test_the_gateways_status_word_as_the_client_reports_it():
+	from xappiens_whatsapp.core.session_status import status_word
+
+	assert status_word(" Connected ") == "connected"
+	assert status_word("connected", False) == "disconnected"
+	assert status_word("qr_code", False) == "qr_code"
+	assert status_word(None, True) == "connected"
+	assert status_word(None) is None and status_word("") is None
+	assert status_word("<b>Odd</b>") == "\u2039b>odd\u2039/b>"
+	assert status_word("x" * 100) == "x" * 60

@@ -4,7 +4,7 @@ import frappe
 from frappe import _
 
 from xappiens_whatsapp.permissions import is_manager
-from xappiens_whatsapp.pipeline import settings
+from xappiens_whatsapp.pipeline.whatsapp import webhook_signers as signing
 
 
 @frappe.whitelist(methods=["POST"])
@@ -13,4 +13,4 @@ def end_previous_secret() -> dict:
 	refused from the next one on."""
 	if not is_manager():
 		raise frappe.PermissionError(_("Only WhatsApp managers can manage webhook secrets"))
-	return {"ended": settings.end_previous_secret("WhatsApp Settings", "WhatsApp Settings")}
+	return {"ended": signing.end_previous_secret("WhatsApp Settings", "WhatsApp Settings")}

@@ -20,6 +20,7 @@ from xappiens_whatsapp.core.urls import endpoint_problem
 from xappiens_whatsapp.permissions import is_manager
 from xappiens_whatsapp.pipeline import realtime, settings
 from xappiens_whatsapp.pipeline.times import from_epoch
+from xappiens_whatsapp.pipeline.whatsapp import webhook_signers as signing
 from xappiens_whatsapp.pipeline.whatsapp.gateway import inbox_hub
 
 WEBHOOK_PATH = "/api/method/xappiens_whatsapp.api.webhook.handle_webhook"
@@ -289,7 +290,7 @@ def end_previous_secret(session: str) -> dict:
 	"""End a rotation's grace period now (the old secret leaked, or the gateway already signs with the new
 	one): webhooks signed with the previous secret are refused from the next one on."""
 	doc = _manager_session(session)
-	return {"ended": settings.end_previous_secret("WhatsApp Session", doc.name)}
+	return {"ended": signing.end_previous_secret("WhatsApp Session", doc.name)}
 
 
 @frappe.whitelist(methods=["POST"])
@@ -298,7 +299,7 @@ def send_test_event(session: str) -> dict:
 	background job, exactly as the gateway would. The desk follows it through `xw_test_event` realtime events
 	(posted, then processed) and reads the outcome with `test_event_status`."""
 	doc = _manager_session(session)
-	if not settings.webhook_secrets(doc.name):
+	if not signing.webhook_secrets(doc.name):
 		frappe.throw(_("This session has no webhook secret, and there is no default one"))
 	webhook_url()  # refused here, to the manager, rather than in the job
 	nonce = secrets.token_hex(8)
@@ -328,7 +329,7 @@ def post_test_event(session: str, nonce: str) -> None:
 		# names the site even when the public URL's host is a proxy's
 		"X-Frappe-Site-Name": frappe.local.site,
 		"Content-Type": "application/json",
-		"X-Webhook-Signature": sign(raw, settings.webhook_secrets(session)[0]),
+		"X-Webhook-Signature": sign(raw, signing.webhook_secrets(session)[0]),
 		"X-Webhook-Event": "webhook.test",
 		"X-Webhook-Session": session,
 		"X-Webhook-Timestamp": str(int(time.time() * 1000)),

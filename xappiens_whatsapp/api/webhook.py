@@ -19,6 +19,7 @@ from xappiens_whatsapp.core.inbox_hub_ids import is_session_id
 from xappiens_whatsapp.core.signatures import matching_secret, signature_matches, to_epoch_seconds
 from xappiens_whatsapp.pipeline import settings
 from xappiens_whatsapp.pipeline.inbox import ingress
+from xappiens_whatsapp.pipeline.whatsapp import webhook_signers as signing
 
 PROVIDER = "Inbox Hub"
 KEPT_HEADERS = ("X-Webhook-Event", "X-Webhook-Session", "X-Webhook-Timestamp", "Content-Type", "User-Agent")
@@ -88,7 +89,7 @@ def _verify_and_store(conf, raw: bytes, body, session_id, signature: str, remote
 	header_time = header("X-Webhook-Timestamp")
 	# The secret that verified this session's last webhook is tried first, from memory: the insert itself then
 	# checks that it is still the one in force. Anything short of a stored row takes the full path below.
-	remembered = settings.remembered_signer(session_id)
+	remembered = signing.remembered_signer(session_id)
 	if (
 		remembered
 		and body is not None
@@ -100,9 +101,9 @@ def _verify_and_store(conf, raw: bytes, body, session_id, signature: str, remote
 		if accepted:
 			return _received(accepted)
 		verified.clear()
-		settings.forget_signer(session_id)
+		signing.forget_signer(session_id)
 
-	signers = settings.webhook_signers(session_id)
+	signers = signing.webhook_signers(session_id)
 	if not signers:
 		return ingress.reject(PROVIDER, "no_secret", remote)
 	matched = matching_secret(raw, signature, [signer.secret for signer in signers])
@@ -114,7 +115,7 @@ def _verify_and_store(conf, raw: bytes, body, session_id, signature: str, remote
 	verified.append(True)
 	if body is None:
 		return _unreadable(raw, session_id, remote, "The body is not a JSON object")
-	settings.remember_signer(session_id, signers[matched])
+	signing.remember_signer(session_id, signers[matched])
 	try:
 		return _received(_store(raw, body, session_id, remote))
 	except Unreadable as exc:

@@ -29,6 +29,7 @@ from xappiens_whatsapp.core.inbox_hub_ids import (
 	short_message_id,
 	strip_data_url,
 )
+from xappiens_whatsapp.core.session_status import status_word
 from xappiens_whatsapp.core.text import one_line
 
 PROVIDER = "inbox_hub"
@@ -106,16 +107,6 @@ class ChatMessage:
 	gateway_row_id: str | None = None
 	ack: int | None = None
 	raw: dict = field(default_factory=dict, repr=False, compare=False)
-
-
-def effective_status(status: object, is_connected: object) -> str | None:
-	"""The gateway's status word, lower case, with `isConnected` overriding a stale value."""
-	word = (one_line(status, 60) or "").lower() or None
-	if is_connected is True:
-		return "connected"
-	if is_connected is False and word == "connected":
-		return "disconnected"
-	return word
 
 
 def utf16_length(text: str) -> int:
@@ -319,7 +310,7 @@ class InboxHubClient(JsonHttpClient):
 		return SessionInfo(
 			id=_opt_int(item.get("id")) if item.get("id") is not None else _opt_int(gateway_id),
 			session_id=_opt_str(item.get("sessionId")),
-			status=effective_status(item.get("status"), is_connected),
+			status=status_word(item.get("status"), is_connected),
 			is_connected=is_connected,
 			phone_number=_phone_digits(item.get("phoneNumber")),
 			qr_code=qr_png_base64(qr),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from .text import one_line
+
 
 class SessionState(StrEnum):
 	QR_REQUIRED = "QR Code Required"
@@ -33,6 +35,17 @@ _MAP = {
 	"timeout": SessionState.ERROR,
 	"failed": SessionState.ERROR,
 }
+
+
+def status_word(status: object, is_connected: object = None) -> str | None:
+	"""The gateway's status word as plain lower-case text, with `isConnected` (when a boolean) overriding a stale
+	word: the form the REST client reports and the webhook parser maps."""
+	word = (one_line(status, 60) or "").lower() or None
+	if is_connected is True:
+		return "connected"
+	if is_connected is False and word == "connected":
+		return "disconnected"
+	return word
 
 
 def map_session_status(status: object, is_connected: object = None) -> tuple[SessionState, bool]:

@@ -370,10 +370,10 @@ FAILING_JOB = "xappiens_whatsapp.tests.test_hostile_senders.fail_holding_secrets
 
 def fail_holding_secrets(session: str) -> None:
 	"""A job that breaks with the gateway client and the session's signers in its frames."""
-	from xappiens_whatsapp.pipeline import settings
+	from xappiens_whatsapp.pipeline.whatsapp import webhook_signers as signing
 	from xappiens_whatsapp.pipeline.whatsapp.gateway import inbox_hub
 
 	client = inbox_hub()
-	signers = settings.webhook_signers(session)
+	signers = signing.webhook_signers(session)
 	assert client and signers
 	raise RuntimeError("failed holding secrets")

@@ -15,8 +15,8 @@ from werkzeug.wrappers import Request
 
 from xappiens_whatsapp.api import webhook
 from xappiens_whatsapp.core.signatures import sign
-from xappiens_whatsapp.pipeline import settings
 from xappiens_whatsapp.pipeline.inbox import ingress, jobs
+from xappiens_whatsapp.pipeline.whatsapp import webhook_signers as signing
 from xappiens_whatsapp.testing.payloads import compact
 from xappiens_whatsapp.tests.base import (
 	DEFAULT_SECRET,
@@ -35,7 +35,7 @@ class TestRememberedSigner(XWTestCase):
 		self.cleanup()
 		configure_settings()
 		self.make_session()
-		settings._REMEMBERED.clear()
+		signing._REMEMBERED.clear()
 		self.sent = 0
 
 	def tearDown(self):
@@ -63,7 +63,7 @@ class TestRememberedSigner(XWTestCase):
 			method="POST", data=raw, headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"}
 		).get_environ()
 		frappe.local.request = Request(environ)
-		with mock.patch.object(settings, "webhook_signers", wraps=settings.webhook_signers) as reads:
+		with mock.patch.object(signing, "webhook_signers", wraps=signing.webhook_signers) as reads:
 			response = webhook.receive()
 		frappe.db.commit()
 		return response.status_code, reads.call_count
@@ -149,20 +149,20 @@ class TestRememberedSigner(XWTestCase):
 	def test_the_guard_holds_for_the_secret_in_force_only(self):
 		"""The SQL condition itself, one level down: for the site default with no session id or an unknown
 		one, for a session's own secret, and after each change that retires one of them."""
-		default = settings.webhook_signers(None)[0]
+		default = signing.webhook_signers(None)[0]
 		self.assertIsNotNone(default.guard)
 		self.assertTrue(self.accept(None, "guard-1", default))
 		unknown = self.session_id + "_unknown"
-		self.assertTrue(self.accept(unknown, "guard-2", settings.webhook_signers(unknown)[0]))
+		self.assertTrue(self.accept(unknown, "guard-2", signing.webhook_signers(unknown)[0]))
 		self.set_own_secret("")
-		session_default = settings.webhook_signers(self.session_id)[0]
+		session_default = signing.webhook_signers(self.session_id)[0]
 		self.assertTrue(self.accept(self.session_id, "guard-3", session_default))
 		self.set_own_secret(self.session_secret)
 		self.assertIsNone(self.accept(self.session_id, "guard-4", session_default), "it has its own now")
-		own = settings.webhook_signers(self.session_id)[0]
+		own = signing.webhook_signers(self.session_id)[0]
 		self.assertTrue(self.accept(self.session_id, "guard-8", own))
 		self.set_own_secret(NEW_SECRET, previous_valid_for=timedelta(hours=1))
-		current, previous = settings.webhook_signers(self.session_id)
+		current, previous = signing.webhook_signers(self.session_id)
 		self.assertIsNone(previous.guard)
 		self.assertIsNone(self.accept(self.session_id, "guard-5", own))
 		self.assertTrue(self.accept(self.session_id, "guard-6", current))
@@ -174,7 +174,7 @@ class TestRememberedSigner(XWTestCase):
 			sorted(keys), ["xwt-guard-1", "xwt-guard-2", "xwt-guard-3", "xwt-guard-6", "xwt-guard-8"]
 		)
 
-	def accept(self, session_id: str | None, key: str, signer: settings.Signer) -> ingress.Accepted | None:
+	def accept(self, session_id: str | None, key: str, signer: signing.Signer) -> ingress.Accepted | None:
 		return ingress.accept(
 			provider="Inbox Hub",
 			dedup_key="xwt-" + key,

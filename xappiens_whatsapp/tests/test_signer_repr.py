@@ -6,7 +6,7 @@ from datetime import timedelta
 import frappe
 from frappe.utils import now_datetime
 
-from xappiens_whatsapp.pipeline import settings
+from xappiens_whatsapp.pipeline.whatsapp import webhook_signers as signing
 from xappiens_whatsapp.tests.base import DEFAULT_SECRET, XWTestCase, configure_settings
 
 
@@ -19,7 +19,7 @@ class TestSignerRepr(XWTestCase):
 		session.previous_secret_valid_until = now_datetime() + timedelta(hours=1)
 		session.save(ignore_permissions=True)
 		frappe.db.commit()
-		signers = settings.webhook_signers(self.session_id) + settings.webhook_signers(None)
+		signers = signing.webhook_signers(self.session_id) + signing.webhook_signers(None)
 		self.assertEqual(
 			[s.secret for s in signers],
 			[self.session_secret, "the-previous-secret-0123456789", DEFAULT_SECRET],

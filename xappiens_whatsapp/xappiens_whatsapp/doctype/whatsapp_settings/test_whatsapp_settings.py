@@ -4,7 +4,7 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from xappiens_whatsapp.pipeline import settings as pipeline_settings
+from xappiens_whatsapp.pipeline.whatsapp import webhook_signers as signing
 
 
 class TestWhatsAppSettings(FrappeTestCase):
@@ -30,7 +30,7 @@ class TestWhatsAppSettings(FrappeTestCase):
 		doc.save(ignore_permissions=True)
 		stored = frappe.db.get_single_value("WhatsApp Settings", "default_webhook_secret")
 		self.assertNotIn("a-default-secret", stored or "")
-		self.assertEqual(pipeline_settings.webhook_secrets(None), ["a-default-secret-of-enough-length"])
+		self.assertEqual(signing.webhook_secrets(None), ["a-default-secret-of-enough-length"])
 		raw = frappe.db.sql(
 			"select password from `__Auth` where doctype='WhatsApp Settings' and fieldname='default_webhook_secret'"
 		)[0][0]
