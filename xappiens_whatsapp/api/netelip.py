@@ -15,6 +15,7 @@ import frappe
 from xappiens_whatsapp.api import netelip_token
 from xappiens_whatsapp.api.request import BodyTooLarge, peer_address, raw_body
 from xappiens_whatsapp.core import netelip_events as ne
+from xappiens_whatsapp.core.netelip_answers import ControlAnswer
 from xappiens_whatsapp.core.origin import application_reason, cached_networks, ip_allowed, token_matches
 from xappiens_whatsapp.pipeline import settings
 from xappiens_whatsapp.pipeline.inbox import ingress
@@ -89,11 +90,8 @@ def _reject(reason: str, remote: str | None, status: int):
 
 
 def _store(
-	event: ne.CallEvent, fields: dict, source: str, remote: str | None, answer: dict | None = None
+	event: ne.CallEvent, fields: dict, source: str, remote: str | None, answer: ControlAnswer | None = None
 ) -> ingress.Accepted:
-	headers = {"source": source}
-	if answer:
-		headers["answer"] = answer
 	return ingress.accept(
 		provider=PROVIDER,
 		dedup_key=ne.dedup_key(event),
@@ -102,8 +100,9 @@ def _store(
 		session_id=None,
 		reference_key=event.call_id,
 		payload=_kept_fields(fields),
-		headers=headers,
+		headers={"source": source},
 		remote_addr=remote,
+		extra=answer.stored() if answer else None,
 	)
 
 
@@ -156,7 +155,7 @@ def receive_control():
 	# row would be the reverse of a job's order, a deadlock for a retried POST. A retry finds its own claim.
 	frappe.db.commit()
 	_store(event, fields, "control", remote, answer)
-	return ingress.json_response(200, answer)
+	return ingress.json_response(200, answer.to_netelip())
 
 
 def receive_report():

@@ -36,7 +36,8 @@ YIELD_TO_QUEUES = ("default",)
 OTHERS_LOOKED_AT = 20  # jobs at the head of this queue checked for one that is not an inbox row's
 LOOK_EVERY = 0.05
 ROW_FIELDS = ["name", "provider", "status", "event", "session_id", "reference_key", "attempts", "received_at"]
-APPLY_FIELDS = [*ROW_FIELDS, "payload", "headers"]  # what applying a row reads
+# What applying a row reads: the delivery, and what a Netelip callback was answered.
+APPLY_FIELDS = [*ROW_FIELDS, "payload", "headers", "answer_command", "answer_line", "answer_ring_seconds"]
 
 
 def _handler(provider: str):

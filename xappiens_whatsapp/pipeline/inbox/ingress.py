@@ -23,6 +23,9 @@ _COLUMNS = (
 	*("name", "creation", "modified", "owner", "modified_by", "provider", "event", "raw_event", "session_id"),
 	*("reference_key", "dedup_key", "status", "note", "received_at", "payload", "headers", "remote_addr"),
 )
+# Columns one provider fills: the control answer given to a Netelip callback.
+EXTRA_COLUMNS = {"answer_command": None, "answer_line": None, "answer_ring_seconds": 0}  # their defaults
+_COLUMNS = (*_COLUMNS, *EXTRA_COLUMNS)
 _COLUMN_LIST = ", ".join(f"`{c}`" for c in _COLUMNS)
 _VALUE_LIST = ", ".join(f"%({c})s" for c in _COLUMNS)
 _INSERT = f"insert into `tabInbound Webhook` ({_COLUMN_LIST}) values ({_VALUE_LIST})"
@@ -49,13 +52,14 @@ def accept(
 	remote_addr: str | None,
 	ignored_reason: str | None = None,
 	guard: tuple[str, dict] | None = None,
+	extra: dict | None = None,
 ) -> Accepted | None:
 	"""Store a delivery once, in the caller's transaction. A retried delivery finds its first row and queues
 	nothing new.
 
 	With `guard` (an SQL condition and its parameters, e.g. that the secret which verified this delivery is still
 	the one in force), the row is inserted only while the condition holds; None means it did not, and nothing was
-	stored."""
+	stored. `extra`: values of the provider's own columns (EXTRA_COLUMNS), e.g. the answer Netelip was given."""
 	if isinstance(payload, bytes):
 		payload = payload.decode("utf-8", errors="replace")
 	now = now_datetime()
@@ -73,6 +77,8 @@ def accept(
 		"payload": payload,
 		"headers": json.dumps(headers, ensure_ascii=False, sort_keys=True),
 		"remote_addr": one_line(remote_addr, 140),
+		**EXTRA_COLUMNS,
+		**{column: value for column, value in (extra or {}).items() if column in EXTRA_COLUMNS},
 		"creation": now,
 		"modified": now,
 		"owner": frappe.session.user,

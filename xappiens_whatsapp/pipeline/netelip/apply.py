@@ -7,6 +7,7 @@ import frappe
 
 from xappiens_whatsapp.core import call_state as cs
 from xappiens_whatsapp.core import netelip_events as ne
+from xappiens_whatsapp.core.netelip_answers import ControlAnswer
 from xappiens_whatsapp.pipeline import settings
 from xappiens_whatsapp.pipeline.inbox.outcome import Outcome
 from xappiens_whatsapp.pipeline.netelip import calls
@@ -30,7 +31,7 @@ def apply(row, raw: bytes, headers: dict) -> Outcome:
 	name = calls.find_or_create(event)
 	current = frappe.db.get_value(DOCTYPE, name, ["*"], as_dict=True, for_update=True)
 	before = calls.snapshot_of(current)
-	answer = headers.get("answer")
+	answer = ControlAnswer.from_stored(row)
 	update = cs.update_from_event(event)
 	if _dials_customer(current, answer) and update.state == cs.CallState.ANSWERED:
 		# The agent's own phone was answered (it asked us whom to dial): the call is not answered yet.
@@ -42,9 +43,9 @@ def apply(row, raw: bytes, headers: dict) -> Outcome:
 	return Outcome("Processed", DOCTYPE, name, note)
 
 
-def _our_dial(row, name: str, current, answer: dict | None, after: cs.CallSnapshot) -> cs.CallSnapshot:
+def _our_dial(row, name: str, current, answer: ControlAnswer, after: cs.CallSnapshot) -> cs.CallSnapshot:
 	"""We told Netelip to dial when this POST came in: that phone rings from then, for the ring time we gave."""
-	ring = calls.dial_ring_seconds(answer)
+	ring = answer.dial_ring_seconds
 	if ring is None:
 		return after
 	at = calls.aware(row.received_at) or datetime.now(UTC)
@@ -54,10 +55,6 @@ def _our_dial(row, name: str, current, answer: dict | None, after: cs.CallSnapsh
 	return cs.apply(after, cs.dial_update(at, ring))
 
 
-def _dials_customer(current, answer: dict | None) -> bool:
+def _dials_customer(current, answer: ControlAnswer) -> bool:
 	"""Our answer to this POST of a click-to-call dialled the customer (the agent's line is rung by the launch)."""
-	return (
-		current.direction == "Outbound"
-		and calls.dial_ring_seconds(answer) is not None
-		and str(answer.get("options", "")).startswith("pstn,")
-	)
+	return current.direction == "Outbound" and answer.dials_public_number

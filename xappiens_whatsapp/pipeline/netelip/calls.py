@@ -17,6 +17,7 @@ from frappe.utils.password import get_decrypted_password
 from xappiens_whatsapp.clients.errors import ProviderError
 from xappiens_whatsapp.clients.netelip import DEFAULT_BASE_URL, NetelipClient
 from xappiens_whatsapp.core import call_state as cs
+from xappiens_whatsapp.core.netelip_answers import HANGUP, NO_INSTRUCTION, PUBLIC_LINE, ControlAnswer, dial
 from xappiens_whatsapp.core.netelip_events import CallEvent
 from xappiens_whatsapp.core.phones import digits, to_netelip
 from xappiens_whatsapp.core.text import one_line, plain
@@ -48,7 +49,6 @@ WEIGHT_FIELDS = ("hangup_cause_weight", "recording_weight")
 TIME_FIELDS = ("started_at", "answered_at", "ended_at", "ring_deadline")
 INT_FIELDS = ("duration", "talk_time")
 BOOL_FIELDS = ("inferred", "needs_review", "closed")
-HANGUP = {"command": "hangup"}
 # How long the control URL waits for a job that holds the call's row before answering anyway.
 CLAIM_WAIT_S = 3
 
@@ -172,23 +172,12 @@ def ring_seconds() -> int:
 	return min(settings.int_setting(settings.netelip(), "no_answer_timeout", 30, minimum=1), 60)
 
 
-def _dial(kind: str, target: str) -> dict:
+def _dial(kind: str, target: str, userfield: str | None = None) -> ControlAnswer:
 	longest = settings.int_setting(settings.netelip(), "max_call_seconds", 7200, minimum=1)
-	return {"command": "dial", "options": f"{kind},{target},{ring_seconds()},calling,{longest}"}
+	return dial(kind, target, ring_seconds(), longest, userfield)
 
 
-def dial_ring_seconds(answer: dict | None) -> int | None:
-	"""The ring time of a `dial` we answered, read back from its options; None for any other answer."""
-	if not isinstance(answer, dict) or answer.get("command") != "dial":
-		return None
-	parts = str(answer.get("options") or "").split(",")
-	try:
-		return int(parts[2])
-	except (IndexError, ValueError):
-		return None
-
-
-def control_answer(event: CallEvent, delivery: str) -> dict:
+def control_answer(event: CallEvent, delivery: str) -> ControlAnswer:
 	"""Netelip's next instruction. Must stay fast: a few indexed reads, no provider calls.
 
 	`delivery` identifies this POST (its dedup key), so a retried one gets the same answer.
@@ -207,11 +196,11 @@ def control_answer(event: CallEvent, delivery: str) -> dict:
 		return HANGUP
 	user, _line = agent_for_line(event.raw_dst, event.dst_e164)
 	if _leg_of_another_call(event.call_id, user):
-		return {}
+		return NO_INSTRUCTION
 	line = (user and line_of(user)) or (settings.netelip().inbound_extension or "").strip()
 	if line:
 		return _dial(*route(line))
-	return {}  # no route configured: Netelip follows its own default for the application
+	return NO_INSTRUCTION  # no route configured: Netelip follows its own default for the application
 
 
 def _leg_of_another_call(call_id: str, user: str | None) -> bool:
@@ -220,16 +209,14 @@ def _leg_of_another_call(call_id: str, user: str | None) -> bool:
 	return bool(known) and (known.direction == "Outbound" or bool(known.agent and known.agent != user))
 
 
-def _click_to_call_answer(launched, event: CallEvent, delivery: str) -> dict:
+def _click_to_call_answer(launched, event: CallEvent, delivery: str) -> ControlAnswer:
 	"""The agent's leg reports in. Until the customer was dialled, anything but an end means the agent picked
 	up (that POST may well say ANSWER): dial the customer. After that, every POST is the dial's result."""
 	if event.state in cs.TERMINAL_STATES or not launched.customer_number:
 		return HANGUP
 	if not claim_customer_dial(launched.name, delivery):
 		return HANGUP
-	answer = _dial("pstn", to_netelip(launched.customer_number))
-	answer["userfield"] = event.userdata
-	return answer
+	return _dial(PUBLIC_LINE, to_netelip(launched.customer_number), event.userdata)
 
 
 def claim_customer_dial(name: str, delivery: str) -> bool:
