@@ -6,7 +6,8 @@ from frappe.utils import escape_html
 
 from xappiens_whatsapp.core.phones import to_e164
 from xappiens_whatsapp.pipeline import crm_links, settings
-from xappiens_whatsapp.pipeline.netelip import callable_numbers, calls
+from xappiens_whatsapp.pipeline.netelip import callable_numbers
+from xappiens_whatsapp.pipeline.netelip import click_to_call as launching
 
 CALL_FIELDS = [
 	"name",
@@ -84,7 +85,7 @@ def click_to_call(
 ) -> dict:
 	if not frappe.has_permission("Netelip Call", "read"):
 		raise frappe.PermissionError(_("You are not allowed to make calls"))
-	calls.check_ready()
+	launching.check_ready()
 	e164 = _number_of(contact, whatsapp_contact, number)
 	if not callable_numbers.is_registered(e164):
 		frappe.throw(
@@ -94,7 +95,7 @@ def click_to_call(
 			title=_("Number not allowed"),
 		)
 	callable_numbers.check_destination(e164)
-	name = calls.start_click_to_call(e164, contact, whatsapp_contact)
+	name = launching.start_click_to_call(e164, contact, whatsapp_contact)
 	return {"call": name, "status": frappe.db.get_value("Netelip Call", name, "status")}
 
 

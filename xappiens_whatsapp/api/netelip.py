@@ -19,7 +19,7 @@ from xappiens_whatsapp.core.netelip_answers import ControlAnswer
 from xappiens_whatsapp.core.origin import application_reason, cached_networks, ip_allowed, token_matches
 from xappiens_whatsapp.pipeline import settings
 from xappiens_whatsapp.pipeline.inbox import ingress
-from xappiens_whatsapp.pipeline.netelip import calls
+from xappiens_whatsapp.pipeline.netelip import control as answers
 
 PROVIDER = "Netelip"
 MAX_BODY = 512 * 1024
@@ -150,7 +150,7 @@ def receive_control():
 		return _reject(refused, remote, 403)
 	# Answering is a small read (and, once per click-to-call, a claim on its row); the event itself is
 	# applied by the job, like every other.
-	answer = calls.control_answer(event, ne.dedup_key(event))
+	answer = answers.control_answer(event, ne.dedup_key(event))
 	# The claim is committed before the inbox row is touched: holding the call's row while locking the inbox
 	# row would be the reverse of a job's order, a deadlock for a retried POST. A retry finds its own claim.
 	frappe.db.commit()

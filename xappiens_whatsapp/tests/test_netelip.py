@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import frappe
 
 from xappiens_whatsapp.core.call_state import FINAL_RECORD_GRACE_S, RING_GRACE_S
-from xappiens_whatsapp.pipeline.netelip import call_rate, calls, missed_call_texts, timeouts
+from xappiens_whatsapp.pipeline.netelip import call_rate, click_to_call, missed_call_texts, timeouts
 from xappiens_whatsapp.testing.fake_netelip import FakeNetelip
 from xappiens_whatsapp.tests.base import (
 	XWTestCase,
@@ -637,8 +637,8 @@ class TestNetelipCalls(NetelipCase):
 		self.assertEqual((row.status, row.launch_unconfirmed, row.alerted), ("Initiated", 1, 0))
 		self.assertIn("may still ring", row.launch_error)
 		# whatever runs the launch again, Netelip is not asked twice
-		calls.launch(name)
-		frappe.enqueue("xappiens_whatsapp.pipeline.netelip.calls.launch", queue="short", name=name)
+		click_to_call.launch(name)
+		frappe.enqueue("xappiens_whatsapp.pipeline.netelip.click_to_call.launch", queue="short", name=name)
 		frappe.db.commit()
 		run_worker()
 		self.assertEqual(len(self.netelip.requests_to("/v1/voice", "POST")), 1)

@@ -10,7 +10,7 @@ from xappiens_whatsapp.core import netelip_events as ne
 from xappiens_whatsapp.core.netelip_answers import ControlAnswer
 from xappiens_whatsapp.pipeline import settings
 from xappiens_whatsapp.pipeline.inbox.outcome import Outcome
-from xappiens_whatsapp.pipeline.netelip import calls
+from xappiens_whatsapp.pipeline.netelip import calls, control
 from xappiens_whatsapp.pipeline.netelip.call_alerts import after_change
 
 DOCTYPE = "Netelip Call"
@@ -51,7 +51,7 @@ def _our_dial(row, name: str, current, answer: ControlAnswer, after: cs.CallSnap
 	at = calls.aware(row.received_at) or datetime.now(UTC)
 	if _dials_customer(current, answer):
 		delivery = frappe.db.get_value("Inbound Webhook", row.name, "dedup_key")
-		calls.record_customer_dial(name, delivery, row.received_at or frappe.utils.now_datetime())
+		control.record_customer_dial(name, delivery, row.received_at or frappe.utils.now_datetime())
 	return cs.apply(after, cs.dial_update(at, ring))
 
 

@@ -15,8 +15,8 @@ from frappe import _
 
 from xappiens_whatsapp.core import call_state as cs
 from xappiens_whatsapp.pipeline import settings
-from xappiens_whatsapp.pipeline.inbox.locks import named_lock
-from xappiens_whatsapp.pipeline.netelip import calls
+from xappiens_whatsapp.pipeline.inbox.locks import event_key, named_lock
+from xappiens_whatsapp.pipeline.netelip import calls, click_to_call
 from xappiens_whatsapp.pipeline.netelip.call_alerts import after_change
 from xappiens_whatsapp.pipeline.times import from_epoch
 
@@ -89,7 +89,9 @@ def _fail_never_launched(now: datetime) -> int:
 			(frappe.utils.now_datetime(), name),
 		)
 		if frappe.db._cursor.rowcount == 1:
-			calls.fail_launch(name, "error", _("The call was never launched: it waited too long to start."))
+			click_to_call.fail_launch(
+				name, "error", _("The call was never launched: it waited too long to start.")
+			)
 		frappe.db.commit()
 	return len(names)
 
@@ -110,7 +112,7 @@ def events_pending(call_id: str | None) -> bool:
 def _settle(call, infer) -> bool:
 	"""Apply `infer(snapshot)` (a snapshot, or None for no change) to the call's current row."""
 	# the same lock as the call's events, so a real event and the timeout never interleave
-	with named_lock(f"Netelip:None:{call.call_id}" if call.call_id else f"Netelip:call:{call.name}"):
+	with named_lock(event_key("Netelip", None, call.call_id) or f"Netelip:call:{call.name}"):
 		row = frappe.db.get_value(DOCTYPE, call.name, ["*"], as_dict=True, for_update=True)
 		before = calls.snapshot_of(row)
 		after = infer(before)

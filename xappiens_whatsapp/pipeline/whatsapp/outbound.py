@@ -17,21 +17,19 @@ from frappe.utils import add_to_date, get_datetime, now_datetime
 
 from xappiens_whatsapp.clients.errors import ProviderError, ProviderRateLimited
 from xappiens_whatsapp.core.jid import parse_jid
+from xappiens_whatsapp.core.media import media_kind
 from xappiens_whatsapp.core.message_state import MessageStatus, StatusUpdate
 from xappiens_whatsapp.core.text import plain
 from xappiens_whatsapp.pipeline import realtime, settings
 from xappiens_whatsapp.pipeline.inbox.locks import event_key, named_lock
 from xappiens_whatsapp.pipeline.times import to_epoch
-from xappiens_whatsapp.pipeline.whatsapp import contacts, messages
+from xappiens_whatsapp.pipeline.whatsapp import contacts, lost_sends, messages
 from xappiens_whatsapp.pipeline.whatsapp.gateway import inbox_hub
 
 DOCTYPE = "WhatsApp Message"
 QUEUE = "default"
-RECONCILE_WINDOW = 50  # history items per page checked for a message whose fate is unknown
-RECONCILE_PAGES = 4
 VERIFY_FOR_SECONDS = 3600  # how long to keep trying to read the history before giving up on a message
 ORPHANED_AFTER_SECONDS = 120
-SENT, NOT_SENT, UNKNOWN = "sent", "not sent", "unknown"
 
 
 def job_id(name: str) -> str:
@@ -47,11 +45,6 @@ def enqueue(name: str) -> None:
 		enqueue_after_commit=True,
 		name=name,
 	)
-
-
-def media_kind(mimetype: str | None) -> str:
-	major = (mimetype or "").split("/", 1)[0]
-	return major if major in ("image", "video", "audio") else "document"
 
 
 def create(
@@ -169,10 +162,14 @@ def send(name: str) -> None:
 			return
 		if row.outcome_uncertain:
 			frappe.db.commit()  # no row lock held across the history lookup (acks on this row would wait)
-			found = _reconcile(row)
-			if found != NOT_SENT:
-				if found == UNKNOWN:
-					_cannot_verify(row)
+			try:
+				found = lost_sends.sent_anyway(row)
+			except lost_sends.HistoryUnreadable:
+				_cannot_verify(row)
+				frappe.db.commit()
+				return
+			if found:
+				_mark_sent(row, found.message_id, found.gateway_row_id)  # adopted, not sent twice
 				frappe.db.commit()
 				return
 			row = _sendable(name)
@@ -347,73 +344,6 @@ def _cannot_verify(row) -> None:
 	frappe.db.set_value(
 		DOCTYPE, row.name, "next_attempt_at", add_to_date(None, seconds=60), update_modified=False
 	)
-
-
-def _reconcile(row) -> str:
-	"""After an attempt whose answer was lost: did the gateway send it anyway? SENT (adopted), NOT_SENT,
-	or UNKNOWN when the history cannot be read (then nothing is sent: a double is worse than a delay)."""
-	since = to_epoch(row.last_attempt_at or row.creation) - 120
-	try:
-		history = _recent_from_me(row, since)
-	except ProviderError:
-		return UNKNOWN
-	# Messages other desk rows already account for. A row a webhook made for this id (the gateway's
-	# message.sent for our lost attempt) is not one of them: adopting the id folds that row into ours.
-	known = set(
-		frappe.get_all(
-			DOCTYPE,
-			filters={
-				"session": row.session,
-				"contact": row.contact,
-				"from_me": 1,
-				"message_id": ["in", [m.message_id for m in history] or [""]],
-				"source": ["!=", "Webhook"],
-			},
-			pluck="message_id",
-		)
-	)
-	for item in history:
-		if item.message_id not in known and _same_message(row, item):
-			_mark_sent(row, item.message_id, item.gateway_row_id)
-			return SENT
-	return NOT_SENT
-
-
-def _recent_from_me(row, since: float) -> list:
-	"""Our messages in the chat since `since`, reading a few pages of history (its order is not documented:
-	paging stops early only when it is visibly newest-first and already past `since`)."""
-	found = []
-	with inbox_hub() as client:
-		for page in range(1, RECONCILE_PAGES + 1):
-			items = client.get_chat_messages(row.session, row.chat_jid, limit=RECONCILE_WINDOW, page=page)
-			times = [_epoch(item.timestamp) for item in items]
-			for item, when in zip(items, times, strict=True):
-				if item.from_me and item.message_id and (when is None or when >= since):
-					found.append(item)
-			dated = [t for t in times if t is not None]
-			newest_first = len(dated) > 1 and dated[0] >= dated[-1]
-			if len(items) < RECONCILE_WINDOW or (newest_first and dated[-1] < since):
-				break
-	return found
-
-
-TEXT_TYPES = (None, "chat", "text", "conversation", "extendedTextMessage")
-
-
-def _same_message(row, item) -> bool:
-	body, caption = (row.body or "").strip(), (item.body or "").strip()
-	if not row.attachment:
-		return item.type in TEXT_TYPES and caption == body
-	# A file: a media item of the same kind, with the same caption when we sent one.
-	kind = media_kind(row.media_mimetype)
-	same_kind = item.type is None or kind in item.type.lower() or (kind == "audio" and item.type == "ptt")
-	return item.type not in TEXT_TYPES[1:] and same_kind and (caption == body if body else True)
-
-
-def _epoch(value) -> float | None:
-	from xappiens_whatsapp.core.signatures import to_epoch_seconds
-
-	return to_epoch_seconds(value)
 
 
 def send_due() -> int:
