@@ -14,6 +14,7 @@ from xappiens_whatsapp.core.netelip_events import (
 	is_valid_call_id,
 	load_json,
 	parse_control,
+	parse_event,
 )
 
 S = CallState
@@ -117,8 +118,18 @@ def test_numbers_normalise_to_e164(raw, expected):
 
 
 def test_region_is_configurable():
-	event = parse_control({"ID": "1.1", "src": "02079460958"}, region="GB")
-	assert event.src_e164 == "+442079460958"
+	event = parse_control({"ID": "1.1", "src": "02079460958", "dst": "02079460958"}, region="GB")
+	assert (event.src_e164, event.dst_e164) == ("+442079460958", "+442079460958")
+
+
+def test_national_numbers_are_spanish_unless_told_otherwise():
+	event = parse_event({"ID": "1.1", "src": "638000000", "dst": "02079460958"}, "control")
+	assert (event.src_e164, event.dst_e164) == ("+34638000000", None)
+
+
+def test_bytes_from_a_multipart_form_are_read_as_utf8_with_bad_bytes_replaced():
+	event = parse_control({"ID": b"1.1", "userdata": b"a\xc3\xb1o \xff", "durationcall": b"12"})
+	assert (event.call_id, event.userdata, event.duration) == ("1.1", "año \ufffd", 12)
 
 
 # ---- call id ------------------------------------------------------------------------------------------
@@ -211,6 +222,13 @@ def test_statuscall_wins_over_other_fields_and_unknowns_are_still_kept():
 def test_cancel_depends_on_talk_time():
 	talked = parse_control({"ID": "1.1", "statuscall": "CANCEL", "durationcallanswered": "12"})
 	not_answered = parse_control({"ID": "1.1", "statuscall": "CANCEL", "durationcallanswered": "0"})
+	assert (talked.state, talked.raw_status) == (S.COMPLETED, "CANCEL")
+	assert (not_answered.state, not_answered.raw_status) == (S.NO_ANSWER, "CANCEL")
+
+
+def test_a_hang_up_named_in_the_description_depends_on_talk_time_too():
+	talked = parse_control({"ID": "1.1", "description": "CANCEL", "durationcallanswered": "12"})
+	not_answered = parse_control({"ID": "1.1", "description": "CANCEL"})
 	assert (talked.state, talked.raw_status) == (S.COMPLETED, "CANCEL")
 	assert (not_answered.state, not_answered.raw_status) == (S.NO_ANSWER, "CANCEL")
 

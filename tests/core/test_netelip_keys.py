@@ -1,4 +1,10 @@
-"""Delivery keys of Netelip events and what is stored of their fields."""
+"""Delivery keys of Netelip events and what is stored of their fields.
+
+Keys are stored: a retry after an upgrade must find the row an older version wrote, so their recipe is pinned:
+`netelip:<ID>:<source>:` + the first 24 hex digits of the sha256 of the sorted (lower-case key, value as text)
+pairs in compact JSON, a structured value written as JSON with sorted keys."""
+
+import hashlib
 
 from xappiens_whatsapp.core.netelip_events import dedup_key, parse_control, parse_report
 
@@ -26,6 +32,18 @@ def test_dedup_key_format():
 	assert len(digest) == 24
 	assert int(digest, 16) >= 0
 	assert len(key) <= 140
+
+
+def test_a_key_is_pinned_to_its_recipe():
+	event = parse_control({"ID": "1.1", "UserData": "Año", "extra": {"b": 1, "a": ["ñ"]}, "durationcall": 9})
+	pairs = r'[["durationcall","9"],["extra","{\"a\": [\"ñ\"], \"b\": 1}"],["id","1.1"],["userdata","Año"]]'
+	assert dedup_key(event) == "netelip:1.1:control:" + hashlib.sha256(pairs.encode()).hexdigest()[:24]
+
+
+def test_a_structured_value_json_cannot_write_is_keyed_by_its_text():
+	parts = {"ID": "1.1", "parts": [b"a", b"b"]}
+	assert dedup_key(parse_control(parts)) == dedup_key(parse_control(dict(parts)))
+	assert dedup_key(parse_control(parts)) != dedup_key(parse_control({**parts, "parts": [b"a", b"c"]}))
 
 
 def test_retried_delivery_collides():

@@ -46,6 +46,10 @@ def test_report_calls_as_list():
 	check_cdrs(parse_report({"calls": CDRS}))
 
 
+def test_report_records_that_are_each_json_text():
+	check_cdrs(parse_report({"calls": [json.dumps(cdr) for cdr in CDRS]}))
+
+
 def test_report_body_that_is_a_list_or_json_text():
 	check_cdrs(parse_report(CDRS))
 	check_cdrs(parse_report(json.dumps(CDRS)))
@@ -123,3 +127,12 @@ def test_records_past_the_limit_are_refused_and_the_first_kept():
 	report = read_report({"calls": [{"ID": f"1.{i}"} for i in range(MAX_RECORDS + 3)]})
 	assert len(report.events) == MAX_RECORDS
 	assert [index for index, _ in report.rejected] == [MAX_RECORDS, MAX_RECORDS + 1, MAX_RECORDS + 2]
+
+
+def test_report_numbers_are_read_in_the_region_given_else_spain():
+	cdr = {"ID": "1.1", "src": "638000000", "dst": "02079460958"}
+	[spanish] = parse_report([cdr])
+	assert (spanish.src_e164, spanish.dst_e164) == ("+34638000000", None)
+	assert read_report([cdr]).events == [spanish]
+	[british] = parse_report([cdr], "GB")
+	assert british.dst_e164 == "+442079460958"

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
+from xappiens_whatsapp.core.call_state import CallState
 from xappiens_whatsapp.core.netelip_events import (
 	EARLIEST_START,
 	MAX_SECONDS,
@@ -85,6 +86,38 @@ def test_hostile_values_are_answered_with_none_clamped_or_plain(fields, attribut
 	event = parse_control({"ID": "1.1", **fields})
 	assert getattr(event, attribute) == expected
 	assert_storable(event)
+
+
+@pytest.mark.parametrize(
+	("field", "attribute"),
+	[
+		("src", "raw_src"),
+		("dst", "raw_dst"),
+		("typesrc", "src_type"),
+		("userdata", "userdata"),
+		("dtmf", "dtmf"),
+		("hangupcause", "hangup_cause"),
+		("statuscall", "unknown_value"),
+	],
+)
+def test_every_text_is_cut_to_its_column(field, attribute):
+	assert getattr(parse_control({"ID": "1.1", field: "7" * 1000}), attribute) == "7" * MAX_TEXT
+
+
+def test_a_status_word_stretched_by_separators_is_read_and_cut_too():
+	event = parse_control({"ID": "1.1", "statuscall": "NO" + "_" * 500 + "ANSWER"})
+	assert (event.state, event.raw_status) == (CallState.NO_ANSWER, "NO" + "_" * (MAX_TEXT - 2))
+
+
+def test_a_duration_may_be_written_in_up_to_64_characters():
+	assert parse_control({"ID": "1.1", "durationcall": "0" * 63 + "7"}).duration == 7
+	assert parse_control({"ID": "1.1", "durationcall": "0" * 64 + "7"}).duration is None
+
+
+def test_a_recording_path_may_be_up_to_2048_characters_long():
+	longest = "/" + "a" * 2047
+	assert parse_control({"ID": "1.1", "recording": longest}).recording_url == longest
+	assert parse_control({"ID": "1.1", "recording": longest + "a"}).recording_url is None
 
 
 def test_a_recording_on_the_netelip_apis_own_origin_may_be_plain_http():
