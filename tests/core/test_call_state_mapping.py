@@ -21,6 +21,7 @@ SPEC_TABLE = [
 	("BUSY", None, S.BUSY),
 	("NOANSWER", None, S.NO_ANSWER),
 	("CANCEL", 12, S.COMPLETED),
+	("CANCEL", 1, S.COMPLETED),  # one second of talk is a conversation
 	("CANCEL", 0, S.NO_ANSWER),
 	("CANCEL", None, S.NO_ANSWER),
 	("CHANUNAVAIL", None, S.FAILED),
@@ -108,6 +109,7 @@ def test_terminal_and_alert_states():
 		(None, None, S.NO_ANSWER),
 		(None, 0, S.NO_ANSWER),
 		(None, 9, S.COMPLETED),
+		(None, 1, S.COMPLETED),
 		(S.INITIATED, None, S.NO_ANSWER),
 		(S.RINGING, 3, S.COMPLETED),
 		(S.ANSWERED, None, S.COMPLETED),
@@ -120,3 +122,7 @@ def test_terminal_and_alert_states():
 )
 def test_final_cdr_closes_the_call(state, talk_time, expected):
 	assert final_state(state, talk_time) is expected
+
+
+def test_the_hang_up_marker_reads_as_such_in_the_table():
+	assert repr(STATUS_MAP["cancel"]) == "HANGUP"

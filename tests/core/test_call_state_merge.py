@@ -10,8 +10,10 @@ from xappiens_whatsapp.core.call_state import (
 	CallSnapshot,
 	CallUpdate,
 	apply,
+	as_snapshot,
 	dial_update,
 	launch_update,
+	weight_of,
 )
 
 
@@ -83,6 +85,13 @@ def test_any_decisive_real_state_beats_an_inferred_one(decisive):
 		assert (snap.state, snap.inferred, snap.raw_status) == (decisive, False, "R")
 
 
+@pytest.mark.parametrize("state", [S.INITIATED, S.RINGING])
+def test_a_real_live_state_beats_the_same_state_inferred(state):
+	guessed = CallUpdate(state=state, inferred=True, source="timeout")
+	for order in itertools.permutations([guessed, real(state, "R")]):
+		assert (fold(order).inferred, fold(order).raw_status) == (False, "R")
+
+
 def test_raw_status_belongs_to_the_winning_state_with_deterministic_tie_break():
 	snap = fold([real(S.ANSWERED, "ANSWER"), real(S.COMPLETED, "CANCEL"), real(S.RINGING, "ringing")])
 	assert snap.raw_status == "CANCEL"
@@ -136,6 +145,20 @@ def test_a_detail_stored_without_a_weight_gives_way():
 	assert (later.hangup_cause, later.recording_url) == ("16", "https://r/old.wav")
 
 
+def test_detail_weights_are_pinned_as_a_row_stores_them():
+	# A row keeps the weight of each detail it holds: events that come later must be weighed the same way.
+	assert weight_of("report", 75) == (1, 75)
+	assert weight_of("control", 0) == (0, 0)
+	assert weight_of("launch", None) == (0, -1)
+
+
+def test_a_snapshot_of_an_update_weighs_only_the_details_it_has():
+	detailed = as_snapshot(CallUpdate(source="report", duration=5, hangup_cause="16"))
+	assert (detailed.hangup_cause_weight, detailed.recording_weight) == ((1, 5), None)
+	recorded = as_snapshot(CallUpdate(source="control", recording_url="https://r/1.wav"))
+	assert (recorded.hangup_cause_weight, recorded.recording_weight) == (None, (0, -1))
+
+
 def test_unknown_value_is_kept_and_flags_review():
 	snap = fold([real(S.INITIATED), CallUpdate(unknown_value="WEIRD")])
 	assert snap.state is S.INITIATED
@@ -147,6 +170,10 @@ def test_unknown_value_is_kept_and_flags_review():
 
 def test_raw_status_without_a_state_is_not_kept():
 	assert fold([CallUpdate(raw_status="OK")]) == CallSnapshot()
+
+
+def test_a_snapshot_of_an_update_without_a_state_names_no_raw_status_nor_source():
+	assert as_snapshot(CallUpdate(raw_status="OK", source="report", duration=5)) == CallSnapshot(duration=5)
 
 
 def test_empty_update_is_the_identity():

@@ -1,4 +1,4 @@
-"""The merge is a join: any order of the same updates gives the same snapshot, and a repeat changes nothing."""
+"""The merge is a join: any order of the same updates gives one snapshot, and a repeat changes nothing."""
 
 import itertools
 

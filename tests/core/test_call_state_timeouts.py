@@ -1,5 +1,5 @@
-"""What the app concludes on its own: No Answer when nobody answered in time, Completed when an answered call's
-final record never came."""
+"""What the app concludes on its own: No Answer when nobody answered in time, Completed when an answered
+call's final record never came."""
 
 import itertools
 from datetime import datetime, timedelta
@@ -50,8 +50,9 @@ def test_no_inference_without_a_start_time():
 
 
 def test_inference_refuses_naive_datetimes():
-	with pytest.raises(ValueError):
+	with pytest.raises(ValueError) as refused:
 		infer_no_answer(started(), datetime(2024, 5, 6, 9, 0, 0), 30)
+	assert str(refused.value) == "call timeouts need timezone-aware datetimes"
 
 
 def test_the_timeout_counts_from_the_latest_step():

@@ -2,7 +2,15 @@
 
 from call_updates import S, at, control, fold, report
 
-from xappiens_whatsapp.core.call_state import ALERT_STATES, apply, changes, launch_update
+from xappiens_whatsapp.core.call_state import (
+	ALERT_STATES,
+	RING_GRACE_S,
+	CallUpdate,
+	apply,
+	changes,
+	dial_update,
+	launch_update,
+)
 
 
 def test_launch_failure_is_failed_and_alerts():
@@ -11,6 +19,24 @@ def test_launch_failure_is_failed_and_alerts():
 	assert launch_update(None).state is S.FAILED
 	assert launch_update(" 200 ").state is S.INITIATED
 	assert fold([update]).state in ALERT_STATES
+
+
+def test_a_launch_reply_is_a_step_of_the_launch_with_its_ring_deadline():
+	assert launch_update(" 200 ", at(0), ring_until=at(45)) == CallUpdate(
+		state=S.INITIATED, raw_status="200", source="launch", started_at=at(0), ring_deadline=at(45)
+	)
+	assert launch_update(None) == CallUpdate(state=S.FAILED, source="launch")
+
+
+def test_our_dial_rings_the_phone_until_its_ring_time_and_the_grace_are_over():
+	assert dial_update(at(5), 30) == CallUpdate(
+		state=S.RINGING, raw_status="dial", source="dial", ring_deadline=at(5 + 30 + RING_GRACE_S)
+	)
+
+
+def test_an_event_s_hang_up_cause_and_recording_reach_its_update():
+	update = control(hangupcause="16", recording="https://rec.netelip.com/1.wav")
+	assert (update.hangup_cause, update.recording_url) == ("16", "https://rec.netelip.com/1.wav")
 
 
 def test_update_from_report_derives_answer_and_end_times():
