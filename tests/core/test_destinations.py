@@ -27,6 +27,7 @@ def test_ordinary_lines_of_an_allowed_country_may_be_called(number):
 		("+19002345678", "premium-rate"),
 		("+351707123456", "universal access"),
 		("+33891123456", "premium-rate"),
+		("+447640123456", "special-rate"),  # a pager
 	],
 )
 def test_special_rate_numbers_are_refused_whatever_the_countries(number, kind):
@@ -43,8 +44,8 @@ def test_other_countries_are_refused_unless_listed(number, country):
 
 
 def test_a_number_phonenumbers_cannot_read_is_refused():
-	assert refusal("+882123456789", {"ES"}) is not None
-	assert refusal("nonsense", {"ES"}) is not None
+	assert refusal("+882123456789", {"ES"}) == Refusal(kind="special-rate")
+	assert refusal("nonsense", {"ES"}) == Refusal(kind="special-rate")
 
 
 @pytest.mark.parametrize(
@@ -65,3 +66,9 @@ def test_countries_setting(text, expected):
 def test_unknown_country_codes_are_refused(text):
 	with pytest.raises(ValueError):
 		parse_countries(text, "ES")
+
+
+def test_the_first_unknown_country_code_is_named():
+	with pytest.raises(ValueError) as refused:
+		parse_countries("ES, zz, XX", "ES")
+	assert str(refused.value) == "Not a country code: XX"

@@ -77,6 +77,10 @@ def test_parse_networks_lines_commas_comments_and_both_families():
 	]
 
 
+def test_a_comment_may_itself_hold_a_hash():
+	assert parse_networks("10.0.0.1  # office # second floor") == [ip_network("10.0.0.1/32")]
+
+
 @pytest.mark.parametrize("text", [None, "", "  \n\n", "# only a comment\n#another"])
 def test_parse_networks_empty(text):
 	assert parse_networks(text) == []
@@ -149,6 +153,7 @@ def test_ipv6_and_ports():
 
 def test_trusted_proxies_may_be_strings():
 	assert client_ip("127.0.0.1", "185.36.208.10", ["127.0.0.1"]) == "185.36.208.10"
+	assert client_ip("10.0.0.2", "185.36.208.10", ["10.0.0.7/24"]) == "185.36.208.10"  # host bits tolerated
 
 
 def outside_proxies(address) -> bool:
@@ -174,6 +179,7 @@ def test_ip_allowed():
 	assert not ip_allowed("2001:db9::1", ALLOWED)
 	assert not ip_allowed("::b924:d04d", ALLOWED)  # 185.36.208.77 as an IPv4-compatible IPv6, not mapped
 	assert ip_allowed("185.36.208.77", ["185.36.208.0/24"])
+	assert ip_allowed("185.36.208.77", ["185.36.208.7/24"])  # host bits tolerated
 
 
 @pytest.mark.parametrize("ip", [None, "", "garbage", "185.36.208"])
@@ -190,6 +196,8 @@ def test_parse_ip():
 	assert str(parse_ip(" 10.0.0.1 ")) == "10.0.0.1"
 	assert str(parse_ip("::FFFF:10.0.0.1")) == "10.0.0.1"
 	assert parse_ip("10.0.0.1:99999999") is None
+	assert str(parse_ip('"10.0.0.1"')) == "10.0.0.1"  # a quoted hop
+	assert parse_ip("X10.0.0.1X") is None
 
 
 # ---- application name ---------------------------------------------------------------------------------

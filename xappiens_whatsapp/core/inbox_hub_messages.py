@@ -1,0 +1,292 @@
+"""Message events of every shape the gateway sends (whatsapp-web.js, its "Frappe mode", the legacy one, Baileys'
+WAMessage), reactions included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .inbox_hub_model import Envelope, Ignored, Media, MessageEvent, ReactionEvent
+from .inbox_hub_readers import (
+	BODY_LENGTH,
+	EMOJI_LENGTH,
+	MAX_EPOCH_MS,
+	MAX_INT,
+	as_bool,
+	as_dict,
+	as_float,
+	as_int,
+	as_mimetype,
+	as_name,
+	as_serialized,
+	first_given,
+	first_name,
+	first_text,
+	phone_alt,
+	row_id,
+	short_id,
+)
+from .jid import canonical, parse_jid
+from .message_state import status_from_word
+from .signatures import to_epoch_seconds
+from .text import one_line, plain
+from .urls import safe_url
+
+_WWEBJS_TYPES = {
+	"chat": "text",
+	"text": "text",
+	"conversation": "text",
+	"extendedtextmessage": "text",
+	"image": "image",
+	"imagemessage": "image",
+	"video": "video",
+	"videomessage": "video",
+	"gif": "video",
+	"audio": "audio",
+	"ptt": "audio",
+	"audiomessage": "audio",
+	"voice": "audio",
+	"document": "document",
+	"documentmessage": "document",
+	"documentwithcaptionmessage": "document",
+	"sticker": "sticker",
+	"stickermessage": "sticker",
+	"location": "location",
+	"locationmessage": "location",
+	"livelocationmessage": "location",
+	"vcard": "contact",
+	"multi_vcard": "contact",
+	"contact": "contact",
+	"contactmessage": "contact",
+	"contactsarraymessage": "contact",
+	"poll": "poll",
+	"poll_creation": "poll",
+	"pollcreationmessage": "poll",
+	"reaction": "reaction",
+	"reactionmessage": "reaction",
+}
+
+
+def _message_object(data: dict) -> dict:
+	# A Baileys WAMessage carries its own `message`; only unwrap F-shape's `data.message`.
+	if isinstance(data.get("key"), dict):
+		return data
+	inner = data.get("message")
+	return inner if isinstance(inner, dict) else data
+
+
+def _baileys_content(message: dict) -> tuple[str, dict]:
+	"""(type key, content) of a Baileys `message` object, unwrapping ephemeral / view-once wrappers."""
+	for _ in range(3):
+		for wrapper in (
+			"ephemeralMessage",
+			"viewOnceMessage",
+			"viewOnceMessageV2",
+			"documentWithCaptionMessage",
+		):
+			inner = as_dict(message.get(wrapper)).get("message")
+			if isinstance(inner, dict):
+				message = inner
+				break
+		else:
+			break
+	for key, value in message.items():
+		if key.endswith("Message") or key == "conversation":
+			return key, value if isinstance(value, dict) else {"text": value}
+	return "", {}
+
+
+def _context(content: dict) -> dict:
+	return as_dict(content.get("contextInfo"))
+
+
+def _reaction(
+	session_id: str, payload: dict, chat: str | None, sender: str, ts_fallback: Any
+) -> ReactionEvent | Ignored:
+	"""A reaction changes a message of the chat the reaction came in, never the chat its key names: anyone can
+	write any chat into the key of a reaction they send."""
+	if chat is None:
+		return Ignored("reaction without the chat it was sent in")
+	target = short_id(as_dict(payload.get("key")).get("id"))
+	if not target:
+		return Ignored("reaction without the id of the message it reacts to")
+	timestamp_ms = as_int(payload.get("senderTimestampMs"), 0, MAX_EPOCH_MS)
+	if timestamp_ms is None:
+		seconds = to_epoch_seconds(ts_fallback)
+		timestamp_ms = int(seconds * 1000) if seconds is not None else 0
+	return ReactionEvent(
+		session_id=session_id,
+		target_message_id=target,
+		chat_jid=chat,
+		sender=sender,
+		emoji=one_line(payload.get("text"), EMOJI_LENGTH) or "",
+		timestamp_ms=timestamp_ms,
+	)
+
+
+def _media(url: Any, mimetype: Any, filename: Any, size: Any, trusted: tuple) -> Media:
+	return Media(
+		url=safe_url(url, trusted),
+		mimetype=as_mimetype(mimetype),
+		filename=as_name(filename),
+		size=as_int(size, 0, MAX_INT),
+	)
+
+
+def parse_message(
+	env: Envelope, session_id: str, trusted: tuple = ()
+) -> MessageEvent | ReactionEvent | Ignored:
+	data = env.data
+	msg = _message_object(data)
+	key = as_dict(msg.get("key"))
+	is_baileys = bool(key) and isinstance(msg.get("message"), dict | type(None)) and "id" in key
+	default_from_me = env.event == "message.sent"
+
+	if is_baileys:
+		return _parse_baileys(env, session_id, msg, key, default_from_me, trusted)
+
+	id_obj = as_dict(msg.get("id"))
+	from_me = as_bool(msg.get("fromMe"))
+	if from_me is None:
+		from_me = as_bool(id_obj.get("fromMe"))
+	if from_me is None:
+		from_me = default_from_me
+
+	chat = (
+		canonical(msg.get("chatId"))
+		or canonical(id_obj.get("remote"))
+		or canonical(msg.get("to") if from_me else msg.get("from"))
+	)
+	sender = canonical(first_text(msg.get("author"), msg.get("participant"), msg.get("sender")))
+
+	reaction = msg.get("reactionMessage") or data.get("reactionMessage")
+	if isinstance(reaction, dict):
+		who = "me" if from_me else (sender or canonical(msg.get("from")) or chat or "")
+		return _reaction(session_id, reaction, chat, who, msg.get("timestamp"))
+
+	if chat is None:
+		return Ignored("message without a chat id")
+	if parse_jid(chat).is_broadcast:
+		return Ignored("status broadcast")
+
+	given_id = next(
+		(
+			v
+			for v in (msg.get("whatsappMessageId"), msg.get("id"), msg.get("messageId"))
+			if v not in (None, "")
+		),
+		None,
+	)
+	if given_id is None:
+		return Ignored("message without an id")
+	message_id = short_id(given_id)
+	if not message_id:
+		return Ignored("message id is not in a form WhatsApp uses")
+
+	raw_type = (as_name(msg.get("type")) or "").lower()
+	message_type = _WWEBJS_TYPES.get(raw_type, "other" if raw_type else "text")
+	body = plain(first_given(msg.get("body"), msg.get("content"), msg.get("caption")), BODY_LENGTH)
+	if body is None and isinstance(msg.get("message"), str):
+		body = plain(msg.get("message"), BODY_LENGTH)
+
+	media_obj = as_dict(msg.get("media"))
+	media = None
+	if media_obj or msg.get("mediaUrl") or msg.get("hasMedia") or msg.get("has_attachment"):
+		media = _media(
+			first_given(media_obj.get("url"), media_obj.get("media_url"), msg.get("mediaUrl")),
+			first_given(media_obj.get("mimetype"), msg.get("mimetype")),
+			first_given(media_obj.get("filename"), msg.get("filename")),
+			first_given(media_obj.get("filesize"), media_obj.get("size")),
+			trusted,
+		)
+
+	location = as_dict(msg.get("location"))
+	contact = as_dict(msg.get("contact"))
+	serialized = id_obj.get("_serialized") or (msg.get("id") if isinstance(msg.get("id"), str) else None)
+	status = status_from_word(msg.get("status")) if from_me else None
+	return MessageEvent(
+		session_id=session_id,
+		message_id=message_id,
+		chat_jid=chat,
+		from_me=bool(from_me),
+		message_type=message_type,
+		body=body,
+		timestamp=to_epoch_seconds(msg.get("timestamp")) or to_epoch_seconds(data.get("timestamp")),
+		sender_jid=sender if sender != chat else None,
+		serialized_id=as_serialized(serialized),
+		gateway_row_id=row_id(msg.get("id")),
+		media=media,
+		quoted_message_id=short_id(msg.get("quotedMsgId"))
+		or short_id(as_dict(msg.get("quotedMsg")).get("id")),
+		is_forwarded=bool(as_bool(msg.get("isForwarded"))),
+		push_name=first_name(msg.get("notifyName"), msg.get("pushName"), contact.get("name")),
+		phone_jid=phone_alt(msg.get("remoteJidAlt"), msg.get("senderPn"), contact.get("phone")),
+		latitude=as_float(first_given(location.get("latitude"), location.get("lat"), msg.get("lat")), 90),
+		longitude=as_float(first_given(location.get("longitude"), location.get("lng"), msg.get("lng")), 180),
+		status=status,
+		raw_ack=as_int(msg.get("ack"), -9, 99),
+	)
+
+
+def _parse_baileys(
+	env: Envelope, session_id: str, msg: dict, key: dict, default_from_me: bool, trusted: tuple
+):
+	from_me = as_bool(key.get("fromMe"))
+	from_me = default_from_me if from_me is None else from_me
+	remote = parse_jid(key.get("remoteJid"))
+	if remote is None:
+		return Ignored("message without a chat id")
+	if remote.is_broadcast:
+		return Ignored("status broadcast")
+	chat = str(remote)
+	participant = canonical(key.get("participant"))
+	phone_jid = None
+	if remote.is_lid:
+		phone_jid = phone_alt(key.get("remoteJidAlt"), key.get("senderPn"), msg.get("senderPn"))
+	type_key, content = _baileys_content(as_dict(msg.get("message")))
+	timestamp = to_epoch_seconds(msg.get("messageTimestamp")) or to_epoch_seconds(env.data.get("timestamp"))
+
+	if type_key == "reactionMessage":
+		sender = "me" if from_me else (participant or chat)
+		return _reaction(session_id, content, chat, sender, timestamp)
+
+	if key.get("id") in (None, ""):
+		return Ignored("message without an id")
+	message_id = short_id(key.get("id"))
+	if not message_id:
+		return Ignored("message id is not in a form WhatsApp uses")
+	body = plain(
+		first_given(
+			content.get("text"), content.get("caption"), content.get("name"), content.get("displayName")
+		),
+		BODY_LENGTH,
+	)
+	message_type = _WWEBJS_TYPES.get(type_key.lower(), "other" if type_key else "text")
+	media = None
+	if message_type in ("image", "video", "audio", "document", "sticker"):
+		media = _media(
+			content.get("url"),
+			content.get("mimetype"),
+			content.get("fileName"),
+			content.get("fileLength"),
+			trusted,
+		)
+	context = _context(content)
+	return MessageEvent(
+		session_id=session_id,
+		message_id=message_id,
+		chat_jid=chat,
+		from_me=bool(from_me),
+		message_type=message_type,
+		body=body,
+		timestamp=timestamp,
+		sender_jid=participant if remote.is_group else None,
+		media=media,
+		quoted_message_id=short_id(context.get("stanzaId")),
+		is_forwarded=bool(as_bool(context.get("isForwarded"))),
+		push_name=as_name(msg.get("pushName")),
+		phone_jid=phone_jid,
+		latitude=as_float(content.get("degreesLatitude"), 90),
+		longitude=as_float(content.get("degreesLongitude"), 180),
+		status=None,
+		raw_ack=as_int(msg.get("status"), -9, 99),
+	)
