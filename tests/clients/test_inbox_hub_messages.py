@@ -11,7 +11,9 @@ import pytest
 from provider_test_values import CONTACT, CONTACT_JID, SESSION, WEBHOOK_SECRET
 
 from xappiens_whatsapp.clients.errors import InvalidRequest, ProviderRejected
-from xappiens_whatsapp.clients.inbox_hub import InboxHubClient, SendResult, short_message_id
+from xappiens_whatsapp.clients.inbox_hub import SendResult
+from xappiens_whatsapp.clients.inbox_hub_answers import chat_message, send_result
+from xappiens_whatsapp.core.inbox_hub_ids import short_message_id
 
 SEND_PATH = f"/api/messages/{SESSION}/send"
 
@@ -37,7 +39,7 @@ def test_send_text_reads_the_short_id_from_either_shape(hub, client, connected, 
 
 
 def test_send_result_prefers_whatsapp_id_over_row_id():
-	result = InboxHubClient.send_result(
+	result = send_result(
 		{
 			"message": {
 				"id": 10854,
@@ -48,7 +50,7 @@ def test_send_result_prefers_whatsapp_id_over_row_id():
 		}
 	)
 	assert result == SendResult("3EB0DECC554F433B2DE158", "10854", "sent", 1)
-	legacy = InboxHubClient.send_result({"messageId": "true_34600000001@c.us_3EB0AA_out", "status": "sent"})
+	legacy = send_result({"messageId": "true_34600000001@c.us_3EB0AA_out", "status": "sent"})
 	assert (legacy.message_id, legacy.gateway_row_id) == ("3EB0AA", None)
 
 
@@ -222,7 +224,7 @@ def test_history_page_size_is_bounded(hub, client, connected):
 
 
 def test_chat_message_normalisation_from_raw_items():
-	item = InboxHubClient.chat_message(
+	item = chat_message(
 		{
 			"id": {
 				"fromMe": True,
@@ -240,9 +242,7 @@ def test_chat_message_normalisation_from_raw_items():
 		"34600000001@c.us",
 		2,
 	)
-	plain = InboxHubClient.chat_message(
-		{"id": 7, "whatsappMessageId": "3EB0EE", "body": "y", "fromMe": False}
-	)
+	plain = chat_message({"id": 7, "whatsappMessageId": "3EB0EE", "body": "y", "fromMe": False})
 	assert (plain.message_id, plain.gateway_row_id, plain.from_me) == ("3EB0EE", "7", False)
 
 

@@ -16,7 +16,8 @@ from xappiens_whatsapp.clients.errors import (
 	ProviderNotFound,
 	ProviderRejected,
 )
-from xappiens_whatsapp.clients.inbox_hub import ALL_EVENTS, InboxHubClient, SessionInfo, strip_data_url
+from xappiens_whatsapp.clients.inbox_hub import ALL_EVENTS, InboxHubClient, SessionInfo
+from xappiens_whatsapp.core.inbox_hub_ids import strip_data_url
 
 
 def test_create_session_sends_the_documented_body(hub, client):

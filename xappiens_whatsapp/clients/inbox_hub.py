@@ -13,24 +13,33 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 import requests
 
 from xappiens_whatsapp.clients.errors import InvalidRequest, ProviderNotFound, ProviderRejected
 from xappiens_whatsapp.clients.http import JsonHttpClient
+from xappiens_whatsapp.clients.inbox_hub_answers import (
+	ChatMessage,
+	Page,
+	QrCode,
+	SendResult,
+	SessionInfo,
+	chat_message,
+	opt_int,
+	opt_text,
+	send_result,
+	session_info,
+	utf16_length,
+)
 from xappiens_whatsapp.core.inbox_hub_events import SUBSCRIBED_EVENTS
 from xappiens_whatsapp.core.inbox_hub_ids import (
 	DATA_URL_PREFIX,
 	is_session_id,
 	qr_png_base64,
-	short_message_id,
 	strip_data_url,
 )
-from xappiens_whatsapp.core.session_status import status_word
-from xappiens_whatsapp.core.text import one_line
 
 PROVIDER = "inbox_hub"
 
@@ -43,95 +52,6 @@ MAX_PAGE_SIZE = 100
 FALLBACK_CAPTION = " "
 
 _PHONE_JUNK = re.compile(r"[\s().\-/]")
-
-T = TypeVar("T")
-
-
-class Page(list, Generic[T]):
-	"""A list of items plus the pagination the gateway reported (`total` is None when it gave none)."""
-
-	def __init__(
-		self, items: Iterable[T] = (), *, total: int | None = None, page: int = 1, limit: int | None = None
-	) -> None:
-		super().__init__(items)
-		self.total = total
-		self.page = page
-		self.limit = limit
-
-
-@dataclass(frozen=True)
-class SessionInfo:
-	"""`status` is the gateway's word in lower case, corrected by `isConnected` (which wins)."""
-
-	id: int | None
-	session_id: str | None
-	status: str | None
-	is_connected: bool | None = None
-	phone_number: str | None = None
-	qr_code: str | None = None  # raw base64 PNG, no data-URL prefix
-	name: str | None = None
-	raw: dict = field(default_factory=dict, repr=False, compare=False)
-
-
-@dataclass(frozen=True)
-class QrCode:
-	image_base64: str  # raw base64 PNG, no data-URL prefix
-	expires_at: str | None
-	status: str | None = None
-	session_id: str | None = None
-
-
-@dataclass(frozen=True)
-class SendResult:
-	"""`message_id` is the short WhatsApp id that acks refer to; `gateway_row_id` is the gateway's DB row."""
-
-	message_id: str | None
-	gateway_row_id: str | None
-	status: str | None
-	timestamp: str | int | float | None
-	chat_id: str | None = None
-	raw: dict = field(default_factory=dict, repr=False, compare=False)
-
-
-@dataclass(frozen=True)
-class ChatMessage:
-	"""One history item. `timestamp` is as the gateway gave it (ISO string or epoch number)."""
-
-	message_id: str | None
-	from_me: bool | None
-	body: str | None
-	type: str | None
-	timestamp: str | int | float | None
-	status: str | None
-	chat_id: str | None
-	gateway_row_id: str | None = None
-	ack: int | None = None
-	raw: dict = field(default_factory=dict, repr=False, compare=False)
-
-
-def utf16_length(text: str) -> int:
-	# The gateway is Node: its 4096-character limit counts UTF-16 code units (an emoji counts 2).
-	return len(text.encode("utf-16-le")) // 2
-
-
-def _opt_str(value: object) -> str | None:
-	"""A value of the gateway's answer as plain one-line text (it may be shown in the desk)."""
-	return one_line(value, 255)
-
-
-def _phone_digits(value: object) -> str | None:
-	"""A phone number as the gateway writes it (country code and number), digits only; None for anything else."""
-	text = _PHONE_JUNK.sub("", str(value)).lstrip("+") if isinstance(value, str | int) else ""
-	return text if text.isascii() and text.isdigit() and 6 <= len(text) <= 15 else None
-
-
-def _opt_int(value: object) -> int | None:
-	if isinstance(value, bool):
-		return None
-	try:
-		return int(value)  # type: ignore[arg-type]
-	except (TypeError, ValueError):
-		return None
 
 
 def _segment(value: object) -> str:
@@ -233,7 +153,7 @@ class InboxHubClient(JsonHttpClient):
 		if phone_number:
 			body["phoneNumber"] = self.recipient(phone_number)
 		data = self._call("POST", "/api/sessions", json=body, secrets=(webhook_secret,))
-		return self.session_info(data)
+		return session_info(data)
 
 	def connect(self, gateway_id: int | str) -> SessionInfo:
 		"""Start connecting (a new QR follows, by webhook or `get_qr`)."""
@@ -248,21 +168,19 @@ class InboxHubClient(JsonHttpClient):
 	def _session_action(self, gateway_id: int | str, action: str) -> SessionInfo:
 		# Repeating connect/disconnect/restart leaves the same end state, so retries are safe.
 		data = self._call("POST", f"/api/sessions/{_segment(gateway_id)}/{action}", json={}, idempotent=True)
-		return self.session_info(data, gateway_id=gateway_id)
+		return session_info(data, gateway_id=gateway_id)
 
 	def delete_session(self, gateway_id: int | str) -> None:
 		"""DELETE /api/sessions/:id: removes the gateway's credentials and data for good."""
 		self._call("DELETE", f"/api/sessions/{_segment(gateway_id)}")
 
 	def get_session(self, gateway_id: int | str) -> SessionInfo:
-		return self.session_info(
-			self._call("GET", f"/api/sessions/{_segment(gateway_id)}"), gateway_id=gateway_id
-		)
+		return session_info(self._call("GET", f"/api/sessions/{_segment(gateway_id)}"), gateway_id=gateway_id)
 
 	def get_status(self, gateway_id: int | str) -> SessionInfo:
 		"""GET /api/sessions/:id/status, the live state."""
 		data = self._call("GET", f"/api/sessions/{_segment(gateway_id)}/status")
-		return self.session_info(data, gateway_id=gateway_id)
+		return session_info(data, gateway_id=gateway_id)
 
 	def get_qr(self, gateway_id: int | str) -> QrCode:
 		"""The current QR as raw base64. Raises `ProviderNotFound` while no QR is ready."""
@@ -273,9 +191,9 @@ class InboxHubClient(JsonHttpClient):
 			raise ProviderNotFound("QR code not ready", provider=self.provider, code="QR_NOT_READY")
 		return QrCode(
 			image_base64=image,
-			expires_at=_opt_str(data.get("expiresAt")),
-			status=_opt_str(data.get("status")),
-			session_id=_opt_str(data.get("sessionId")),
+			expires_at=opt_text(data.get("expiresAt")),
+			status=opt_text(data.get("status")),
+			session_id=opt_text(data.get("sessionId")),
 		)
 
 	def set_webhook(
@@ -298,25 +216,7 @@ class InboxHubClient(JsonHttpClient):
 			params["status"] = status
 		data = self._call("GET", "/api/sessions", params=params)
 		items, total = self._list_and_total(data, ("sessions",))
-		return Page([self.session_info(item) for item in items], total=total, page=page, limit=limit)
-
-	def session_info(self, data: Any, gateway_id: int | str | None = None) -> SessionInfo:
-		"""Normalise `data.session ?? data`."""
-		data = data if isinstance(data, dict) else {}
-		item = data.get("session") if isinstance(data.get("session"), dict) else data
-		is_connected = item.get("isConnected")
-		is_connected = is_connected if isinstance(is_connected, bool) else None
-		qr = item.get("qrCode")
-		return SessionInfo(
-			id=_opt_int(item.get("id")) if item.get("id") is not None else _opt_int(gateway_id),
-			session_id=_opt_str(item.get("sessionId")),
-			status=status_word(item.get("status"), is_connected),
-			is_connected=is_connected,
-			phone_number=_phone_digits(item.get("phoneNumber")),
-			qr_code=qr_png_base64(qr),
-			name=_opt_str(item.get("sessionName") or item.get("name")),
-			raw=item,
-		)
+		return Page([session_info(item) for item in items], total=total, page=page, limit=limit)
 
 	# ---- messages ----------------------------------------------------------------------------------
 
@@ -391,29 +291,12 @@ class InboxHubClient(JsonHttpClient):
 
 	def _send(self, session_id: str, body: dict) -> SendResult:
 		data = self._call("POST", f"/api/messages/{_segment(session_id)}/send", json=body, idempotent=False)
-		return self.send_result(data)
-
-	@staticmethod
-	def send_result(data: Any) -> SendResult:
-		"""Shape A `data{messageId,…}` or shape B `data.message{id, whatsappMessageId,…}`."""
-		data = data if isinstance(data, dict) else {}
-		message = data.get("message") if isinstance(data.get("message"), dict) else {}
-		row_id = message.get("id") if not isinstance(message.get("id"), dict) else None
-		return SendResult(
-			message_id=short_message_id(message.get("whatsappMessageId") or data.get("messageId")),
-			gateway_row_id=_opt_str(row_id),
-			status=_opt_str(message.get("status") or data.get("status")),
-			timestamp=message.get("timestamp")
-			if message.get("timestamp") is not None
-			else data.get("timestamp"),
-			chat_id=_opt_str(message.get("chatId") or data.get("chatId") or data.get("to")),
-			raw=data,
-		)
+		return send_result(data)
 
 	def mark_chat_read(self, session_id: str, chat_id: str) -> int | None:
 		"""PUT /api/messages/:sessionId/:chatId/read; returns `markedCount` when given."""
 		data = self._call("PUT", f"/api/messages/{_segment(session_id)}/{_segment(chat_id)}/read", json={})
-		return _opt_int(data.get("markedCount")) if isinstance(data, dict) else None
+		return opt_int(data.get("markedCount")) if isinstance(data, dict) else None
 
 	def get_chat_messages(
 		self, session_id: str, chat_id: str, limit: int = 20, page: int = 1
@@ -423,36 +306,10 @@ class InboxHubClient(JsonHttpClient):
 		data = self._call("GET", f"/api/messages/{_segment(session_id)}/{_segment(chat_id)}", params=params)
 		items, total = self._list_and_total(data, ("messages", "items", "data"))
 		return Page(
-			[self.chat_message(item) for item in items if isinstance(item, dict)],
+			[chat_message(item) for item in items if isinstance(item, dict)],
 			total=total,
 			page=page,
 			limit=limit,
-		)
-
-	@staticmethod
-	def chat_message(item: dict) -> ChatMessage:
-		raw_id = item.get("id")
-		id_obj = raw_id if isinstance(raw_id, dict) else {}
-		message_id = item.get("whatsappMessageId") or (
-			short_message_id(id_obj.get("_serialized") or id_obj.get("id"))
-			if id_obj
-			else (short_message_id(raw_id) if isinstance(raw_id, str) else None)
-		)
-		from_me = item.get("fromMe", id_obj.get("fromMe"))
-		body = item.get("body") if item.get("body") is not None else item.get("content")
-		return ChatMessage(
-			message_id=_opt_str(message_id),
-			from_me=from_me if isinstance(from_me, bool) else None,
-			body=None if body is None else str(body),
-			type=_opt_str(item.get("type")),
-			timestamp=item.get("timestamp"),
-			status=_opt_str(item.get("status")),
-			chat_id=_opt_str(item.get("chatId") or item.get("jid") or id_obj.get("remote")),
-			gateway_row_id=_opt_str(raw_id)
-			if isinstance(raw_id, int) and not isinstance(raw_id, bool)
-			else None,
-			ack=_opt_int(item.get("ack")),
-			raw=item,
 		)
 
 	# ---- helpers -----------------------------------------------------------------------------------
@@ -479,8 +336,8 @@ class InboxHubClient(JsonHttpClient):
 			return [], None
 		items = next((data[k] for k in keys if isinstance(data.get(k), list)), [])
 		pagination = data.get("pagination") if isinstance(data.get("pagination"), dict) else {}
-		total = _opt_int(pagination.get("total"))
-		return items, total if total is not None else _opt_int(data.get("total"))
+		total = opt_int(pagination.get("total"))
+		return items, total if total is not None else opt_int(data.get("total"))
 
 	def _page_size(self, limit: int) -> int:
 		limit = int(limit)
