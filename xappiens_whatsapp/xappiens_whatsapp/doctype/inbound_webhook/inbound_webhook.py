@@ -7,6 +7,40 @@ from frappe.model.document import Document
 
 
 class InboundWebhook(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		answer_command: DF.Data | None
+		answer_line: DF.Data | None
+		answer_ring_seconds: DF.Int
+		attempts: DF.Int
+		dedup_key: DF.Data | None
+		event: DF.Data | None
+		headers: DF.Code | None
+		lag_ms: DF.Float
+		last_error: DF.Code | None
+		needs_attention: DF.Check
+		next_retry_at: DF.Datetime | None
+		note: DF.SmallText | None
+		payload: DF.Code | None
+		processed_at: DF.Datetime | None
+		processing_ms: DF.Float
+		provider: DF.Literal["Inbox Hub", "Netelip"]
+		raw_event: DF.Data | None
+		received_at: DF.Datetime | None
+		reference_doctype: DF.Link | None
+		reference_key: DF.Data | None
+		reference_name: DF.DynamicLink | None
+		remote_addr: DF.Data | None
+		session_id: DF.Data | None
+		status: DF.Literal["Received", "Waiting", "Processed", "Ignored", "Failed"]
+
+	# end: auto-generated types
 	@frappe.whitelist()
 	def reprocess(self):
 		"""Run the event again now (managers, from the form)."""

@@ -6,6 +6,53 @@ from frappe.model.document import Document
 
 
 class NetelipCall(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		agent: DF.Link | None
+		agent_line: DF.Data | None
+		alert_withdrawn: DF.Check
+		alerted: DF.Check
+		answered_at: DF.Datetime | None
+		call_id: DF.Data | None
+		callback_todo: DF.Link | None
+		contact: DF.Link | None
+		customer_dialled_at: DF.Datetime | None
+		customer_number: DF.Data | None
+		dial_claim: DF.Data | None
+		direction: DF.Literal["Inbound", "Outbound"]
+		duration: DF.Int
+		ended_at: DF.Datetime | None
+		final_record: DF.Check
+		followup_message: DF.Link | None
+		from_number: DF.Data | None
+		hangup_cause: DF.Data | None
+		launch_error: DF.SmallText | None
+		launch_unconfirmed: DF.Check
+		launched_at: DF.Datetime | None
+		merge_weights: DF.SmallText | None
+		needs_review: DF.Check
+		other_call_ids: DF.SmallText | None
+		raw_dst: DF.Data | None
+		raw_src: DF.Data | None
+		raw_status: DF.Data | None
+		recording_url: DF.SmallText | None
+		ring_deadline: DF.Datetime | None
+		started_at: DF.Datetime | None
+		status: DF.Literal["Initiated", "Ringing", "Answered", "Completed", "Failed", "Busy", "No Answer"]
+		status_inferred: DF.Check
+		status_source: DF.Data | None
+		talk_time: DF.Int
+		to_number: DF.Data | None
+		unknown_status: DF.Data | None
+		userdata: DF.Data | None
+		whatsapp_contact: DF.Link | None
+	# end: auto-generated types
 	pass
 
 

@@ -18,6 +18,47 @@ NO_ANSWER_TIMEOUT = (5, 60)
 
 
 class NetelipSettings(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from xappiens_whatsapp.xappiens_whatsapp.doctype.netelip_agent.netelip_agent import NetelipAgent
+		from xappiens_whatsapp.xappiens_whatsapp.doctype.netelip_alert_recipient.netelip_alert_recipient import (
+			NetelipAlertRecipient,
+		)
+		from xappiens_whatsapp.xappiens_whatsapp.doctype.netelip_allowed_number.netelip_allowed_number import (
+			NetelipAllowedNumber,
+		)
+
+		agents: DF.Table[NetelipAgent]
+		alert_on_failed: DF.Check
+		alert_on_no_answer: DF.Check
+		alert_recipients: DF.TableMultiSelect[NetelipAlertRecipient]
+		allowed_countries: DF.SmallText | None
+		allowed_numbers: DF.Table[NetelipAllowedNumber]
+		allowed_sources: DF.SmallText | None
+		api_application: DF.Data | None
+		api_base_url: DF.Data | None
+		api_token: DF.Password | None
+		caller_id: DF.Data | None
+		calls_per_agent_per_hour: DF.Int
+		create_callback_todo: DF.Check
+		followup_session: DF.Link | None
+		followup_text: DF.SmallText | None
+		followups_per_hour: DF.Int
+		inbound_extension: DF.Data | None
+		max_call_seconds: DF.Int
+		no_answer_timeout: DF.Int
+		request_timeout: DF.Int
+		trusted_proxies: DF.SmallText | None
+		webhook_token: DF.Password | None
+		whatsapp_followup: DF.Check
+
+	# end: auto-generated types
 	def validate(self):
 		from xappiens_whatsapp.core.origin import parse_networks
 

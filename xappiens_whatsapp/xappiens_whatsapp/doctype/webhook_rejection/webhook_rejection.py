@@ -6,6 +6,22 @@ from frappe.model.document import Document
 
 
 class WebhookRejection(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		count: DF.Int
+		hour: DF.Datetime | None
+		last_remote_addr: DF.Data | None
+		last_seen_at: DF.Datetime | None
+		provider: DF.Literal["Inbox Hub", "Netelip"]
+		reason: DF.Data | None
+
+	# end: auto-generated types
 	@staticmethod
 	def clear_old_logs(days=90):
 		from frappe.query_builder import Interval

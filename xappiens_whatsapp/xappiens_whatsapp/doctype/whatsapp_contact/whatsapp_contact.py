@@ -19,6 +19,30 @@ LIVE_FIELDS = (
 
 
 class WhatsAppContact(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		contact: DF.Link | None
+		display_name: DF.Data | None
+		is_group: DF.Check
+		last_message_at: DF.Datetime | None
+		last_message_from_me: DF.Check
+		last_message_preview: DF.Data | None
+		last_read_at: DF.Datetime | None
+		lid: DF.Data | None
+		phone: DF.Data | None
+		profile_picture_url: DF.SmallText | None
+		push_name: DF.Data | None
+		session: DF.Link
+		unread_count: DF.Int
+		whatsapp_id: DF.Data
+
+	# end: auto-generated types
 	def validate(self):
 		self.display_name = (self.display_name or "").strip() or self.phone or self.whatsapp_id
 		if not self.is_new():

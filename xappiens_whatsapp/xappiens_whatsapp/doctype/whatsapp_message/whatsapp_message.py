@@ -6,6 +6,63 @@ from frappe.model.document import Document
 
 
 class WhatsAppMessage(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		attachment: DF.Attach | None
+		body: DF.LongText | None
+		chat_jid: DF.Data | None
+		client_ref: DF.Data | None
+		contact: DF.Link | None
+		delivered_at: DF.Datetime | None
+		failed_at: DF.Datetime | None
+		failure_reason: DF.SmallText | None
+		from_me: DF.Check
+		gateway_row_id: DF.Data | None
+		is_forwarded: DF.Check
+		last_attempt_at: DF.Datetime | None
+		latitude: DF.Float
+		longitude: DF.Float
+		media_filename: DF.Data | None
+		media_mimetype: DF.Data | None
+		media_size: DF.Int
+		media_url: DF.SmallText | None
+		message_id: DF.Data | None
+		message_timestamp: DF.Datetime | None
+		message_type: DF.Literal[
+			"text",
+			"image",
+			"video",
+			"audio",
+			"document",
+			"sticker",
+			"location",
+			"contact",
+			"poll",
+			"reaction",
+			"other",
+		]
+		next_attempt_at: DF.Datetime | None
+		outcome_uncertain: DF.Check
+		played_at: DF.Datetime | None
+		quoted_message_id: DF.Data | None
+		raw_ack: DF.Data | None
+		reactions: DF.JSON | None
+		read_at: DF.Datetime | None
+		send_attempts: DF.Int
+		sender_jid: DF.Data | None
+		sent_at: DF.Datetime | None
+		sent_by: DF.Link | None
+		serialized_id: DF.Data | None
+		session: DF.Link
+		source: DF.Literal["Webhook", "Desk", "Sync"]
+		status: DF.Literal["Pending", "Sent", "Delivered", "Read", "Played", "Failed"]
+	# end: auto-generated types
 	pass
 
 

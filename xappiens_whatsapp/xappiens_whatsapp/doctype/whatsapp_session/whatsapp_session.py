@@ -15,6 +15,36 @@ SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{3,100}$")
 
 
 class WhatsAppSession(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from xappiens_whatsapp.xappiens_whatsapp.doctype.whatsapp_session_user.whatsapp_session_user import (
+			WhatsAppSessionUser,
+		)
+
+		allowed_users: DF.Table[WhatsAppSessionUser]
+		gateway_id: DF.Int
+		is_default: DF.Check
+		last_event_at: DF.Datetime | None
+		last_test_result: DF.SmallText | None
+		phone_number: DF.Data | None
+		previous_secret_valid_until: DF.Datetime | None
+		previous_webhook_secret: DF.Password | None
+		qr_code: DF.LongText | None
+		qr_expires_at: DF.Datetime | None
+		session_id: DF.Data
+		session_name: DF.Data | None
+		status: DF.Literal["Disconnected", "QR Code Required", "Connecting", "Connected", "Error"]
+		status_reason: DF.Data | None
+		webhook_secret: DF.Password | None
+		webhook_url: DF.Data | None
+
+	# end: auto-generated types
 	def validate(self):
 		if not SESSION_ID.match(self.session_id or ""):
 			frappe.throw(_("Session ID must be 3 to 100 letters, digits, hyphens or underscores"))

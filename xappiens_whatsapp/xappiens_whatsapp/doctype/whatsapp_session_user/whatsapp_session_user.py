@@ -6,6 +6,20 @@ from frappe.model.document import Document
 
 
 class WhatsAppSessionUser(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		parent: DF.Data
+		parentfield: DF.Data
+		parenttype: DF.Data
+		user: DF.Link
+
+	# end: auto-generated types
 	@property
 	def parent_doc(self):
 		"""The session this row belongs to, also for a row loaded on its own (`frappe.client.get`, `getdoc`):

@@ -15,6 +15,37 @@ ENDPOINT_FIELDS = ("base_url", "public_site_url")
 
 
 class WhatsAppSettings(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		ack_scale: DF.Literal["whatsapp-web.js (-1 to 4)", "Baileys (0 to 5)"]
+		api_key: DF.Password | None
+		base_url: DF.Data | None
+		default_region: DF.Data | None
+		default_webhook_secret: DF.Password | None
+		max_attempts: DF.Int
+		max_body_kb: DF.Int
+		max_file_mb: DF.Int
+		notify_managers: DF.Check
+		previous_secret_valid_until: DF.Datetime | None
+		previous_webhook_secret: DF.Password | None
+		public_site_url: DF.Data | None
+		request_timeout: DF.Int
+		retention_days: DF.Int
+		send_attempts: DF.Int
+		send_rate_per_minute: DF.Int
+		stuck_after_seconds: DF.Int
+		timestamp_tolerance: DF.Int
+		trusted_proxies: DF.SmallText | None
+		waiting_ttl_hours: DF.Int
+		webhook_rate_limit: DF.Int
+
+	# end: auto-generated types
 	def validate(self):
 		self.base_url = normalise_base_url(self.base_url)
 		for field in ("default_webhook_secret", "previous_webhook_secret"):
