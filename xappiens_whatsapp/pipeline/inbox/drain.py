@@ -29,7 +29,7 @@ CONFLICT_RETRIES = 3
 # it (see _other_work_waiting); a new job costs a fresh process, and the events meanwhile wait for it.
 DRAIN_SECONDS = 30.0
 DRAIN_BATCH = 50
-LOCAL_STATE_SECONDS = 5.0  # how long a drain trusts what it read once (settings, sessions), as a job used to
+LOCAL_STATE_SECONDS = 5.0  # how long a drain trusts what it read once (settings, sessions)
 GROUP_SIZE = 10  # events a drain applies in one transaction (their realtime events wait for its commit)
 LINGER_SECONDS = 1.0
 YIELD_TO_QUEUES = ("default",)
