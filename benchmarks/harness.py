@@ -181,7 +181,7 @@ class Stack:
 				"-t",
 				"120",
 				"--preload",
-				"xappiens_whatsapp.tests.wsgi:application",
+				"xappiens_whatsapp.bench_tests.wsgi:application",
 			],
 			self.env(**env),
 			"xw-bench-web.log",

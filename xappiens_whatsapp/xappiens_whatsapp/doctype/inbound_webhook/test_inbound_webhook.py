@@ -4,8 +4,8 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
+from xappiens_whatsapp.bench_tests.base import make_agent
 from xappiens_whatsapp.pipeline.inbox import ingress
-from xappiens_whatsapp.tests.base import make_agent
 
 
 def accept(key: str, ignored: str | None = None):

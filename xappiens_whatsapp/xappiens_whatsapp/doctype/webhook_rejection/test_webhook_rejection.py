@@ -7,9 +7,9 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import now_datetime
 
+from xappiens_whatsapp.bench_tests.base import cleanup_test_data
 from xappiens_whatsapp.pipeline.inbox import rejections
 from xappiens_whatsapp.pipeline.inbox.ingress import count_rejection
-from xappiens_whatsapp.tests.base import cleanup_test_data
 from xappiens_whatsapp.xappiens_whatsapp.doctype.webhook_rejection.webhook_rejection import WebhookRejection
 
 

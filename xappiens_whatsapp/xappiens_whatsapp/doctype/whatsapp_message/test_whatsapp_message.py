@@ -4,7 +4,7 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from xappiens_whatsapp.tests.base import make_agent
+from xappiens_whatsapp.bench_tests.base import make_agent
 
 
 class TestWhatsAppMessage(FrappeTestCase):

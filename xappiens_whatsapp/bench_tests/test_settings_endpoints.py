@@ -3,8 +3,8 @@ http only to this machine), changed by a System Manager only, and refused at use
 
 import frappe
 
-from xappiens_whatsapp.tests.base import configure_settings, make_user
-from xappiens_whatsapp.tests.test_outbound import OutboundCase
+from xappiens_whatsapp.bench_tests.base import configure_settings, make_user
+from xappiens_whatsapp.bench_tests.test_outbound import OutboundCase
 
 WHATSAPP, NETELIP = "WhatsApp Settings", "Netelip Settings"
 ENDPOINTS = {WHATSAPP: ("base_url", "public_site_url"), NETELIP: ("api_base_url",)}

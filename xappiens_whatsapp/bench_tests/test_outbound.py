@@ -11,9 +11,7 @@ import frappe
 import requests
 from frappe.utils import now_datetime
 
-from xappiens_whatsapp.pipeline.whatsapp import outbound
-from xappiens_whatsapp.testing.fake_inbox_hub import FakeInboxHub
-from xappiens_whatsapp.tests.base import (
+from xappiens_whatsapp.bench_tests.base import (
 	WEBHOOK_PATH,
 	XWTestCase,
 	api_token,
@@ -21,6 +19,8 @@ from xappiens_whatsapp.tests.base import (
 	make_agent,
 	run_worker,
 )
+from xappiens_whatsapp.pipeline.whatsapp import outbound
+from xappiens_whatsapp.testing.fake_inbox_hub import FakeInboxHub
 
 API_KEY = "fake-gateway-key-for-tests"
 CUSTOMER = "34600000001"

@@ -1,7 +1,7 @@
 """Data for the browser tests (browser_tests/run), loaded with `bench execute`:
 
-	bench --site S execute xappiens_whatsapp.tests.browser_fixtures.setup --kwargs '{...}'
-	bench --site S execute xappiens_whatsapp.tests.browser_fixtures.teardown
+	bench --site S execute xappiens_whatsapp.bench_tests.browser_fixtures.setup --kwargs '{...}'
+	bench --site S execute xappiens_whatsapp.bench_tests.browser_fixtures.teardown
 
 Not a test_*.py module, so `run-tests` does not collect it. Everything it creates carries the `xwb` prefix
 (sessions) or the browser users, and `teardown` removes it again.

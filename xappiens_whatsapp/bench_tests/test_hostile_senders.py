@@ -10,9 +10,7 @@ import requests
 from frappe.utils import now_datetime
 from frappe.utils.background_jobs import get_queue
 
-from xappiens_whatsapp.core.signatures import sign
-from xappiens_whatsapp.testing.payloads import compact, inbox_hub
-from xappiens_whatsapp.tests.base import (
+from xappiens_whatsapp.bench_tests.base import (
 	DEFAULT_SECRET,
 	XWTestCase,
 	configure_settings,
@@ -20,7 +18,9 @@ from xappiens_whatsapp.tests.base import (
 	rejections,
 	run_worker,
 )
-from xappiens_whatsapp.tests.test_faults import side_server
+from xappiens_whatsapp.bench_tests.test_faults import side_server
+from xappiens_whatsapp.core.signatures import sign
+from xappiens_whatsapp.testing.payloads import compact, inbox_hub
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kg"
 API_KEY = "xwt-inbox-hub-api-key-0123456789"
@@ -365,7 +365,7 @@ class TestHostileSenders(XWTestCase):
 				self.assertNotIn(secret, text)
 
 
-FAILING_JOB = "xappiens_whatsapp.tests.test_hostile_senders.fail_holding_secrets"
+FAILING_JOB = "xappiens_whatsapp.bench_tests.test_hostile_senders.fail_holding_secrets"
 
 
 def fail_holding_secrets(session: str) -> None:

@@ -7,8 +7,7 @@ import time
 import frappe
 import requests
 
-from xappiens_whatsapp.pipeline.realtime import managers as realtime_managers
-from xappiens_whatsapp.tests.base import (
+from xappiens_whatsapp.bench_tests.base import (
 	WEBHOOK_PATH,
 	api_token,
 	capture_realtime,
@@ -16,7 +15,8 @@ from xappiens_whatsapp.tests.base import (
 	make_user,
 	run_worker,
 )
-from xappiens_whatsapp.tests.test_outbound import API_KEY, OutboundCase
+from xappiens_whatsapp.bench_tests.test_outbound import API_KEY, OutboundCase
+from xappiens_whatsapp.pipeline.realtime import managers as realtime_managers
 
 SESSIONS = "xappiens_whatsapp.api.sessions"
 

@@ -7,7 +7,7 @@ import os
 
 import frappe.app
 
-from xappiens_whatsapp.tests import faults
+from xappiens_whatsapp.bench_tests import faults
 
 frappe.app._site = os.environ["XW_SITE"]
 faults.inject(os.environ.get("XW_FAULT", ""))

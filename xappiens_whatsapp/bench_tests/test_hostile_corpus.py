@@ -9,11 +9,11 @@ from collections import Counter
 import frappe
 from frappe.utils import add_to_date, now_datetime
 
+from xappiens_whatsapp.bench_tests.base import XWTestCase, configure_settings, make_user, run_worker
+from xappiens_whatsapp.bench_tests.test_netelip import APP, TOKEN, configure_netelip
 from xappiens_whatsapp.core.text import has_markup
 from xappiens_whatsapp.testing import hostile_values
 from xappiens_whatsapp.testing.hostile_requests import post_hostile
-from xappiens_whatsapp.tests.base import XWTestCase, configure_settings, make_user, run_worker
-from xappiens_whatsapp.tests.test_netelip import APP, TOKEN, configure_netelip
 
 AGENT = "xwt-hostile-agent@example.com"
 # Every text column the pipeline writes from outside, per doctype.

@@ -14,11 +14,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from xappiens_whatsapp.api import webhook
-from xappiens_whatsapp.core.signatures import sign
-from xappiens_whatsapp.pipeline.inbox import ingress, jobs
-from xappiens_whatsapp.pipeline.whatsapp import webhook_signers as signing
-from xappiens_whatsapp.testing.payloads import compact
-from xappiens_whatsapp.tests.base import (
+from xappiens_whatsapp.bench_tests.base import (
 	DEFAULT_SECRET,
 	XWTestCase,
 	configure_settings,
@@ -26,6 +22,10 @@ from xappiens_whatsapp.tests.base import (
 	lose_queued_jobs,
 	rejections,
 )
+from xappiens_whatsapp.core.signatures import sign
+from xappiens_whatsapp.pipeline.inbox import ingress, jobs
+from xappiens_whatsapp.pipeline.whatsapp import webhook_signers as signing
+from xappiens_whatsapp.testing.payloads import compact
 
 NEW_SECRET = "a-replacement-secret-0123456789"
 

@@ -4,7 +4,13 @@ while the current secret goes on taking the remembered fast path."""
 
 import frappe
 
-from xappiens_whatsapp.tests.base import DEFAULT_SECRET, XWTestCase, configure_settings, event, make_user
+from xappiens_whatsapp.bench_tests.base import (
+	DEFAULT_SECRET,
+	XWTestCase,
+	configure_settings,
+	event,
+	make_user,
+)
 
 ROUNDS = 6  # enough deliveries for each of the test server's two workers to verify and remember a secret
 NEW_DEFAULT = "the-next-default-secret-0123456789"

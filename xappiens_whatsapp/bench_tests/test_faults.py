@@ -20,12 +20,7 @@ from urllib.parse import urlsplit
 import frappe
 import requests
 
-from xappiens_whatsapp.core import inbox_hub_events as ih
-from xappiens_whatsapp.pipeline.inbox import sweep
-from xappiens_whatsapp.testing import hostile_requests as hostile
-from xappiens_whatsapp.testing import sim_check
-from xappiens_whatsapp.testing import simulator as sim
-from xappiens_whatsapp.tests.base import (
+from xappiens_whatsapp.bench_tests.base import (
 	TEST_PREFIX,
 	XWTestCase,
 	_free_port,
@@ -33,9 +28,14 @@ from xappiens_whatsapp.tests.base import (
 	configure_settings,
 	second_connection,
 )
+from xappiens_whatsapp.core import inbox_hub_events as ih
+from xappiens_whatsapp.pipeline.inbox import sweep
+from xappiens_whatsapp.testing import hostile_requests as hostile
+from xappiens_whatsapp.testing import sim_check
+from xappiens_whatsapp.testing import simulator as sim
 
 PREFIX = TEST_PREFIX + "sim_"
-WSGI = "xappiens_whatsapp.tests.wsgi:application"
+WSGI = "xappiens_whatsapp.bench_tests.wsgi:application"
 DEAD = "127.0.0.1:9"  # the discard port: nothing listens there
 NETELIP_FIELDS = ("webhook_token", "allowed_sources", "api_application", "trusted_proxies")
 NETELIP_APPLICATION = "API xw fault tests"

@@ -14,12 +14,7 @@ from unittest import mock
 import frappe
 from frappe.utils import now_datetime
 
-from xappiens_whatsapp.core import inbox_hub_events as ih
-from xappiens_whatsapp.pipeline.inbox import ingress, sweep
-from xappiens_whatsapp.pipeline.inbox.drain import process
-from xappiens_whatsapp.pipeline.whatsapp import messages
-from xappiens_whatsapp.testing.payloads import compact, inbox_hub
-from xappiens_whatsapp.tests.base import (
+from xappiens_whatsapp.bench_tests.base import (
 	XWTestCase,
 	capture_realtime,
 	configure_settings,
@@ -28,6 +23,11 @@ from xappiens_whatsapp.tests.base import (
 	run_worker,
 	second_connection,
 )
+from xappiens_whatsapp.core import inbox_hub_events as ih
+from xappiens_whatsapp.pipeline.inbox import ingress, sweep
+from xappiens_whatsapp.pipeline.inbox.drain import process
+from xappiens_whatsapp.pipeline.whatsapp import messages
+from xappiens_whatsapp.testing.payloads import compact, inbox_hub
 
 C_JID = "34600000001@s.whatsapp.net"
 

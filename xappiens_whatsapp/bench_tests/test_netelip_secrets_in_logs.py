@@ -10,8 +10,8 @@ from frappe.deferred_insert import queue_prefix, save_to_db
 from frappe.utils.background_jobs import get_queue
 from rq.job import Job
 
-from xappiens_whatsapp.tests.base import run_worker
-from xappiens_whatsapp.tests.test_netelip import (
+from xappiens_whatsapp.bench_tests.base import run_worker
+from xappiens_whatsapp.bench_tests.test_netelip import (
 	API_TOKEN,
 	APP,
 	CONTROL,

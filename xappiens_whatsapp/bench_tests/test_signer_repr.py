@@ -6,8 +6,8 @@ from datetime import timedelta
 import frappe
 from frappe.utils import now_datetime
 
+from xappiens_whatsapp.bench_tests.base import DEFAULT_SECRET, XWTestCase, configure_settings
 from xappiens_whatsapp.pipeline.whatsapp import webhook_signers as signing
-from xappiens_whatsapp.tests.base import DEFAULT_SECRET, XWTestCase, configure_settings
 
 
 class TestSignerRepr(XWTestCase):

@@ -6,7 +6,7 @@ import json
 
 import frappe
 
-from xappiens_whatsapp.tests.base import XWTestCase, make_agent, make_user
+from xappiens_whatsapp.bench_tests.base import XWTestCase, make_agent, make_user
 
 SESSION_USER = "WhatsApp Session User"
 

@@ -1,8 +1,8 @@
 """Install / uninstall check, run by CI on a throwaway site:
 
-	bench --site S execute xappiens_whatsapp.tests.lifecycle.seed
+	bench --site S execute xappiens_whatsapp.bench_tests.lifecycle.seed
 	bench --site S uninstall-app xappiens_whatsapp --yes --no-backup
-	cd sites && ../env/bin/python -m xappiens_whatsapp.tests.lifecycle S
+	cd sites && ../env/bin/python -m xappiens_whatsapp.bench_tests.lifecycle S
 
 (`bench execute` refuses the functions of an app the site no longer has, hence the last line.)
 Not a test_*.py module, so `run-tests` does not pick it up (it would uninstall the app under the suite).

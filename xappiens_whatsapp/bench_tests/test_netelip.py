@@ -7,10 +7,7 @@ from zoneinfo import ZoneInfo
 
 import frappe
 
-from xappiens_whatsapp.core.call_state import FINAL_RECORD_GRACE_S, RING_GRACE_S
-from xappiens_whatsapp.pipeline.netelip import call_rate, click_to_call, missed_call_texts, timeouts
-from xappiens_whatsapp.testing.fake_netelip import FakeNetelip
-from xappiens_whatsapp.tests.base import (
+from xappiens_whatsapp.bench_tests.base import (
 	XWTestCase,
 	capture_realtime,
 	configure_settings,
@@ -19,6 +16,9 @@ from xappiens_whatsapp.tests.base import (
 	rejections,
 	run_worker,
 )
+from xappiens_whatsapp.core.call_state import FINAL_RECORD_GRACE_S, RING_GRACE_S
+from xappiens_whatsapp.pipeline.netelip import call_rate, click_to_call, missed_call_texts, timeouts
+from xappiens_whatsapp.testing.fake_netelip import FakeNetelip
 
 TOKEN = "netelip-callback-token-0123456789"
 API_TOKEN = "netelip-api-token-for-tests"

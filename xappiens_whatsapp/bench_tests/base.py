@@ -58,7 +58,7 @@ class WebServer:
 				"-t",
 				"120",
 				"--preload",
-				"xappiens_whatsapp.tests.wsgi:application",
+				"xappiens_whatsapp.bench_tests.wsgi:application",
 			],
 			cwd=bench_path() / "sites",
 			env={**os.environ, "XW_SITE": frappe.local.site},

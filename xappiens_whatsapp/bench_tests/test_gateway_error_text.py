@@ -5,8 +5,8 @@ import json
 
 import frappe
 
-from xappiens_whatsapp.tests.base import make_user
-from xappiens_whatsapp.tests.test_outbound import OutboundCase
+from xappiens_whatsapp.bench_tests.base import make_user
+from xappiens_whatsapp.bench_tests.test_outbound import OutboundCase
 
 SESSIONS = "xappiens_whatsapp.api.sessions"
 MARKUP = '<img src=x onerror="window.__xw_pwned=1"><script>window.__xw_pwned=2</script>'

@@ -4,10 +4,10 @@ answers (only the call's own leg is told its agent's line)."""
 
 import frappe
 
+from xappiens_whatsapp.bench_tests.base import run_worker
+from xappiens_whatsapp.bench_tests.test_netelip import AGENT_NUMBER, NetelipCase, call_id, configure_netelip
 from xappiens_whatsapp.pipeline.inbox.drain import process
 from xappiens_whatsapp.pipeline.netelip import missed_call_texts
-from xappiens_whatsapp.tests.base import run_worker
-from xappiens_whatsapp.tests.test_netelip import AGENT_NUMBER, NetelipCase, call_id, configure_netelip
 
 NUMBERS = [f"+3460000003{i}" for i in range(5)]
 TRIGGER = "xwt_force_error"

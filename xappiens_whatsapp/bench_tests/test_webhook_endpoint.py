@@ -8,10 +8,7 @@ import frappe
 import requests
 from frappe.utils import now_datetime
 
-from xappiens_whatsapp.core import inbox_hub_events as ih
-from xappiens_whatsapp.core.signatures import sign
-from xappiens_whatsapp.testing.payloads import compact
-from xappiens_whatsapp.tests.base import (
+from xappiens_whatsapp.bench_tests.base import (
 	DEFAULT_SECRET,
 	WEBHOOK_PATH,
 	XWTestCase,
@@ -21,6 +18,9 @@ from xappiens_whatsapp.tests.base import (
 	rejections,
 	run_worker,
 )
+from xappiens_whatsapp.core import inbox_hub_events as ih
+from xappiens_whatsapp.core.signatures import sign
+from xappiens_whatsapp.testing.payloads import compact
 
 LOOPBACK = "127.0.0.1"
 

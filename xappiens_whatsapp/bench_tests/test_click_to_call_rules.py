@@ -6,9 +6,9 @@ import time
 
 import frappe
 
+from xappiens_whatsapp.bench_tests.base import event, make_user, run_worker
+from xappiens_whatsapp.bench_tests.test_netelip import NetelipCase, configure_netelip
 from xappiens_whatsapp.pipeline.netelip import call_rate
-from xappiens_whatsapp.tests.base import event, make_user, run_worker
-from xappiens_whatsapp.tests.test_netelip import NetelipCase, configure_netelip
 
 CONTACT_LAST_NAME = "xwt-netelip"  # cleaned by NetelipCase
 BOSS = "xwt-call-boss@example.com"

@@ -6,9 +6,8 @@ import json
 import frappe
 from frappe.deferred_insert import save_to_db
 
-from xappiens_whatsapp.core.text import has_markup
-from xappiens_whatsapp.tests.base import run_worker
-from xappiens_whatsapp.tests.test_netelip import (
+from xappiens_whatsapp.bench_tests.base import run_worker
+from xappiens_whatsapp.bench_tests.test_netelip import (
 	APP,
 	CONTROL,
 	REPORT,
@@ -17,6 +16,7 @@ from xappiens_whatsapp.tests.test_netelip import (
 	call_id,
 	configure_netelip,
 )
+from xappiens_whatsapp.core.text import has_markup
 
 MAX_SECONDS = 7 * 24 * 3600  # a duration is clamped to a week
 MARKUP = '<img src=x onerror="window.__xw_pwned=1">'
