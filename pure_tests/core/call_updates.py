@@ -3,7 +3,8 @@
 from datetime import UTC, datetime, timedelta
 from functools import reduce
 
-from xappiens_whatsapp.core.call_state import CallSnapshot, CallState, CallUpdate, apply, update_from_event
+from xappiens_whatsapp.core.call_state import CallSnapshot, CallState, CallUpdate, apply
+from xappiens_whatsapp.core.netelip_call_updates import update_from_event
 from xappiens_whatsapp.core.netelip_events import parse_control, parse_report
 
 S = CallState

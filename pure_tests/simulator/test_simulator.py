@@ -18,6 +18,7 @@ from xappiens_whatsapp.core import call_state as cs
 from xappiens_whatsapp.core import inbox_hub_events as ih
 from xappiens_whatsapp.core import message_state as ms
 from xappiens_whatsapp.core import netelip_events as ne
+from xappiens_whatsapp.core.netelip_call_updates import update_from_event
 from xappiens_whatsapp.core.signatures import is_fresh, signature_matches
 from xappiens_whatsapp.testing import hostile_requests as hostile
 from xappiens_whatsapp.testing import simulator as sim
@@ -137,11 +138,11 @@ def test_expected_final_states_agree_with_the_merge_rules_in_any_order():
 				states[event.message_id] = ms.apply_status(states[event.message_id], update)
 		elif delivery.kind == "call.control":
 			event = ne.parse_control({k: v[0] for k, v in parse_qs(body.decode()).items()})
-			calls[event.call_id] = cs.apply(calls[event.call_id], cs.update_from_event(event))
+			calls[event.call_id] = cs.apply(calls[event.call_id], update_from_event(event))
 		else:
 			report = body.split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n--", 1)[0]
 			for event in ne.read_report({"calls": report.decode()}).events:
-				calls[event.call_id] = cs.apply(calls[event.call_id], cs.update_from_event(event))
+				calls[event.call_id] = cs.apply(calls[event.call_id], update_from_event(event))
 	assert {mid: str(state.status) for mid, state in states.items()} == {
 		mid: status for (_, mid), status in s.messages.items()
 	}

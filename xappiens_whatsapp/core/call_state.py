@@ -28,12 +28,9 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .order import max_present, min_present
-
-if TYPE_CHECKING:
-	from .netelip_events import CallEvent
 
 # Netelip places a call and posts the dial's result a few seconds after its ring time is over.
 RING_GRACE_S = 15
@@ -358,33 +355,6 @@ def dial_update(at: datetime, ring_seconds: float) -> CallUpdate:
 		raw_status="dial",
 		source="dial",
 		ring_deadline=ring_deadline(at, ring_seconds),
-	)
-
-
-def update_from_event(event: CallEvent) -> CallUpdate:
-	"""Turn a parsed Netelip event into an update.
-
-	Answer and end times are derived only once the call is over (terminal state), when durations count
-	from `startcall`: ended = start + duration, answered = ended - talk time.
-	"""
-	answered_at = ended_at = None
-	if event.state in TERMINAL_STATES and event.started_at is not None and event.duration is not None:
-		ended_at = event.started_at + timedelta(seconds=event.duration)
-		if event.talk_time:
-			answered_at = ended_at - timedelta(seconds=min(event.talk_time, event.duration))
-	return CallUpdate(
-		state=event.state,
-		raw_status=event.raw_status,
-		source=event.source,
-		unknown_value=event.unknown_value,
-		started_at=event.started_at,
-		answered_at=answered_at,
-		ended_at=ended_at,
-		duration=event.duration,
-		talk_time=event.talk_time,
-		hangup_cause=event.hangup_cause,
-		recording_url=event.recording_url,
-		closed=event.source == REPORT,
 	)
 
 

@@ -8,6 +8,7 @@ import frappe
 from xappiens_whatsapp.core import call_state as cs
 from xappiens_whatsapp.core import netelip_events as ne
 from xappiens_whatsapp.core.netelip_answers import ControlAnswer
+from xappiens_whatsapp.core.netelip_call_updates import update_from_event
 from xappiens_whatsapp.pipeline import settings
 from xappiens_whatsapp.pipeline.inbox.outcome import Outcome
 from xappiens_whatsapp.pipeline.netelip import calls, control
@@ -32,7 +33,7 @@ def apply(row, raw: bytes, headers: dict) -> Outcome:
 	current = frappe.db.get_value(DOCTYPE, name, ["*"], as_dict=True, for_update=True)
 	before = calls.snapshot_of(current)
 	answer = ControlAnswer.from_stored(row)
-	update = cs.update_from_event(event)
+	update = update_from_event(event)
 	if _dials_customer(current, answer) and update.state == cs.CallState.ANSWERED:
 		# The agent's own phone was answered (it asked us whom to dial): the call is not answered yet.
 		update = dataclasses.replace(update, state=None, raw_status=None)

@@ -4,16 +4,9 @@ const MISSED_CALL_STATES = ["No Answer", "Busy", "Failed"];
 frappe.listview_settings["Netelip Call"] = {
 	add_fields: ["status", "direction", "agent", "talk_time", "needs_review"],
 	get_indicator(doc) {
-		const colors = {
-			Initiated: "gray",
-			Ringing: "orange",
-			Answered: "blue",
-			Completed: "green",
-			Failed: "red",
-			Busy: "red",
-			"No Answer": "red",
-		};
-		return [__(doc.status), colors[doc.status] || "gray", `status,=,${doc.status}`];
+		// Colours shared with the call popup and timelines (public/js/xw/utils.js, loaded on every desk page).
+		const color = xappiens_whatsapp.CALL_COLORS[doc.status] || "gray";
+		return [__(doc.status), color, `status,=,${doc.status}`];
 	},
 	formatters: {
 		direction(value) {
