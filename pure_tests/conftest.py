@@ -2,9 +2,11 @@
 
 Property tests are deterministic: every run draws the same examples (derandomize), so a failure seen once is seen
 again, and no example database is written. No deadline either: a loaded machine is not a failing test.
-`--hypothesis-profile=mutation` (dev/mutation) runs a tenth of the examples, since each mutant reruns the tests.
+With XW_HYPOTHESIS_PROFILE=mutation (set by dev/mutation) a tenth of the examples run, since each mutant reruns the
+tests. (An environment variable, because pytest reads --hypothesis-profile before it loads this file.)
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -16,4 +18,4 @@ if str(ROOT) not in sys.path:
 
 settings.register_profile("pure", derandomize=True, deadline=None, max_examples=100)
 settings.register_profile("mutation", settings.get_profile("pure"), max_examples=10)
-settings.load_profile("pure")
+settings.load_profile(os.environ.get("XW_HYPOTHESIS_PROFILE", "pure"))
