@@ -23,6 +23,11 @@ def _count(most: int) -> click.IntRange:
 	return click.IntRange(0, most)
 
 
+def _shown(flag: str, default, kind, text: str):
+	"""An option whose default `--help` shows."""
+	return click.option(flag, default=default, show_default=True, type=kind, help=text)
+
+
 @click.group("xappiens-whatsapp")
 def xappiens_whatsapp():
 	"""Xappiens WhatsApp tools."""
@@ -34,50 +39,16 @@ def xappiens_whatsapp():
 	f"most {limits.MAX_DELIVERIES} deliveries (retries not counted); the command refuses a bigger one.",
 )
 @click.option("--url", help="Where the site listens (default: the site's own URL). Loopback addresses only.")
-@click.option(
-	"--sessions",
-	default=1,
-	show_default=True,
-	type=click.IntRange(1, limits.LIMITS["sessions"]),
-	help="WhatsApp sessions (numbers).",
+@_shown("--sessions", 1, click.IntRange(1, limits.LIMITS["sessions"]), "WhatsApp sessions (numbers).")
+@_shown(
+	"--conversations", 5, _count(limits.LIMITS["conversations"]), "Conversations, spread over the sessions."
 )
-@click.option(
-	"--conversations",
-	default=5,
-	show_default=True,
-	type=_count(limits.LIMITS["conversations"]),
-	help="Conversations, spread over the sessions.",
-)
-@click.option(
-	"--messages",
-	default=2,
-	show_default=True,
-	type=_count(limits.LIMITS["messages"]),
-	help="Inbound messages per conversation.",
-)
-@click.option(
-	"--replies",
-	default=1,
-	show_default=True,
-	type=_count(limits.LIMITS["replies"]),
-	help="Agent replies per conversation.",
-)
+@_shown("--messages", 2, _count(limits.LIMITS["messages"]), "Inbound messages per conversation.")
+@_shown("--replies", 1, _count(limits.LIMITS["replies"]), "Agent replies per conversation.")
 @click.option("--acks/--no-acks", default=True, show_default=True, help="Acks 1 → 2 → 3 for each reply.")
 @click.option("--session-events/--no-session-events", default=True, show_default=True)
-@click.option(
-	"--calls",
-	default=0,
-	show_default=True,
-	type=_count(limits.LIMITS["calls"]),
-	help="Inbound Netelip calls.",
-)
-@click.option(
-	"--duplicates",
-	default=0.0,
-	show_default=True,
-	type=click.FloatRange(0, 1),
-	help="Share of deliveries sent twice.",
-)
+@_shown("--calls", 0, _count(limits.LIMITS["calls"]), "Inbound Netelip calls.")
+@_shown("--duplicates", 0.0, click.FloatRange(0, 1), "Share of deliveries sent twice.")
 @click.option(
 	"--reorder/--no-reorder", default=False, show_default=True, help="Shuffle within small windows."
 )
@@ -103,41 +74,16 @@ def xappiens_whatsapp():
 	type=click.FloatRange(0, limits.MAX_RATE, min_open=True),
 	help="Deliveries per second (default: as fast as possible).",
 )
-@click.option(
-	"--duration",
-	default=60.0,
-	show_default=True,
-	type=click.FloatRange(0, limits.MAX_DURATION),
-	help="Stop sending after this many seconds.",
-)
-@click.option(
+@_shown("--duration", 60.0, click.FloatRange(0, limits.MAX_DURATION), "Stop sending after this many seconds.")
+@_shown(
 	"--max-count",
-	default=10_000,
-	show_default=True,
-	type=_count(limits.MAX_COUNT),
-	help="Stop after this many requests; no more deliveries than this are built.",
+	10_000,
+	_count(limits.MAX_COUNT),
+	"Stop after this many requests; no more deliveries than this are built.",
 )
-@click.option(
-	"--concurrency",
-	default=4,
-	show_default=True,
-	type=click.IntRange(1, limits.MAX_CONCURRENCY),
-	help="Connections in parallel.",
-)
-@click.option(
-	"--provider-retries",
-	default=3,
-	show_default=True,
-	type=_count(limits.MAX_PROVIDER_RETRIES),
-	help="Resend after a 5xx or no answer.",
-)
-@click.option(
-	"--wait",
-	default=0.0,
-	show_default=True,
-	type=click.FloatRange(0, MAX_WAIT),
-	help="Seconds to wait for the workers, then check.",
-)
+@_shown("--concurrency", 4, click.IntRange(1, limits.MAX_CONCURRENCY), "Connections in parallel.")
+@_shown("--provider-retries", 3, _count(limits.MAX_PROVIDER_RETRIES), "Resend after a 5xx or no answer.")
+@_shown("--wait", 0.0, click.FloatRange(0, MAX_WAIT), "Seconds to wait for the workers, then check.")
 @pass_context
 def simulate(context, url, wait, **options):
 	import frappe

@@ -16,6 +16,7 @@ from xappiens_whatsapp.core import call_state as cs
 from xappiens_whatsapp.core.phones import digits
 from xappiens_whatsapp.core.text import one_line, plain
 from xappiens_whatsapp.pipeline import crm_links, realtime, settings
+from xappiens_whatsapp.pipeline.background import once_after_commit
 from xappiens_whatsapp.pipeline.inbox.locks import event_key, named_lock
 from xappiens_whatsapp.pipeline.netelip import call_rate
 from xappiens_whatsapp.pipeline.netelip.calls import (
@@ -71,13 +72,8 @@ def start_click_to_call(e164: str, contact: str | None, whatsapp_contact: str | 
 			"started_at": now_datetime(),
 		}
 	).insert(ignore_permissions=True)
-	frappe.enqueue(
-		"xappiens_whatsapp.pipeline.netelip.click_to_call.launch",
-		queue="short",
-		job_id=f"xw-launch-{doc.name}",
-		deduplicate=True,
-		enqueue_after_commit=True,
-		name=doc.name,
+	once_after_commit(
+		"xappiens_whatsapp.pipeline.netelip.click_to_call.launch", f"xw-launch-{doc.name}", name=doc.name
 	)
 	realtime.call_changed(doc.name, user, doc.status, doc.direction, popup=True)
 	return doc.name

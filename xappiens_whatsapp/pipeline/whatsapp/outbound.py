@@ -21,6 +21,7 @@ from xappiens_whatsapp.core.media import media_kind
 from xappiens_whatsapp.core.message_state import MessageStatus, StatusUpdate
 from xappiens_whatsapp.core.text import plain
 from xappiens_whatsapp.pipeline import realtime, settings
+from xappiens_whatsapp.pipeline.background import once_after_commit
 from xappiens_whatsapp.pipeline.inbox.locks import event_key, named_lock
 from xappiens_whatsapp.pipeline.times import to_epoch
 from xappiens_whatsapp.pipeline.whatsapp import contacts, lost_sends, messages
@@ -37,14 +38,7 @@ def job_id(name: str) -> str:
 
 
 def enqueue(name: str) -> None:
-	frappe.enqueue(
-		"xappiens_whatsapp.pipeline.whatsapp.outbound.send",
-		queue=QUEUE,
-		job_id=job_id(name),
-		deduplicate=True,
-		enqueue_after_commit=True,
-		name=name,
-	)
+	once_after_commit("xappiens_whatsapp.pipeline.whatsapp.outbound.send", job_id(name), QUEUE, name=name)
 
 
 def create(

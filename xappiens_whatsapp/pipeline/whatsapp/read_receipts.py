@@ -5,6 +5,7 @@ from frappe.utils import now_datetime
 
 from xappiens_whatsapp.clients.errors import ProviderError
 from xappiens_whatsapp.pipeline import realtime
+from xappiens_whatsapp.pipeline.background import once_after_commit
 from xappiens_whatsapp.pipeline.whatsapp.gateway import inbox_hub
 
 
@@ -23,12 +24,9 @@ def mark_conversation_read(contact: str) -> dict:
 	)
 	realtime.conversation_changed(row.session, contact)
 	if row.unread_count:
-		frappe.enqueue(
+		once_after_commit(
 			"xappiens_whatsapp.pipeline.whatsapp.read_receipts.tell_gateway",
-			queue="short",
-			job_id=f"xw-read-{contact}",
-			deduplicate=True,
-			enqueue_after_commit=True,
+			f"xw-read-{contact}",
 			session=row.session,
 			chat_id=row.whatsapp_id,
 		)
