@@ -1,16 +1,20 @@
 """Agents' media actions: try again to fetch a received file, send a voice note recorded in the browser, send a
 location. The sending itself goes through the send queue (pipeline/whatsapp/outbound.py) like any message."""
 
+import mimetypes
+
 import frappe
 from frappe import _
 from frappe.rate_limiter import rate_limit
 
 from xappiens_whatsapp.api.messages import _result, resolve_target
 from xappiens_whatsapp.core.media_rules import base_type
+from xappiens_whatsapp.core.opus_ogg import NotWebmOpus, is_webm, webm_to_ogg
 from xappiens_whatsapp.core.text import one_line
 from xappiens_whatsapp.pipeline.whatsapp import media_store, outbound
 
-VOICE_TYPES = ("audio/ogg", "audio/webm", "audio/mp4", "audio/mpeg")
+VOICE_TYPES = ("audio/ogg", "audio/mp4", "audio/mpeg")
+MAX_VOICE_NOTE_BYTES = 16 * 1024 * 1024
 
 
 @frappe.whitelist(methods=["POST"])
@@ -38,25 +42,50 @@ def send_voice_note(
 	session: str | None = None,
 	client_ref: str | None = None,
 ) -> dict:
-	"""A recording the agent made in the composer (uploaded as a private File first), sent as a voice note."""
-	candidates = frappe.get_all(
-		"File", filters={"file_url": file_url}, fields=["name", "file_name", "file_size"]
-	)
-	file = next((f for f in candidates if frappe.has_permission("File", "read", doc=f.name)), None)
-	if not file:
+	"""A recording the agent made in the composer (uploaded as a private File first), sent as a voice note.
+	Browsers that record WebM/Opus get it rewritten as the Ogg/Opus WhatsApp plays as a voice note."""
+	candidates = frappe.get_all("File", filters={"file_url": file_url}, pluck="name")
+	name = next((f for f in candidates if frappe.has_permission("File", "read", doc=f)), None)
+	if not name:
 		frappe.throw(_("File not found"))
-	import mimetypes
-
-	kind = base_type(mimetypes.guess_type(file.file_name or file_url)[0])
-	if kind not in VOICE_TYPES:
-		frappe.throw(_("A voice note must be an OGG, WebM, M4A or MP3 recording"))
-	if (file.file_size or 0) > 16 * 1024 * 1024:
+	file = frappe.get_doc("File", name)
+	if (file.file_size or 0) > MAX_VOICE_NOTE_BYTES:
 		frappe.throw(_("The recording is too long"))
 	session, contact = resolve_target(contact, phone, session)
+	with open(file.get_full_path(), "rb") as handle:
+		content = handle.read()
+	if is_webm(content):
+		try:
+			content = webm_to_ogg(content)
+		except NotWebmOpus:
+			frappe.throw(_("The recording is not Opus audio"))
+		file_url = _private_file(file.file_name.rsplit(".", 1)[0] + ".ogg", content, contact)
+	elif (
+		not content.startswith(b"OggS")
+		and base_type(mimetypes.guess_type(file.file_name)[0]) not in VOICE_TYPES
+	):
+		frappe.throw(_("A voice note must be an OGG, M4A or MP3 recording"))
 	name = outbound.create(
 		session=session, contact=contact, file_url=file_url, client_ref=client_ref, voice_note=True
 	)
 	return _result(name)
+
+
+def _private_file(file_name: str, content: bytes, contact: str) -> str:
+	return (
+		frappe.get_doc(
+			{
+				"doctype": "File",
+				"file_name": file_name,
+				"content": content,
+				"is_private": 1,
+				"attached_to_doctype": "WhatsApp Contact",
+				"attached_to_name": contact,
+			}
+		)
+		.insert(ignore_permissions=True)
+		.file_url
+	)
 
 
 @frappe.whitelist(methods=["POST"])
