@@ -20,8 +20,10 @@ media.html = function (row) {
 	const xw = xappiens_whatsapp;
 	const esc = xw.esc;
 	if (row.message_type === "location" || (row.latitude && row.longitude)) return media.location_html(row);
-	// Our own stored file, else the provider's address if it is one worth a link (see safe_url).
-	const href = xw.own_file_url(row.attachment) || xw.safe_url(row.media_url);
+	// Our own stored file, else the provider's address if it is one worth a link (see safe_url) and no download of
+	// ours is under way or failed (WhatsApp's own addresses expire or serve encrypted bytes: a broken picture).
+	const fetching = ["Queued", "Retrying", "Failed", "Expired"].includes(row.media_status);
+	const href = xw.own_file_url(row.attachment) || (fetching ? "" : xw.safe_url(row.media_url));
 	if (!href) return media.missing_html(row);
 	const mimetype = row.media_mimetype || "";
 	const type = row.message_type;
