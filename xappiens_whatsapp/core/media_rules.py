@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from urllib.parse import urlsplit
 
 from .text import one_line
 from .urls import origin, safe_url
@@ -189,10 +188,3 @@ def format_size(size: int) -> str:
 	if size >= 1024:
 		return f"{size / 1024:g} KB"
 	return f"{size} bytes"
-
-
-def host_of(url: str | None) -> str:
-	try:
-		return (urlsplit(url or "").hostname or "").lower()
-	except ValueError:
-		return ""
