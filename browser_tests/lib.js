@@ -26,6 +26,10 @@ const CHROMIUM_ARGS = [
 	"--disable-component-update",
 	"--disable-sync",
 	"--disable-dev-shm-usage",
+	// A microphone that plays a tone, allowed without asking: the composer records voice notes from it.
+	"--use-fake-device-for-media-stream",
+	"--use-fake-ui-for-media-stream",
+	"--autoplay-policy=no-user-gesture-required",
 ];
 
 async function launch() {

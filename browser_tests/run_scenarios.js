@@ -328,6 +328,95 @@ scenario("server errors show as clear messages", async () => {
 	await page.keyboard.press("Escape");
 });
 
+// ---- media ----------------------------------------------------------------------------------------
+
+const MEDIA_CAPTION = `Foto del contador ${run_id}`;
+
+async function sent_to_gateway(kind) {
+	const { requests } = await gateway("/__fake__/requests");
+	return requests.filter((r) => r.method === "POST" && r.path.endsWith("/send") && r.json && r.json.type === kind);
+}
+
+scenario("a received photo is fetched by the worker, shown as a thumbnail and opens in the viewer", async ({ browser }) => {
+	const page = (state.media = await login(browser, fx.users.agent_a));
+	await open_desk(page, "whatsapp-inbox");
+	await gateway("/__fake__/script", {
+		receive_media: {
+			session_id: MAIN,
+			from_phone: CUSTOMER_DIGITS,
+			kind: "image",
+			content_base64: qr_png_base64(),
+			mimetype: "image/png",
+			caption: MEDIA_CAPTION,
+			filename: "contador.png",
+		},
+	});
+	await row(page, run_id).first().click();
+	const photo = page.locator(".xw-thread-list .xw-msg.xw-in", { hasText: MEDIA_CAPTION });
+	await photo.locator(".xw-image img").waitFor({ timeout: LIVE });
+	const src = await photo.locator(".xw-image img").getAttribute("src");
+	assert(src.startsWith("/private/files/"), `the photo is not the stored private file: ${src}`);
+	await page.waitForFunction((text) => {
+		const msg = [...document.querySelectorAll(".xw-thread-list .xw-msg.xw-in")].find((m) => m.textContent.includes(text));
+		return msg && msg.querySelector(".xw-image img").naturalWidth > 0;
+	}, MEDIA_CAPTION, { timeout: LIVE });
+	await photo.locator(".xw-image").click();
+	await page.locator(".modal.show .xw-viewer img").waitFor({ timeout: LIVE });
+	await screenshot(page, "30-photo-viewer");
+	await close_dialogs(page);
+});
+
+scenario("a voice note recorded with the microphone is sent as an Ogg/Opus voice note", async () => {
+	const page = state.media;
+	const before = (await sent_to_gateway("audio")).length;
+	await page.locator(".xw-record").click();
+	await page.locator(".xw-record.xw-recording").waitFor({ timeout: LIVE });
+	await sleep(2000);
+	await page.locator(".xw-record").click();
+	await page.locator(".xw-thread-list .xw-msg.xw-out .xw-voice audio").last().waitFor({ timeout: LIVE });
+	let sent = [];
+	for (let i = 0; i < 40 && sent.length <= before; i++) {
+		await sleep(500);
+		sent = await sent_to_gateway("audio");
+	}
+	assert(sent.length > before, "the gateway received no voice note");
+	const message = sent[sent.length - 1].json.message;
+	assert(message.ptt === true, "sent as an audio file, not a voice note");
+	const audio = Buffer.from(message.audio.base64, "base64");
+	assert(audio.subarray(0, 4).toString() === "OggS" && audio.includes(Buffer.from("OpusHead")), "not Ogg/Opus");
+	assert(audio.length > 2000, `a 2 s recording of ${audio.length} bytes`);
+	state.voice_note = message.audio.base64;
+	await screenshot(page, "31-voice-note-sent");
+});
+
+scenario("a received voice note is stored and plays in the thread", async () => {
+	const page = state.media;
+	await gateway("/__fake__/script", {
+		receive_media: {
+			session_id: MAIN,
+			from_phone: CUSTOMER_DIGITS,
+			kind: "ptt",
+			content_base64: state.voice_note,
+			mimetype: "audio/ogg; codecs=opus",
+		},
+	});
+	const player = page.locator(".xw-thread-list .xw-msg.xw-in .xw-voice audio").last();
+	await player.waitFor({ timeout: LIVE });
+	assert((await player.getAttribute("src")).startsWith("/private/files/"), "the voice note is not the stored file");
+	const played = await player.evaluate(
+		(audio) =>
+			new Promise((resolve) => {
+				audio.addEventListener("timeupdate", () => audio.currentTime > 0.2 && resolve(audio.currentTime));
+				audio.addEventListener("error", () => resolve(`error ${audio.error && audio.error.code}`));
+				audio.play().catch((e) => resolve(`refused: ${e.message}`));
+				setTimeout(() => resolve(`stuck at ${audio.currentTime}`), 15000);
+			})
+	);
+	assert(typeof played === "number", `the voice note did not play: ${played}`);
+	await screenshot(page, "32-voice-note-played");
+	await page.context().close();
+});
+
 scenario("agent B sees neither agent A's conversations nor the manager actions", async ({ browser }) => {
 	const page = (state.b = await login(browser, fx.users.agent_b));
 	await open_desk(page, "whatsapp-inbox");

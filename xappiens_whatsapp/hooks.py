@@ -64,9 +64,13 @@ scheduler_events = {
 			"xappiens_whatsapp.pipeline.whatsapp.outbound.send_due",
 			"xappiens_whatsapp.pipeline.netelip.timeouts.run",
 			"xappiens_whatsapp.pipeline.inbox.rejections.flush",
+			"xappiens_whatsapp.pipeline.whatsapp.media_store.retry_due",
 		],
 	},
-	"daily": ["xappiens_whatsapp.pipeline.inbox.sweep.purge_old"],
+	"daily": [
+		"xappiens_whatsapp.pipeline.inbox.sweep.purge_old",
+		"xappiens_whatsapp.pipeline.whatsapp.media_store.purge_expired",
+	],
 }
 
 ignore_links_on_delete = ["Inbound Webhook", "Webhook Rejection"]

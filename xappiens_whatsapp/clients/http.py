@@ -149,11 +149,13 @@ class JsonHttpClient:
 		idempotent: bool | None = None,
 		timeout: float | None = None,
 		secrets: Iterable[str | None] = (),
+		stream: bool = False,
 	) -> requests.Response:
 		"""Send with the retry policy above; return a 2xx response or raise a `ProviderError` subclass.
 
 		`idempotent` defaults from the method (GET/HEAD/OPTIONS/PUT/DELETE yes, POST/PATCH no).
 		`secrets` adds values (e.g. a webhook secret in this body) to redact from any error.
+		`stream` leaves a 2xx body unread, for the caller to read within its own limits.
 		"""
 		method = method.upper()
 		if idempotent is None:
@@ -176,6 +178,7 @@ class JsonHttpClient:
 					headers=headers,
 					timeout=(self.connect_timeout, read_timeout),
 					allow_redirects=False,
+					stream=stream,
 				)
 			except requests.RequestException as exc:
 				# Not chained: the requests exception carries the URL and headers, which may hold secrets.

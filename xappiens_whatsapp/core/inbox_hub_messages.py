@@ -224,6 +224,8 @@ def parse_message(
 		longitude=as_float(first_given(location.get("longitude"), location.get("lng"), msg.get("lng")), 180),
 		status=status,
 		raw_ack=as_int(msg.get("ack"), -9, 99),
+		voice_note=raw_type in ("ptt", "voice")
+		or bool(as_bool(first_given(msg.get("ptt"), media_obj.get("ptt")))),
 	)
 
 
@@ -289,4 +291,5 @@ def _parse_baileys(
 		longitude=as_float(content.get("degreesLongitude"), 180),
 		status=None,
 		raw_ack=as_int(msg.get("status"), -9, 99),
+		voice_note=message_type == "audio" and bool(as_bool(content.get("ptt"))),
 	)

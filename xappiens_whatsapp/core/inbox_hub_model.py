@@ -106,6 +106,7 @@ class MessageEvent:
 	longitude: float | None = None
 	status: MessageStatus | None = None  # a status the message already carries (e.g. "sent")
 	raw_ack: int | None = None
+	voice_note: bool = False  # audio recorded in the chat (WhatsApp's "ptt"), not a shared audio file
 
 
 @dataclass(frozen=True)

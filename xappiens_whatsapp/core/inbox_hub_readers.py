@@ -103,7 +103,8 @@ def as_float(value: Any, limit: float) -> float | None:
 
 
 def as_mimetype(value: Any) -> str | None:
-	text = value.strip().lower() if isinstance(value, str) else None
+	"""The type without its parameters (`audio/ogg; codecs=opus` → `audio/ogg`), or None."""
+	text = value.split(";", 1)[0].strip().lower() if isinstance(value, str) else None
 	return text if text and MIMETYPE.fullmatch(text) else None
 
 

@@ -37,6 +37,7 @@ from xappiens_whatsapp.testing.fake_http import (
 	fault_dicts,
 	run_cli,
 )
+from xappiens_whatsapp.testing.fake_inbox_hub_media import MediaRoutes, media_routes
 from xappiens_whatsapp.testing.webhook_signer import WebhookOutbox
 
 DEFAULT_API_KEY = "test-inbox-hub-api-key"
@@ -135,7 +136,7 @@ def _ok(data: Any = None, status: int = 200, message: str | None = None) -> Resp
 	return Response(status, body)
 
 
-class FakeInboxHub(FakeServer):
+class FakeInboxHub(MediaRoutes, FakeServer):
 	name = "fake-inbox-hub"
 	config_keys = frozenset(
 		{
@@ -177,6 +178,7 @@ class FakeInboxHub(FakeServer):
 		self.require_connected = require_connected
 		self.sessions: dict[str, dict] = {}
 		self.messages: list[dict] = []
+		self.media: dict[tuple[str, str], dict] = {}
 		self._next_gateway_id = 93
 		self._next_row_id = 10854
 		self.outbox = WebhookOutbox(timeout=webhook_timeout)
@@ -200,6 +202,7 @@ class FakeInboxHub(FakeServer):
 			("PUT", r"/api/messages/(?P<sid>[^/]+)/(?P<chat>[^/]+)/read", self._mark_read),
 			("GET", r"/api/messages/(?P<sid>[^/]+)/(?P<chat>[^/]+)", self._history),
 			("GET", r"/api/messages/(?P<sid>[^/]+)", self._history),
+			*media_routes(self),
 		]
 		self._compiled = [(m, re.compile(f"^{p}/?$"), h) for m, p, h in self._routes]
 
@@ -364,10 +367,12 @@ class FakeInboxHub(FakeServer):
 			self.ack(spec["session_id"], spec["message_id"], int(spec["ack"]), float(spec.get("delay", 0.0)))
 		for spec in _as_list(program.get("emit")):
 			self.emit(spec["session_id"], spec["event"], spec.get("data"), float(spec.get("delay", 0.0)))
+		self.run_media_script(program)
 
 	def reset_state(self) -> None:
 		self.sessions.clear()
 		self.messages.clear()
+		self.media.clear()
 		self.outbox.clear()
 
 	def state(self) -> dict:

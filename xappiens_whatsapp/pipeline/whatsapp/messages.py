@@ -19,7 +19,7 @@ from xappiens_whatsapp.pipeline import realtime
 from xappiens_whatsapp.pipeline.inbox import parked
 from xappiens_whatsapp.pipeline.inbox.rows import get_row
 from xappiens_whatsapp.pipeline.times import from_epoch, to_epoch
-from xappiens_whatsapp.pipeline.whatsapp import contacts
+from xappiens_whatsapp.pipeline.whatsapp import contacts, media_store
 from xappiens_whatsapp.pipeline.whatsapp.sessions import ensure_session
 
 DOCTYPE = "WhatsApp Message"
@@ -39,6 +39,7 @@ CONTENT_FIELDS = (
 	"quoted_message_id",
 	"latitude",
 	"longitude",
+	"voice_note",
 )
 
 
@@ -132,6 +133,7 @@ def _content(event: MessageEvent) -> dict:
 		"quoted_message_id": event.quoted_message_id,
 		"latitude": event.latitude,
 		"longitude": event.longitude,
+		"voice_note": 1 if event.voice_note else None,
 	}
 
 
@@ -158,7 +160,10 @@ def store_message(event: MessageEvent) -> str:
 	)  # most are new: whole row if known
 	if row:
 		row = get_row(
-			DOCTYPE, row["name"], ["name", "contact", *STATE_FIELDS, *CONTENT_FIELDS], for_update=True
+			DOCTYPE,
+			row["name"],
+			["name", "contact", "media_status", *STATE_FIELDS, *CONTENT_FIELDS],
+			for_update=True,
 		)
 		# A second event about a message we know (message.sent and message.received both describe what we
 		# send): fill what was missing, never overwrite, so the order they come in does not matter.
@@ -171,6 +176,10 @@ def store_message(event: MessageEvent) -> str:
 				missing["message_timestamp"] = earliest
 		if not row.get("contact"):
 			missing["contact"] = contact
+		media_now_known = not row.get("media_status") and "message_type" in missing
+		if media_now_known and media_store.wanted(event.from_me, missing["message_type"]):
+			missing.update(media_store.pending_fields())
+			media_store.queue(row["name"])
 		if missing:
 			frappe.db.set_value(DOCTYPE, row["name"], missing, update_modified=False)
 		changed = write_state(row, [status_update])
@@ -179,6 +188,7 @@ def store_message(event: MessageEvent) -> str:
 		return row["name"]
 
 	state = apply_status(DeliveryState(), status_update)
+	keep_media = media_store.wanted(event.from_me, event.message_type)
 	doc = frappe.get_doc(
 		{
 			"doctype": DOCTYPE,
@@ -190,6 +200,7 @@ def store_message(event: MessageEvent) -> str:
 			"source": "Webhook",
 			**content,
 			**state_fields(state),
+			**(media_store.pending_fields() if keep_media else {}),
 		}
 	)
 	# The contact may have been created a moment ago by another worker: our locking read found it, but Frappe's
@@ -204,6 +215,8 @@ def store_message(event: MessageEvent) -> str:
 		frappe.db.rollback(save_point="xw_message")
 		frappe.local.message_log = []
 		raise ConflictingId(event.message_id) from None
+	if keep_media:
+		media_store.queue(doc.name)
 	at = doc.message_timestamp or frappe.utils.now_datetime()
 	contacts.note_message(contact, at, _preview(event), event.from_me, unread=not event.from_me)
 	realtime.message_changed(session, contact, doc.name, "new")

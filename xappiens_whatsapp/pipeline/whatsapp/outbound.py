@@ -49,6 +49,8 @@ def create(
 	file_url: str | None = None,
 	quoted_message_id: str | None = None,
 	client_ref: str | None = None,
+	voice_note: bool = False,
+	location: tuple[float, float] | None = None,
 ) -> str:
 	"""Store the message to send and queue it. A repeated `client_ref` (double click, network retry)
 	returns the first row instead of a second message."""
@@ -82,7 +84,10 @@ def create(
 			media_mimetype=mimetype,
 			media_size=file.file_size,
 			message_type=media_kind(mimetype),
+			voice_note=1 if voice_note else 0,
 		)
+	if location:
+		values.update(message_type="location", latitude=location[0], longitude=location[1])
 	frappe.db.savepoint("xw_create")
 	try:
 		# The conversation may be another request's a moment old (found by a locking read), which Frappe's
@@ -246,7 +251,10 @@ def _call_gateway(row):
 				mimetype=row.media_mimetype,
 				filename=row.media_filename,
 				caption=row.body,
+				ptt=bool(row.voice_note),
 			)
+		if row.message_type == "location":
+			return client.send_location(row.session, recipient, row.latitude, row.longitude, row.body)
 		return client.send_text(
 			row.session, recipient, row.body or "", quoted_message_id=row.quoted_message_id
 		)

@@ -2,6 +2,7 @@
 // inbox page and the forms, and the call popup.
 import "./xw/utils.js";
 import "./xw/realtime.js";
+import "./xw/media.js";
 import "./xw/conversation.js";
 import "./xw/inbox.js";
 import "./xw/timeline.js";

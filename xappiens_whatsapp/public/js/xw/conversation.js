@@ -60,6 +60,7 @@ xappiens_whatsapp.Conversation = class Conversation {
 		this.$list.on("click", ".xw-retry", (e) => {
 			this.retry($(e.currentTarget).closest(".xw-msg").attr("data-name"));
 		});
+		xappiens_whatsapp.media.enhance(this);
 	}
 
 	async load() {
@@ -251,40 +252,7 @@ xappiens_whatsapp.Conversation = class Conversation {
 	}
 
 	media_html(row) {
-		const esc = xappiens_whatsapp.esc;
-		if (row.message_type === "location" || (row.latitude && row.longitude)) {
-			if (!flt(row.latitude) && !flt(row.longitude)) return "";
-			const url = `https://www.openstreetmap.org/?mlat=${flt(row.latitude)}&mlon=${flt(row.longitude)}#map=16/${flt(row.latitude)}/${flt(row.longitude)}`;
-			return `<a class="xw-location" href="${url}" target="_blank" rel="noopener noreferrer">
-				${frappe.utils.icon("map", "sm")} ${__("Location")} (${format_number(row.latitude, null, 5)}, ${format_number(row.longitude, null, 5)})
-			</a>`;
-		}
-		const raw = row.attachment || row.media_url;
-		// Our own attachment, else the provider's address if it is one worth a link (see safe_url).
-		const href = xappiens_whatsapp.own_file_url(row.attachment) || xappiens_whatsapp.safe_url(row.media_url);
-		const mimetype = row.media_mimetype || "";
-		if (!href) {
-			const has_media = raw || (row.message_type && !["text", "reaction"].includes(row.message_type) && !row.body);
-			return has_media ? this.missing_media_html(row) : "";
-		}
-		if (mimetype.startsWith("image/") || (!mimetype && ["image", "sticker"].includes(row.message_type))) {
-			const img = `<img src="${esc(href)}" alt="${esc(row.media_filename || __("Photo"))}" loading="lazy">`;
-			return `<a class="xw-image" href="${esc(href)}" target="_blank" rel="noopener noreferrer">${img}</a>`;
-		}
-		if (mimetype.startsWith("audio/")) {
-			return `<audio class="xw-audio" controls preload="none" src="${esc(href)}"></audio>`;
-		}
-		const name = row.media_filename || href.split("/").pop() || __("File");
-		const size = xappiens_whatsapp.format_size(row.media_size);
-		return `<a class="xw-file" href="${esc(href)}" target="_blank" rel="noopener noreferrer" download>
-			${frappe.utils.icon("file", "sm")} <span class="ellipsis">${esc(name)}</span>
-			${size ? `<span class="text-muted small">${size}</span>` : ""}
-		</a>`;
-	}
-
-	missing_media_html(row) {
-		const label = row.media_filename || xappiens_whatsapp.message_preview(row);
-		return `<div class="xw-media-missing text-muted">${xappiens_whatsapp.esc(label)}</div>`;
+		return xappiens_whatsapp.media.html(row);
 	}
 
 	at_bottom() {

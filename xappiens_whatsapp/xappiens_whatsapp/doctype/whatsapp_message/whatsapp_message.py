@@ -28,9 +28,13 @@ class WhatsAppMessage(Document):
 		last_attempt_at: DF.Datetime | None
 		latitude: DF.Float
 		longitude: DF.Float
+		media_attempts: DF.Int
+		media_error: DF.SmallText | None
 		media_filename: DF.Data | None
 		media_mimetype: DF.Data | None
+		media_next_attempt_at: DF.Datetime | None
 		media_size: DF.Int
+		media_status: DF.Literal["", "Queued", "Stored", "Retrying", "Failed", "Expired"]
 		media_url: DF.SmallText | None
 		message_id: DF.Data | None
 		message_timestamp: DF.Datetime | None
@@ -62,6 +66,7 @@ class WhatsAppMessage(Document):
 		session: DF.Link
 		source: DF.Literal["Webhook", "Desk", "Sync"]
 		status: DF.Literal["Pending", "Sent", "Delivered", "Read", "Played", "Failed"]
+		voice_note: DF.Check
 	# end: auto-generated types
 	pass
 
@@ -79,3 +84,4 @@ def on_doctype_update():
 	frappe.db.add_unique("WhatsApp Message", ["sent_by", "client_ref"], constraint_name="unique_sender_ref")
 	frappe.db.add_index("WhatsApp Message", ["contact", "message_timestamp"])
 	frappe.db.add_index("WhatsApp Message", ["status", "next_attempt_at"])
+	frappe.db.add_index("WhatsApp Message", ["media_status", "media_next_attempt_at"])

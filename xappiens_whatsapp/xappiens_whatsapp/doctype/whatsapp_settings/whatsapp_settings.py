@@ -31,6 +31,10 @@ class WhatsAppSettings(Document):
 		max_attempts: DF.Int
 		max_body_kb: DF.Int
 		max_file_mb: DF.Int
+		max_media_mb: DF.Int
+		media_mimetypes: DF.SmallText | None
+		media_retention_days: DF.Int
+		media_timeout: DF.Int
 		notify_managers: DF.Check
 		previous_secret_valid_until: DF.Datetime | None
 		previous_webhook_secret: DF.Password | None
