@@ -181,11 +181,11 @@ class TestReadIndexes(XWTestCase):
 
 		self.assertEqual(
 			self.index_of(card("WhatsApp Events Failed"), "Inbound Webhook"),
-			"provider_status_received_at_index",
+			"provider_status_received_at_docstatus_index",
 		)
 		self.assertEqual(
 			self.index_of(card("WhatsApp Processed Today"), "Inbound Webhook"),
-			"provider_status_received_at_index",
+			"provider_status_received_at_docstatus_index",
 		)
 		lag = selects_of(
 			"Administrator",
@@ -193,11 +193,48 @@ class TestReadIndexes(XWTestCase):
 			chart_name="Webhook Processing Lag",
 			refresh=1,
 		)
-		self.assertEqual(self.index_of(lag, "Inbound Webhook"), "status_processed_at_lag_ms_index")
+		self.assertEqual(self.index_of(lag, "Inbound Webhook"), "status_processed_at_lag_ms_docstatus_index")
 		per_day = selects_of(
 			"Administrator",
 			"frappe.desk.doctype.dashboard_chart.dashboard_chart.get",
 			chart_name="Webhook Events per Day",
 			refresh=1,
 		)
-		self.assertEqual(self.index_of(per_day, "Inbound Webhook"), "received_at_index")
+		self.assertEqual(self.index_of(per_day, "Inbound Webhook"), "received_at_docstatus_index")
+
+	def test_charts_by_status_are_read_from_the_index_alone(self):
+		def chart(name: str, table: str) -> dict:
+			queries = selects_of(
+				"Administrator",
+				"frappe.desk.doctype.dashboard_chart.dashboard_chart.get",
+				chart_name=name,
+				refresh=1,
+			)
+			found = on_table(queries, table, "group by")
+			self.assertTrue(found, queries)
+			return plan_of_table(found[0], table)
+
+		events = chart("WhatsApp Events by Status", "Inbound Webhook")
+		self.assertEqual(events.key, "provider_status_received_at_docstatus_index")
+		self.assertIn("Using index", events.Extra)
+		calls = chart("Calls by Outcome", "Netelip Call")
+		self.assertEqual(calls.key, "status_direction_agent_docstatus_index")
+		self.assertIn("Using index", calls.Extra)
+
+	def test_the_count_of_missed_calls_an_agent_sees_is_read_from_the_index_alone(self):
+		queries = selects_of(
+			self.agent,
+			"frappe.desk.reportview.get_count",
+			doctype="Netelip Call",
+			filters=[
+				["Netelip Call", "direction", "=", "Inbound"],
+				["Netelip Call", "status", "in", ["No Answer", "Busy"]],
+			],
+			fields=[],
+			distinct="false",
+			limit=1001,
+		)
+		(query,) = on_table(queries, "Netelip Call", "count(")
+		row = plan_of_table(query, "Netelip Call")
+		self.assertEqual(row.key, "status_direction_agent_docstatus_index")
+		self.assertIn("Using index", row.Extra)
