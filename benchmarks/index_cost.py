@@ -69,7 +69,8 @@ def _run(script: str, site: str) -> dict:
 		[sys.executable, str(HERE / script), "--site", site], capture_output=True, text=True, check=False
 	).stdout
 	print("".join(f"    {line}\n" for line in out.splitlines() if "ratio" in line or "/s" in line), end="")
-	return {k: float(m.group(1)) for k, pattern in FIGURES.items() if (m := re.search(pattern, out))}
+	# The last match: a figure's summary line comes after the per-round lines.
+	return {k: float(found[-1]) for k, pattern in FIGURES.items() if (found := re.findall(pattern, out))}
 
 
 def main() -> None:

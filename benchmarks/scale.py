@@ -2,13 +2,14 @@
 
 Fills a site of its own with the same shape of traffic at two sizes (scale_fill.py), and at each size times every
 read the desk makes (scale_reads.py) over HTTP against gunicorn on loopback, as Administrator and as an agent listed
-on one of the three numbers. Prints per read p50 / p95 at each size, the growth ratio (large p95 / small p95), and at
-the large size the EXPLAIN of the read's slowest query (run in this process as that user, with the queries
-recorded). Targets: growth ≤ 2 for every read; at the large size every p95 ≤ 3 × the p95 of getdoc of one WhatsApp
-Contact; no read fails or takes more than the timeout.
+on one of the three numbers. Prints per read p50 / p95 at each size, the growth ratio (p50 at the large size over
+p50 at the small one, each divided by that size's getdoc p50: the sizes are measured minutes apart on a machine
+whose speed drifts; the raw ratio is printed too), and at the large size the EXPLAIN of the read's slowest query (run
+in this process as that user, with the queries recorded). Targets: growth ≤ 2 for every read; at the large size
+every p95 ≤ 3 × the p95 of getdoc of one WhatsApp Contact; no read fails or takes more than the timeout.
 
 	cd ~/frappe-bench && env/bin/python apps/xappiens_whatsapp/benchmarks/scale.py --site scale-bench.localhost
-	... --full     2,000,000 messages at the large size (about 10 minutes of filling on two cores)
+	... --full     2,000,000 messages at the large size (10 minutes of filling on two cores, more to delete)
 	... --quick    1,000 and 20,000 messages, fewer rounds: a check that it runs
 
 The rows it writes are named `xws…` (sessions `bench_scale_…`) and deleted at the end, also after a failure; the
