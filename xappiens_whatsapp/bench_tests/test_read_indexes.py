@@ -238,3 +238,37 @@ class TestReadIndexes(XWTestCase):
 		row = plan_of_table(query, "Netelip Call")
 		self.assertEqual(row.key, "status_direction_agent_docstatus_index")
 		self.assertIn("Using index", row.Extra)
+
+	def test_paging_back_reads_every_message_once_in_order_even_when_many_share_a_time(self):
+		contact = f"{PREFIX}c9999"
+		frappe.db.sql(
+			f"""insert into `tabWhatsApp Contact` (`name`, `creation`, `modified`, `whatsapp_id`, `session`)
+			values ('{contact}', now(), now(), '34699009999@s.whatsapp.net', '{self.own}')"""
+		)
+		frappe.db.sql(
+			f"""insert into `tabWhatsApp Message` (`name`, `creation`, `modified`, `contact`, `session`, `from_me`,
+			`message_timestamp`, `message_id`, `body`, `source`)
+			select concat('{PREFIX}t', lpad(seq, 4, '0')), if(seq < 60, '2026-01-01 10:00:00.000001', now(6)), now(),
+				'{contact}', '{self.own}', 0, if(seq < 120, '2026-01-01 10:00:00', now()), concat('TIE', seq),
+				concat('tie ', seq), 'Webhook'
+			from seq_0_to_249"""
+		)
+		frappe.db.commit()
+		expected = frappe.get_all(
+			"WhatsApp Message",
+			{"contact": contact},
+			pluck="name",
+			order_by="message_timestamp asc, creation asc, name asc",
+		)
+		frappe.set_user(self.agent)
+		try:
+			from xappiens_whatsapp.api.conversations import get_messages
+
+			seen, before = [], None
+			while page := get_messages(contact, before=before, limit=17):
+				seen = [m.name for m in page] + seen
+				before = page[0].name
+		finally:
+			frappe.set_user("Administrator")
+		self.assertEqual(len(expected), 250)
+		self.assertEqual(seen, expected)
