@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from xappiens_whatsapp.core.jid import canonical, parse_jid
-from xappiens_whatsapp.core.phones import digits, to_e164, to_netelip
+from xappiens_whatsapp.core.phones import digits, search_prefixes, to_e164, to_netelip
 from xappiens_whatsapp.core.session_status import SessionState, map_session_status
 
 
@@ -158,3 +158,27 @@ def test_the_gateways_status_word_as_the_client_reports_it():
 	assert status_word(None) is None and status_word("") is None
 	assert status_word("<b>Odd</b>") == "\u2039b>odd\u2039/b>"
 	assert status_word("x" * 100) == "x" * 60
+
+
+@pytest.mark.parametrize(
+	("term", "expected"),
+	[
+		("600 123", ["+600123", "+34600123"]),
+		("+34 600", ["+34600"]),
+		("0034600", ["+34600"]),
+		("34600", ["+34600"]),
+		("(91) 555-12", ["+9155512", "+349155512"]),
+		("60", []),
+		("Maria", []),
+		("600abc", []),
+		("", []),
+		(None, []),
+	],
+)
+def test_search_prefixes_read_a_typed_number_as_international_and_as_national(term, expected):
+	assert search_prefixes(term, "ES") == expected
+
+
+def test_search_prefixes_use_the_region_country_code():
+	assert search_prefixes("020 7946", "GB") == ["+44207946"]
+	assert search_prefixes("+44 20", "GB") == ["+4420"]

@@ -6,6 +6,7 @@ import json
 import frappe
 from frappe import _
 
+from xappiens_whatsapp.api import conversation_search, message_pages
 from xappiens_whatsapp.core.message_state import visible_reactions
 from xappiens_whatsapp.permissions import allowed_sessions, can_use_session, is_manager
 
@@ -85,23 +86,18 @@ def list_conversations(
 		filters.append(["session", "=", session])
 	if frappe.utils.sbool(unread_only):
 		filters.append(["unread_count", ">", 0])
-	or_filters = None
+	start = max(int(start), 0)
+	page_length = min(max(int(page_length), 1), MAX_PAGE)
 	if search and search.strip():
-		term = f"%{search.strip()}%"
-		or_filters = [
-			["display_name", "like", term],
-			["phone", "like", term],
-			["whatsapp_id", "like", term],
-			["last_message_preview", "like", term],
-		]
+		return conversation_search.find(search, filters, CONVERSATION_FIELDS, start, page_length)
+	# The order of the (last_message_at) and (session, last_message_at) indexes, whose rows end with the name.
 	return frappe.get_list(
 		"WhatsApp Contact",
 		filters=filters,
-		or_filters=or_filters,
 		fields=CONVERSATION_FIELDS,
-		order_by="last_message_at desc, modified desc",
-		start=max(int(start), 0),
-		page_length=min(max(int(page_length), 1), MAX_PAGE),
+		order_by="last_message_at desc, name desc",
+		start=start,
+		page_length=page_length,
 	)
 
 
@@ -117,10 +113,17 @@ def _shape(rows: list[dict], contact: str) -> list[dict]:
 	# A quote shows a message of the same conversation only: anyone can quote any id, another chat's included.
 	quoted_ids = {r.quoted_message_id for r in rows if r.quoted_message_id}
 	quoted = {}
+	session = rows[0].session if rows else None
 	if quoted_ids:
 		for q in frappe.get_all(
 			"WhatsApp Message",
-			filters={"contact": contact, "message_id": ["in", list(quoted_ids)]},
+			# Every column of the unique (session, contact, from_me, message_id) key, so each id is one lookup.
+			filters={
+				"session": session,
+				"contact": contact,
+				"from_me": ["in", [0, 1]],
+				"message_id": ["in", list(quoted_ids)],
+			},
 			fields=["message_id", "body", "from_me", "message_type", "media_filename"],
 			order_by="creation asc",
 		):
@@ -145,7 +148,7 @@ def get_messages(contact: str, before: str | None = None, limit: int = 30) -> li
 	(time, creation, name) triple, never the time alone, and no message is skipped or shown twice."""
 	_check_read("WhatsApp Contact", contact)
 	limit = min(max(int(limit), 1), MAX_PAGE)
-	filters = [["contact", "=", contact]]
+	session = frappe.db.get_value("WhatsApp Contact", contact, "session")
 	anchor = None
 	if before:
 		anchor = frappe.db.get_value(
@@ -154,19 +157,7 @@ def get_messages(contact: str, before: str | None = None, limit: int = 30) -> li
 			["name", "message_timestamp", "creation"],
 			as_dict=True,
 		)
-		if anchor:
-			filters.append(["message_timestamp", "<=", anchor.message_timestamp or anchor.creation])
-	rows = frappe.get_list(
-		"WhatsApp Message",
-		filters=filters,
-		fields=MESSAGE_FIELDS,
-		order_by="message_timestamp desc, creation desc, name desc",
-		page_length=limit + (200 if anchor else 0),
-	)
-	if anchor:
-		key = (anchor.message_timestamp or anchor.creation, anchor.creation, anchor.name)
-		rows = [r for r in rows if (r.message_timestamp or r.creation, r.creation, r.name) < key]
-	rows = rows[:limit]
+	rows = message_pages.thread_page(contact, session, MESSAGE_FIELDS, limit, anchor)
 	rows.reverse()
 	return _shape(rows, contact)
 

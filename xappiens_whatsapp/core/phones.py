@@ -44,3 +44,23 @@ def digits(e164: str) -> str:
 def to_netelip(e164: str) -> str:
 	"""`+34968000000` → `0034968000000` (Netelip's international dialling form)."""
 	return "00" + digits(e164)
+
+
+_SEARCH_PUNCTUATION = re.compile(r"[\s().\-/]")
+
+
+def search_prefixes(term: str | None, region: str = "ES") -> list[str]:
+	"""The E.164 prefixes a typed phone number may start, for a prefix search on stored numbers: `600 12` →
+	`+60012` and, read as a national number of `region`, `+3460012`. Only for 3+ digits and nothing else but
+	punctuation, a leading `+` or `00`; otherwise none (the term is a name or text)."""
+	text = _SEARCH_PUNCTUATION.sub("", (term or "").strip())
+	international = text.startswith(("+", "00"))
+	text = text[1:] if text.startswith("+") else text[2:] if text.startswith("00") else text
+	if len(text) < 3 or not text.isdigit():
+		return []
+	prefixes = [] if text.startswith("0") else ["+" + text]  # no country code starts with 0
+	country = str(phonenumbers.country_code_for_region(region) or "")
+	national = text.lstrip("0")
+	if not international and country and national and not text.startswith(country):
+		prefixes.append("+" + country + national)
+	return prefixes

@@ -62,3 +62,9 @@ def on_doctype_update():
 	frappe.db.add_index("Inbound Webhook", ["status", "received_at"])
 	frappe.db.add_index("Inbound Webhook", ["status", "next_retry_at"])
 	frappe.db.add_index("Inbound Webhook", ["session_id", "reference_key"])
+	# The health workspace: counts per provider and status (today's too), events per day, the processing lag. Each
+	# holds every column its chart or card reads, docstatus included (Frappe's charts filter on it), so they are
+	# read from the index alone.
+	frappe.db.add_index("Inbound Webhook", ["provider", "status", "received_at", "docstatus"])
+	frappe.db.add_index("Inbound Webhook", ["received_at", "docstatus"])
+	frappe.db.add_index("Inbound Webhook", ["status", "processed_at", "lag_ms", "docstatus"])

@@ -58,5 +58,12 @@ class NetelipCall(Document):
 
 def on_doctype_update():
 	frappe.db.add_index("Netelip Call", ["status", "started_at"])
-	frappe.db.add_index("Netelip Call", ["customer_number"])
 	frappe.db.add_index("Netelip Call", ["agent", "started_at"])
+	# The call list, newest first, and a person's calls by each of the three ways a call is linked to them.
+	frappe.db.add_index("Netelip Call", ["started_at"])
+	frappe.db.add_index("Netelip Call", ["customer_number", "started_at"])
+	frappe.db.add_index("Netelip Call", ["whatsapp_contact", "started_at"])
+	frappe.db.add_index("Netelip Call", ["contact", "started_at"])
+	# Calls by outcome, and the count of missed calls an agent may see, from the index alone (Frappe's chart
+	# filters on docstatus).
+	frappe.db.add_index("Netelip Call", ["status", "direction", "agent", "docstatus"])

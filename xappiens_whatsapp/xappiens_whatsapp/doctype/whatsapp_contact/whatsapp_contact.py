@@ -61,4 +61,8 @@ def on_doctype_update():
 	frappe.db.add_unique("WhatsApp Contact", ["session", "lid"], constraint_name="unique_session_lid")
 	frappe.db.add_index("WhatsApp Contact", ["session", "last_message_at"])
 	frappe.db.add_index("WhatsApp Contact", ["phone"])
+	# The inbox and the desk list of every conversation, most recent first; search by the start of a name or id.
+	frappe.db.add_index("WhatsApp Contact", ["last_message_at"])
+	frappe.db.add_index("WhatsApp Contact", ["display_name"])
+	frappe.db.add_index("WhatsApp Contact", ["whatsapp_id"])
 	frappe.db.add_index("WhatsApp Contact", ["contact"])

@@ -68,7 +68,11 @@ class WhatsAppMessage(Document):
 		status: DF.Literal["Pending", "Sent", "Delivered", "Read", "Played", "Failed"]
 		voice_note: DF.Check
 	# end: auto-generated types
-	pass
+
+	def before_insert(self):
+		# Threads are ordered and paged by time: a message whose event carried none is placed at its arrival.
+		if not self.message_timestamp:
+			self.message_timestamp = frappe.utils.now_datetime()
 
 
 def on_doctype_update():
@@ -82,6 +86,9 @@ def on_doctype_update():
 	)
 	# A double click or a network retry from the desk sends the same reference twice: one message per sender.
 	frappe.db.add_unique("WhatsApp Message", ["sent_by", "client_ref"], constraint_name="unique_sender_ref")
-	frappe.db.add_index("WhatsApp Message", ["contact", "message_timestamp"])
+	# A thread in its order (time, then arrival; the name ends every index entry): its pages are index ranges.
+	frappe.db.add_index("WhatsApp Message", ["contact", "message_timestamp", "creation"])
+	# The desk list of messages, newest first.
+	frappe.db.add_index("WhatsApp Message", ["message_timestamp"])
 	frappe.db.add_index("WhatsApp Message", ["status", "next_attempt_at"])
 	frappe.db.add_index("WhatsApp Message", ["media_status", "media_next_attempt_at"])
