@@ -16,6 +16,7 @@ from xappiens_whatsapp.core import call_state as cs
 from xappiens_whatsapp.core.phones import digits
 from xappiens_whatsapp.core.text import one_line, plain
 from xappiens_whatsapp.pipeline import crm_links, realtime, settings
+from xappiens_whatsapp.pipeline.crm import call_logs
 from xappiens_whatsapp.pipeline.inbox.locks import event_key, named_lock
 from xappiens_whatsapp.pipeline.netelip import call_rate
 from xappiens_whatsapp.pipeline.netelip.calls import (
@@ -79,6 +80,7 @@ def start_click_to_call(e164: str, contact: str | None, whatsapp_contact: str | 
 		enqueue_after_commit=True,
 		name=doc.name,
 	)
+	call_logs.sync(doc.name)
 	realtime.call_changed(doc.name, user, doc.status, doc.direction, popup=True)
 	return doc.name
 

@@ -28,6 +28,7 @@ frappe.ui.form.on("Netelip Call", {
 			} else {
 				frm.add_custom_button(__("WhatsApp"), () => xw.new_conversation({ phone: frm.doc.customer_number }));
 			}
+			xw.add_crm_button(frm, { call: frm.doc.name });
 		}
 		if (frm.doc.talk_time) {
 			frm.set_intro(__("Talk time {0}", [xw.format_duration(frm.doc.talk_time)]), "blue");
