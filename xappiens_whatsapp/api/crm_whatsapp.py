@@ -66,6 +66,8 @@ def _target(reference_doctype: str, reference_name: str, to: str | None) -> dict
 	for conversation in records.conversations_for(reference_doctype, reference_name):
 		if conversation.phone == phone and can_use_session(conversation.session):
 			return {"contact": conversation.name}
+	if not (is_manager() or allowed_sessions()):
+		raise frappe.PermissionError(_("You are not on any WhatsApp number"))
 	return {"phone": phone}
 
 

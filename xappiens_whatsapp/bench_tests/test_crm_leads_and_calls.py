@@ -36,11 +36,7 @@ class TestCallsAndLeads(CRMCase):
 		super().setUp()
 		cleanup_calls()
 		self.netelip.reset()
-		configure_netelip(self.netelip.url)
-		settings = frappe.get_single("Netelip Settings")
-		settings.set("agents", [{"user": self.agent, "number": AGENT_LINE}])
-		settings.save(ignore_permissions=True)
-		frappe.db.commit()
+		configure_netelip(self.netelip.url, agents=[{"user": self.agent, "number": AGENT_LINE}])
 
 	def inbound_call(self, src: str, *statuses: str) -> str:
 		cid = call_id()

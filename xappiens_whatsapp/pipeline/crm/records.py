@@ -86,6 +86,8 @@ def record_phones(doctype: str, name: str) -> list[str]:
 
 def conversations_for(doctype: str, name: str) -> list[dict]:
 	"""The conversations with the record's numbers that the current user may read, most recent first."""
+	if not frappe.has_permission("WhatsApp Contact", "read"):
+		return []  # a CRM user who is no WhatsApp agent: the tab is simply empty
 	phones = record_phones(doctype, name)
 	if not phones:
 		return []
