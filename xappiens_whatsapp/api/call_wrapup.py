@@ -22,7 +22,7 @@ def _require_read(call: str) -> None:
 
 
 def dispositions() -> list[str]:
-	lines = (settings.netelip().call_dispositions or "").splitlines()
+	lines = (settings.netelip().get("call_dispositions") or "").splitlines()
 	return list(dict.fromkeys(d for d in (one_line(x, 140) for x in lines) if d))
 
 
@@ -50,7 +50,7 @@ def save_wrapup(call: str, disposition: str, notes: str | None = None) -> dict:
 
 
 def recording_hosts() -> list[str]:
-	return [h.strip() for h in (settings.netelip().recording_hosts or "").splitlines() if h.strip()]
+	return [h.strip() for h in (settings.netelip().get("recording_hosts") or "").splitlines() if h.strip()]
 
 
 @frappe.whitelist()

@@ -115,5 +115,5 @@ class TestCallWrapUp(XWTestCase):
 		frappe.db.set_value("Netelip Call", call, "recording_url", "https://example.com/elsewhere.mp3")
 		frappe.db.commit()
 		response = self.call_as(self.agent, f"{WRAPUP}.recording", http="GET", call=call)
-		self.assertEqual(response.status_code, 417)
+		self.assertEqual(response.status_code, 417, response.text[:2000])
 		self.assertIn("not on one of Netelip", response.text)
