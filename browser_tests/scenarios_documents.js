@@ -81,4 +81,35 @@ module.exports = function register({ scenario, fx, run_id }) {
 		await screenshot(page, "33-crm-lead-whatsapp-sent");
 		await page.context().close();
 	});
+
+	scenario("a finished call is wrapped up with an outcome and notes; Create Lead makes a Lead of its caller", async ({ browser }) => {
+		const page = await login(browser, fx.users.agent_a);
+		await open_desk(page, `netelip-call/${encodeURIComponent(fx.finished_call)}`);
+		await page.waitForFunction((name) => window.cur_frm && cur_frm.docname === name, fx.finished_call, { timeout: LIVE });
+		await page.locator(".page-head:visible button", { hasText: "Wrap up" }).click();
+		const dialog = page.locator(".modal.show", { hasText: "Wrap up the call" });
+		await dialog.waitFor({ timeout: LIVE });
+		await dialog.locator('[data-fieldname="disposition"] select').selectOption("Volver a llamar");
+		await dialog.locator('[data-fieldname="notes"] textarea').fill(`Llamar el lunes ${run_id}`);
+		await dialog.locator(".btn-primary").click();
+		await until("the outcome on the form", () =>
+			page.evaluate(() => cur_frm.doc.disposition === "Volver a llamar" && Boolean(cur_frm.doc.wrapup_notes))
+		);
+		await page.locator(".page-head:visible button", { hasText: "Edit wrap-up" }).waitFor({ timeout: LIVE });
+		await screenshot(page, "34-call-wrapped-up");
+		if (!fx.crm_lead) {
+			await page.context().close();
+			return;
+		}
+		const opened = page.context().waitForEvent("page", { timeout: LIVE });
+		await page.locator(".page-head:visible button", { hasText: "Create Lead" }).click();
+		const crm_page = await opened;
+		await crm_page.waitForURL(/\/crm\/leads\/[^/]+/, { timeout: LIVE });
+		await crm_page.getByText("Call from").first().waitFor({ timeout: LIVE });
+		await screenshot(crm_page, "35-crm-lead-from-a-call");
+		// The button now opens that Lead rather than making a second one.
+		await page.reload({ waitUntil: "domcontentloaded" });
+		await page.locator(".page-head:visible button", { hasText: "Open in CRM" }).waitFor({ timeout: LIVE });
+		await page.context().close();
+	});
 };
