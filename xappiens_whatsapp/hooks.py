@@ -66,8 +66,6 @@ doc_events = {
 		"on_update": "xappiens_whatsapp.pipeline.crm_links.contact_updated",
 	},
 	"Error Log": {"before_insert": "xappiens_whatsapp.pipeline.netelip.log_masking.redact_error_log"},
-	# Frappe CRM's records (where it is installed): which Leads and Deals a number has may have changed.
-	("CRM Lead", "CRM Deal"): {"on_update": "xappiens_whatsapp.pipeline.crm.realtime.forget"},
 }
 
 scheduler_events = {
