@@ -40,7 +40,8 @@ def get_timeline(doctype: str, name: str, limit: int = 50, before: str | None = 
 			order_by="message_timestamp desc",
 			page_length=limit,
 		)
-	or_filters = [["whatsapp_contact", "in", conversations or [""]]]
+	# Only conditions that name this person: `in [""]` would match every call without a conversation.
+	or_filters = [["whatsapp_contact", "in", conversations]] if conversations else []
 	if phones:
 		or_filters.append(["customer_number", "in", list(phones)])
 	if contact:
