@@ -115,8 +115,8 @@ class TestCRMWhatsAppTab(CRMCase):
 		row = frappe.db.get_value(
 			"WhatsApp Message", {"session": self.session_id, "body": "mensaje nuevo"}, ["name"], as_dict=True
 		)
-		self.assertTrue(row, [w.last_error for w in self.inbound() if w.last_error])
-		self.assertEqual([w.status for w in self.inbound()], ["Processed"])
+		self.assertTrue(row, [w.last_error for w in self.inbound(session_id=self.session_id) if w.last_error])
+		self.assertEqual([w.status for w in self.inbound(session_id=self.session_id)], ["Processed"])
 		events = realtime.events("whatsapp_message")
 		self.assertTrue(events)
 		rooms = {e["room"] for e in events}
