@@ -862,6 +862,8 @@ scenario("the Netelip Call form shows a hostile hang-up cause and recording addr
 	await assert_not_pwned(page, "Netelip Call form");
 });
 
+require("./scenarios_documents")({ scenario, fx, run_id });
+
 // The fake gateway knows the main session and calls our endpoint back (acks) with its secret.
 async function register_gateway_session() {
 	await gateway("/__fake__/script", {

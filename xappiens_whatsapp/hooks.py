@@ -46,6 +46,18 @@ standard_queries = {
 override_whitelisted_methods = {
 	"frappe.client.get_count": "xappiens_whatsapp.desk_reads.get_count",
 	"frappe.desk.search.get_link_title": "xappiens_whatsapp.desk_reads.get_link_title",
+	# Frappe CRM's WhatsApp tab on Leads and Deals, served by this app (only called where CRM is installed).
+	**{
+		f"crm.api.whatsapp.{method}": f"xappiens_whatsapp.api.crm_whatsapp.{method}"
+		for method in (
+			"is_whatsapp_enabled",
+			"is_whatsapp_installed",
+			"get_whatsapp_messages",
+			"create_whatsapp_message",
+			"react_on_whatsapp_message",
+			"send_whatsapp_template",
+		)
+	},
 }
 
 doc_events = {

@@ -15,6 +15,8 @@ import frappe
 from frappe.share import add_docshare
 from frappe.utils import add_to_date, now_datetime
 
+from xappiens_whatsapp.bench_tests import browser_fixtures_documents
+
 PREFIX = "xwb_"
 PASSWORD = "Xwb-Browser-Pass-2026!"
 # Agent B works in Spanish, so the run also checks the translations end to end. Frappe gives System Manager
@@ -382,6 +384,7 @@ def setup(site_url: str, gateway_url: str, gateway_key: str, session_secret: str
 	new_contact = _crm_contact("Pedro", "Sinchat", NEW_CUSTOMER_PHONE)
 	xss = _xss_conversation(contact)
 	long = _long_conversation()
+	documents = browser_fixtures_documents.setup(agent_a, SEEDED_PHONE)
 	frappe.db.commit()
 	frappe.cache.delete_value("xw:managers")
 	return {
@@ -399,12 +402,14 @@ def setup(site_url: str, gateway_url: str, gateway_key: str, session_secret: str
 		"agent_a_line": AGENT_A_LINE,
 		"agent_b_line": AGENT_B_LINE,
 		"netelip_application": NETELIP_APPLICATION,
+		**documents,
 	}
 
 
 def teardown(quiet: bool = False) -> None:
 	sessions = frappe.get_all("WhatsApp Session", filters={"name": ["like", PREFIX + "%"]}, pluck="name")
 	agents = [spec[0] for spec in USERS.values()]
+	browser_fixtures_documents.teardown(USERS["agent_a"][0], PREFIX)
 	if sessions:
 		contacts = frappe.get_all("WhatsApp Contact", filters={"session": ["in", sessions]}, pluck="name")
 		frappe.db.delete("WhatsApp Message", {"session": ["in", sessions]})

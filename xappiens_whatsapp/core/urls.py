@@ -85,3 +85,23 @@ def endpoint_problem(value: Any) -> str | None:
 	if found[0] == "http" and not is_loopback(found[1]):
 		return "must use https (plain http only to this machine)"
 	return None
+
+
+def on_hosts(
+	url: Any, hosts: list[str] | tuple[str, ...], trusted_origins: tuple[str | None, ...] = ()
+) -> bool:
+	"""True when `url` is one this server may fetch for a user: `https` on one of `hosts` or a subdomain of
+	one, or exactly one of `trusted_origins` (scheme, host and port, e.g. a provider's configured API URL)."""
+	if safe_url(url, trusted_origins) is None:
+		return False
+	found = origin(url)
+	if found in {origin(base) for base in trusted_origins if base}:
+		return True
+	if found[0] != "https":
+		return False
+	host = found[1].rstrip(".")
+	for allowed in hosts:
+		allowed = (allowed or "").strip().lower().strip(".")
+		if allowed and (host == allowed or host.endswith("." + allowed)):
+			return True
+	return False

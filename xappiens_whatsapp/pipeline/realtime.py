@@ -4,6 +4,8 @@ only ids; the browser re-reads through permission-checked endpoints."""
 import frappe
 
 from xappiens_whatsapp.permissions import MANAGER_ROLES
+from xappiens_whatsapp.pipeline import crm
+from xappiens_whatsapp.pipeline.crm import realtime as crm_realtime
 
 MESSAGE = "xw_message"  # to the conversation's room: {contact, message, change}
 CONVERSATION = "xw_conversation"  # to each user of the session: {contact, session}
@@ -72,6 +74,8 @@ def message_changed(session: str, contact: str | None, message: str, change: str
 			after_commit=True,
 		)
 		conversation_changed(session, contact)
+		if crm.installed():
+			crm_realtime.message_changed(contact, session_users(session))
 
 
 def session_users(session: str) -> list[str]:

@@ -64,11 +64,25 @@ class FakeNetelip(FakeServer):
 		self.application = application  # None: any `api` value is accepted
 		self.launches: list[dict] = []
 		self._seq = 0
+		# GET /recordings/<name>: call recordings as Netelip serves them, (status, body, content type) by name
+		self.recordings: dict[str, tuple[int, bytes, str]] = {}
 		super().__init__(host, port)
+
+	def add_recording(
+		self, name: str, content: bytes, content_type: str = "audio/mpeg", status: int = 200
+	) -> str:
+		self.recordings[name] = (status, content, content_type)
+		return f"{self.url}/recordings/{name}"
 
 	# ---- API side ----------------------------------------------------------------------------------
 
 	def route(self, request: Request) -> Response:
+		if request.path.startswith("/recordings/") and request.method == "GET":
+			found = self.recordings.get(request.path.removeprefix("/recordings/"))
+			if not found:
+				return Response(404, {"response": "404", "message": "Not found"})
+			status, content, content_type = found
+			return Response(status, content, content_type=content_type)
 		if request.path.rstrip("/") not in ("/v1/voice", "/voice"):
 			return Response(404, {"response": "404", "message": "Not found"})
 		if request.method != "POST":

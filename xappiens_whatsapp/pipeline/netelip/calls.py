@@ -12,6 +12,7 @@ from xappiens_whatsapp.core import call_state as cs
 from xappiens_whatsapp.core.netelip_events import CallEvent
 from xappiens_whatsapp.core.phones import to_netelip
 from xappiens_whatsapp.pipeline import crm_links, settings
+from xappiens_whatsapp.pipeline.crm import call_logs
 from xappiens_whatsapp.pipeline.times import from_epoch, to_epoch
 
 DOCTYPE = "Netelip Call"
@@ -96,6 +97,7 @@ def write(name: str, before: cs.CallSnapshot, after: cs.CallSnapshot) -> bool:
 	changed = cs.changes(before, after)
 	if changed:
 		frappe.db.set_value(DOCTYPE, name, row_values(changed, after))
+		call_logs.sync(name)  # Frappe CRM's copy of the call, when CRM is installed
 	return bool(changed)
 
 

@@ -17,6 +17,7 @@ from xappiens_whatsapp.core.phones import digits
 from xappiens_whatsapp.core.text import one_line, plain
 from xappiens_whatsapp.pipeline import crm_links, realtime, settings
 from xappiens_whatsapp.pipeline.background import once_after_commit
+from xappiens_whatsapp.pipeline.crm import call_logs
 from xappiens_whatsapp.pipeline.inbox.locks import event_key, named_lock
 from xappiens_whatsapp.pipeline.netelip import call_rate
 from xappiens_whatsapp.pipeline.netelip.calls import (
@@ -75,6 +76,7 @@ def start_click_to_call(e164: str, contact: str | None, whatsapp_contact: str | 
 	once_after_commit(
 		"xappiens_whatsapp.pipeline.netelip.click_to_call.launch", f"xw-launch-{doc.name}", name=doc.name
 	)
+	call_logs.sync(doc.name)
 	realtime.call_changed(doc.name, user, doc.status, doc.direction, popup=True)
 	return doc.name
 

@@ -7,3 +7,4 @@ import "./xw/conversation.js";
 import "./xw/inbox.js";
 import "./xw/timeline.js";
 import "./xw/calls.js";
+import "./xw/send_document.js";

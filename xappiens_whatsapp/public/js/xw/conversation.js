@@ -172,12 +172,22 @@ xappiens_whatsapp.Conversation = class Conversation {
 						? `<button class="btn btn-default btn-xs xw-open-contact">${__("Open contact")}</button>`
 						: ""
 				}
+				${
+					info.phone && !cint(info.is_group) && xappiens_whatsapp.crm_installed()
+						? `<button class="btn btn-default btn-xs xw-crm-lead">${__("Lead")}</button>`
+						: ""
+				}
 				<button class="btn btn-default btn-xs xw-open-record">${__("Details")}</button>
 			</div>
 		`);
 		this.$header
 			.find(".xw-call-btn")
 			.on("click", () => xappiens_whatsapp.click_to_call({ whatsapp_contact: this.contact }));
+		this.$header
+			.find(".xw-crm-lead")
+			.on("click", () =>
+				xappiens_whatsapp.open_crm_record({ whatsapp_contact: this.contact }).catch(() => xappiens_whatsapp.raise_message())
+			);
 		this.$header.find(".xw-open-contact").on("click", () => frappe.set_route("Form", "Contact", info.contact));
 		this.$header
 			.find(".xw-open-record")

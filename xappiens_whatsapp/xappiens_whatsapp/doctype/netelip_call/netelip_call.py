@@ -26,6 +26,7 @@ class NetelipCall(Document):
 		customer_number: DF.Data | None
 		dial_claim: DF.Data | None
 		direction: DF.Literal["Inbound", "Outbound"]
+		disposition: DF.Data | None
 		duration: DF.Int
 		ended_at: DF.Datetime | None
 		final_record: DF.Check
@@ -52,6 +53,9 @@ class NetelipCall(Document):
 		unknown_status: DF.Data | None
 		userdata: DF.Data | None
 		whatsapp_contact: DF.Link | None
+		wrapped_up_at: DF.Datetime | None
+		wrapped_up_by: DF.Link | None
+		wrapup_notes: DF.SmallText | None
 	# end: auto-generated types
 	pass
 

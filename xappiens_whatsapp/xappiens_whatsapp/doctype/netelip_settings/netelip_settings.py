@@ -44,6 +44,7 @@ class NetelipSettings(Document):
 		api_application: DF.Data | None
 		api_base_url: DF.Data | None
 		api_token: DF.Password | None
+		call_dispositions: DF.SmallText | None
 		caller_id: DF.Data | None
 		calls_per_agent_per_hour: DF.Int
 		create_callback_todo: DF.Check
@@ -53,6 +54,7 @@ class NetelipSettings(Document):
 		inbound_extension: DF.Data | None
 		max_call_seconds: DF.Int
 		no_answer_timeout: DF.Int
+		recording_hosts: DF.SmallText | None
 		request_timeout: DF.Int
 		trusted_proxies: DF.SmallText | None
 		webhook_token: DF.Password | None

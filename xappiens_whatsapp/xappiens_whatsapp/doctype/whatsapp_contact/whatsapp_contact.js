@@ -7,6 +7,7 @@ frappe.ui.form.on("WhatsApp Contact", {
 		if (frm.doc.phone) {
 			frm.add_custom_button(__("Call", null, "Phone action"), () => xw.click_to_call({ whatsapp_contact: frm.doc.name }));
 		}
+		if (frm.doc.phone && !frm.doc.is_group) xw.add_crm_button(frm, { whatsapp_contact: frm.doc.name });
 		if (frm.doc.contact) {
 			frm.add_custom_button(__("Open contact"), () => frappe.set_route("Form", "Contact", frm.doc.contact));
 		}

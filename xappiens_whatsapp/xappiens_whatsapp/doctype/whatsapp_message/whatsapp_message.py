@@ -74,6 +74,28 @@ class WhatsAppMessage(Document):
 		if not self.message_timestamp:
 			self.message_timestamp = frappe.utils.now_datetime()
 
+	def run_method(self, method, *args, **kwargs):
+		without_foreign_hooks()
+		return super().run_method(method, *args, **kwargs)
+
+
+# Frappe CRM hooks `validate` and `on_update` of a "WhatsApp Message" written for another app with this doctype's
+# name: they fail on our rows and publish every message to the whole site. Ours are left out of them; the CRM's
+# WhatsApp tab is served by api/crm_whatsapp.py and told of new messages per user (pipeline/crm/realtime.py).
+FOREIGN_HOOK_PREFIXES = ("crm.",)
+
+
+def without_foreign_hooks() -> None:
+	hooks = frappe.get_doc_hooks()  # built once per request or job, in frappe.local
+	ours = hooks.get("WhatsApp Message")
+	if not ours or getattr(frappe.local, "xw_message_hooks_filtered", None) is ours:
+		return
+	ours = {
+		event: [h for h in handlers if not str(h).startswith(FOREIGN_HOOK_PREFIXES)]
+		for event, handlers in ours.items()
+	}
+	hooks["WhatsApp Message"] = frappe.local.xw_message_hooks_filtered = ours
+
 
 def on_doctype_update():
 	# A message is its conversation, its direction and its WhatsApp id, as WhatsApp's own serialised id is: anyone
