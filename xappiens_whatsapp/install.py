@@ -10,6 +10,8 @@ DOCTYPES = (
 	"WhatsApp Session User",
 	"WhatsApp Contact",
 	"WhatsApp Message",
+	"WhatsApp Agent",
+	"WhatsApp Quick Reply",
 	"Inbound Webhook",
 	"Webhook Rejection",
 	"Netelip Settings",

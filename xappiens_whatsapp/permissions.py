@@ -72,6 +72,26 @@ def call_query(user: str | None = None) -> str:
 	return f"(`tabNetelip Call`.`agent` = {frappe.db.escape(user)} or ifnull(`tabNetelip Call`.`agent`, '') = '')"
 
 
+def agent_query(user: str | None = None) -> str:
+	"""An agent's availability and notification switches: their own; managers see everyone's."""
+	user = user or frappe.session.user
+	if is_manager(user):
+		return ""
+	return f"`tabWhatsApp Agent`.`user` = {frappe.db.escape(user)}"
+
+
+def quick_reply_query(user: str | None = None) -> str:
+	"""Quick replies: an agent's own, and the shared ones for every number or for one of theirs."""
+	user = user or frappe.session.user
+	if is_manager(user):
+		return ""
+	table = "`tabWhatsApp Quick Reply`"
+	return (
+		f"({table}.`owner` = {frappe.db.escape(user)} or ({table}.`visibility` = 'Everyone' and"
+		f" (ifnull({table}.`session`, '') = '' or {table}.`session` in {_session_subquery(user)})))"
+	)
+
+
 # has_permission hooks: return False to deny, None to let the role permissions decide.
 
 
@@ -93,4 +113,21 @@ def message_has_permission(doc, ptype=None, user=None, **kwargs):
 def call_has_permission(doc, ptype=None, user=None, **kwargs):
 	user = user or frappe.session.user
 	if not is_manager(user) and doc.agent not in (None, "", user):
+		return False
+
+
+def agent_has_permission(doc, ptype=None, user=None, **kwargs):
+	user = user or frappe.session.user
+	if not is_manager(user) and doc.user != user:
+		return False
+
+
+def quick_reply_has_permission(doc, ptype=None, user=None, **kwargs):
+	"""Everyone may use a shared reply; only its author and managers change it."""
+	user = user or frappe.session.user
+	if is_manager(user) or doc.owner == user or doc.is_new():
+		return None
+	if ptype not in (None, "read", "select", "print", "email", "report", "export"):
+		return False
+	if doc.visibility != "Everyone" or (doc.session and doc.session not in allowed_sessions(user)):
 		return False

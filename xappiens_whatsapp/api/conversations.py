@@ -6,6 +6,7 @@ import json
 import frappe
 from frappe import _
 
+from xappiens_whatsapp.api import queues
 from xappiens_whatsapp.core.message_state import visible_reactions
 from xappiens_whatsapp.permissions import allowed_sessions, can_use_session, is_manager
 
@@ -22,6 +23,10 @@ CONVERSATION_FIELDS = [
 	"last_message_from_me",
 	"unread_count",
 	"profile_picture_url",
+	"assigned_to",
+	"conversation_state",
+	"snoozed_until",
+	"last_customer_message_at",
 ]
 MESSAGE_FIELDS = [
 	"name",
@@ -76,8 +81,11 @@ def list_conversations(
 	unread_only: bool = False,
 	start: int = 0,
 	page_length: int = 30,
+	queue: str | None = None,
+	state: str | None = None,
+	sort: str | None = None,
 ) -> list[dict]:
-	filters: list = []
+	filters: list = queues.queue_filters(queue, state, sort)
 	if session:
 		filters.append(["session", "=", session])
 	if frappe.utils.sbool(unread_only):
@@ -96,7 +104,7 @@ def list_conversations(
 		filters=filters,
 		or_filters=or_filters,
 		fields=CONVERSATION_FIELDS,
-		order_by="last_message_at desc, modified desc",
+		order_by=queues.order_by(sort),
 		start=max(int(start), 0),
 		page_length=min(max(int(page_length), 1), MAX_PAGE),
 	)
@@ -182,6 +190,8 @@ def mark_read(contact: str) -> dict:
 	# It also tells the gateway (and the customer's blue ticks): only for users of the conversation's number.
 	if not can_use_session(frappe.db.get_value("WhatsApp Contact", contact, "session")):
 		raise frappe.PermissionError(_("Not permitted"))
+	from xappiens_whatsapp.pipeline.whatsapp import attention
 	from xappiens_whatsapp.pipeline.whatsapp.read_receipts import mark_conversation_read
 
+	attention.read(frappe.session.user, contact)
 	return mark_conversation_read(contact)

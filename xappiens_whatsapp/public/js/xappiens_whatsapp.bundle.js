@@ -3,6 +3,10 @@
 import "./xw/utils.js";
 import "./xw/realtime.js";
 import "./xw/conversation.js";
+import "./xw/assignment.js";
+import "./xw/quick_replies.js";
+import "./xw/queues.js";
+import "./xw/attention.js";
 import "./xw/inbox.js";
 import "./xw/timeline.js";
 import "./xw/calls.js";
