@@ -25,6 +25,7 @@ has_permission = {
 	"WhatsApp Message": "xappiens_whatsapp.permissions.message_has_permission",
 	"Netelip Call": "xappiens_whatsapp.permissions.call_has_permission",
 	"WhatsApp Agent": "xappiens_whatsapp.permissions.agent_has_permission",
+	"WhatsApp Note": "xappiens_whatsapp.permissions.note_has_permission",
 	"WhatsApp Quick Reply": "xappiens_whatsapp.permissions.quick_reply_has_permission",
 }
 permission_query_conditions = {
@@ -34,6 +35,7 @@ permission_query_conditions = {
 	"Netelip Call": "xappiens_whatsapp.permissions.call_query",
 	"WhatsApp Session User": "xappiens_whatsapp.permissions.session_user_query",
 	"WhatsApp Agent": "xappiens_whatsapp.permissions.agent_query",
+	"WhatsApp Note": "xappiens_whatsapp.permissions.note_query",
 	"WhatsApp Quick Reply": "xappiens_whatsapp.permissions.quick_reply_query",
 }
 # Frappe 15 reads that would skip the rules above for these doctypes (see desk_reads.py).

@@ -12,6 +12,7 @@ DOCTYPES = (
 	"WhatsApp Message",
 	"WhatsApp Agent",
 	"WhatsApp Quick Reply",
+	"WhatsApp Note",
 	"Inbound Webhook",
 	"Webhook Rejection",
 	"Netelip Settings",

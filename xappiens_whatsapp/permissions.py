@@ -56,6 +56,10 @@ def message_query(user: str | None = None) -> str:
 	return _scoped_to_sessions("WhatsApp Message", "session", user)
 
 
+def note_query(user: str | None = None) -> str:
+	return _scoped_to_sessions("WhatsApp Note", "session", user)
+
+
 def session_user_query(user: str | None = None) -> str:
 	"""The agents listed on a session: readable by managers and by that session's own agents."""
 	user = user or frappe.session.user
@@ -106,6 +110,11 @@ def contact_has_permission(doc, ptype=None, user=None, **kwargs):
 
 
 def message_has_permission(doc, ptype=None, user=None, **kwargs):
+	if not can_use_session(doc.session, user):
+		return False
+
+
+def note_has_permission(doc, ptype=None, user=None, **kwargs):
 	if not can_use_session(doc.session, user):
 		return False
 

@@ -37,6 +37,17 @@ def heartbeat(leaving: bool = False) -> dict:
 	return {"unread": unread_summary()}
 
 
+@frappe.whitelist()
+def attention(contact: str) -> dict:
+	"""What the desk-wide toast shows for a customer's new message, with the agent's new count, in one read."""
+	if not frappe.has_permission("WhatsApp Contact", "read", doc=contact):
+		raise frappe.PermissionError
+	conversation = frappe.db.get_value(
+		"WhatsApp Contact", contact, ["name", "display_name", "phone", "whatsapp_id"], as_dict=True
+	)
+	return {"conversation": conversation, "unread": unread_summary()}
+
+
 def unread_summary(user: str | None = None) -> dict:
 	"""Conversations with unread customer messages that are the user's to answer: their own, and the unassigned
 	ones of their numbers. Two index-backed reads (owner; number)."""

@@ -5,6 +5,8 @@ import "./xw/realtime.js";
 import "./xw/conversation.js";
 import "./xw/assignment.js";
 import "./xw/quick_replies.js";
+import "./xw/notes.js";
+import "./xw/replies.js";
 import "./xw/queues.js";
 import "./xw/attention.js";
 import "./xw/inbox.js";

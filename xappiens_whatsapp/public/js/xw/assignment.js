@@ -13,6 +13,7 @@ Object.assign(xw_own.METHODS, {
 	agent_status: "xappiens_whatsapp.api.agent.get_status",
 	agent_preferences: "xappiens_whatsapp.api.agent.set_preferences",
 	heartbeat: "xappiens_whatsapp.api.agent.heartbeat",
+	attention: "xappiens_whatsapp.api.agent.attention",
 });
 xw_own.EVENTS.assignment = "xw_assignment";
 xw_own.EVENTS.attention = "xw_attention";
@@ -94,7 +95,8 @@ xw_own.OwnershipBar = class OwnershipBar {
 	}
 
 	async reload() {
-		if (this.conversation.destroyed || !this.conversation.info) return;
+		// A thread out of sight (a form left behind) reads nothing; it re-reads when shown again.
+		if (this.conversation.destroyed || !this.conversation.info || !this.$bar.is(":visible")) return;
 		const info = await xw_own.call("get_conversation", { contact: this.conversation.contact }).catch(() => null);
 		if (!info || this.conversation.destroyed) return;
 		Object.assign(this.conversation.info, info);
@@ -119,7 +121,7 @@ xw_own.OwnershipBar = class OwnershipBar {
 
 	async set_state(state, minutes) {
 		if (!state || (this.info && this.info.conversation_state === state && state !== "Snoozed")) return;
-		await this.act("set_state", { state, snooze_minutes: minutes || null });
+		await this.act("set_state", { state, ...(minutes ? { snooze_minutes: cint(minutes) } : {}) });
 		if (state === "Resolved") frappe.show_alert({ message: __("Conversation resolved"), indicator: "green" });
 	}
 

@@ -61,14 +61,15 @@ xw_at.attention = {
 
 	async customer_wrote(data) {
 		if (!data || !data.contact) return;
-		this.recount_soon();
-		if (cint(this.preferences.mute_toasts) || this.in_view(data.contact)) return;
-		let info;
+		let answer;
 		try {
-			info = await xw_at.call("get_conversation", { contact: data.contact });
+			answer = await xw_at.call("attention", { contact: data.contact });
 		} catch (e) {
 			return; // not readable: nothing to say
 		}
+		this.show_unread(answer.unread);
+		if (cint(this.preferences.mute_toasts) || this.in_view(data.contact)) return;
+		const info = answer.conversation;
 		const title = xw_at.esc(xw_at.conversation_title(info));
 		const link = `<a class="xw-toast-link" href="/app/whatsapp-inbox?contact=${encodeURIComponent(info.name)}"
 			data-contact="${xw_at.esc(info.name)}">${title}</a>`;

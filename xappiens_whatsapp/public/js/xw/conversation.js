@@ -433,12 +433,15 @@ xappiens_whatsapp.Conversation = class Conversation {
 		if (!text) return;
 		this.$input.val("");
 		this.autosize();
-		const pending = this.add_pending({ body: text });
+		// A reply quotes the message chosen with its Reply action (replies.js).
+		const quote = this.take_quote ? this.take_quote() : null;
+		const pending = this.add_pending({ body: text, ...(quote ? { quoted_message_id: quote.message_id, quoted: quote } : {}) });
 		try {
 			const result = await xappiens_whatsapp.post("send_message", {
 				text,
 				contact: this.contact,
 				client_ref: pending.client_ref,
+				...(quote ? { quoted_message_id: quote.message_id } : {}),
 			});
 			this.settle(pending, result);
 		} catch (e) {
