@@ -115,6 +115,7 @@ def get_conversation(contact: str) -> dict:
 	_check_read("WhatsApp Contact", contact)
 	row = frappe.db.get_value("WhatsApp Contact", contact, CONVERSATION_FIELDS, as_dict=True)
 	row["session_status"] = frappe.db.get_value("WhatsApp Session", row.session, "status")
+	row["assigned_to_name"] = frappe.utils.get_fullname(row.assigned_to) if row.assigned_to else None
 	return row
 
 

@@ -63,7 +63,7 @@ xw_own.OwnershipBar = class OwnershipBar {
 		const owner_label = owner
 			? owner === me
 				? __("You")
-				: frappe.user.full_name(owner)
+				: info.assigned_to_name || frappe.user.full_name(owner)
 			: __("Unassigned");
 		const until = state === "Snoozed" && info.snoozed_until
 			? ` ${__("until {0}", [xw_own.format_datetime(info.snoozed_until)])}`
