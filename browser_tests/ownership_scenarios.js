@@ -114,14 +114,18 @@ module.exports = function register({ scenario, state, close_dialogs }) {
 		assert((await note.locator(".xw-mention", { hasText: "@Bruno" }).count()) === 1, "the mention is not highlighted");
 		assert((await page.locator(".xw-msg.xw-out", { hasText: `revisa esto ${tag}` }).count()) === 0, "the note shows as a message");
 		await screenshot(page, "36-private-note-with-mention");
-		await sleep(1500);
+		// The notification is made by a background job: B's bell lights up once it ran.
+		let mention = null;
+		for (let i = 0; i < 40 && !mention; i++) {
+			if (i) await sleep(500);
+			const logs = await own.b.evaluate(() =>
+				frappe.xcall("frappe.desk.doctype.notification_log.notification_log.get_notification_logs", { limit: 20 })
+			);
+			mention = (logs.notification_logs || []).find((n) => n.type === "Mention" && n.document_name === own.contact);
+		}
+		assert(mention, "agent B was not notified of the mention");
 		const after = (await gateway("/__fake__/requests")).requests.slice(before);
 		assert(!after.some((r) => (r.body || "").includes(`revisa esto ${tag}`)), "the note reached the gateway");
-		const logs = await own.b.evaluate(() =>
-			frappe.xcall("frappe.desk.doctype.notification_log.notification_log.get_notification_logs", { limit: 20 })
-		);
-		const mention = (logs.notification_logs || []).find((n) => n.type === "Mention" && n.document_name === own.contact);
-		assert(mention, "agent B was not notified of the mention");
 	});
 
 	scenario("Reply on hover quotes the customer's message; the reply goes out quoted, with ticks", async () => {
@@ -141,6 +145,28 @@ module.exports = function register({ scenario, state, close_dialogs }) {
 		const sends = (await gateway("/__fake__/requests")).requests.filter((r) => r.json && r.json.message === text);
 		assert(sends.length === 1 && sends[0].json.quotedMessageId, `the gateway got ${sends.length} sends, quote: ${sends[0] && sends[0].json.quotedMessageId}`);
 		await screenshot(page, "38-reply-sent-quoted");
+	});
+
+	scenario("React on hover sends an emoji through the gateway; choosing it again takes it away", async () => {
+		const page = own.a;
+		const incoming = () => page.locator(".xw-msg.xw-in", { hasText: `Una cosa más ${tag}` });
+		const reactions = () => gateway("/__fake__/requests").then((r) => r.requests.filter((q) => q.json && q.json.type === "reaction"));
+		const before = (await reactions()).length;
+		await incoming().hover();
+		await incoming().locator(".xw-react-btn").click();
+		await incoming().locator('.xw-emoji[data-emoji="👍"]').click();
+		await incoming().locator(".xw-reactions", { hasText: "👍" }).waitFor({ timeout: LIVE });
+		await screenshot(page, "38b-reaction-shown");
+		for (let i = 0; i < 40 && (await reactions()).length < before + 1; i++) await sleep(500);
+		const sent = (await reactions()).slice(before);
+		assert(sent.length === 1 && sent[0].json.message.react.text === "👍", `the gateway got ${JSON.stringify(sent.map((r) => r.json.message))}`);
+		await incoming().hover();
+		await incoming().locator(".xw-react-btn").click();
+		await incoming().locator('.xw-emoji[data-emoji="👍"]').click();
+		await incoming().locator(".xw-reactions").waitFor({ state: "detached", timeout: LIVE });
+		for (let i = 0; i < 40 && (await reactions()).length < before + 2; i++) await sleep(500);
+		const removed = (await reactions()).slice(before + 1);
+		assert(removed.length === 1 && removed[0].json.message.react.text === "", "the removal did not reach the gateway");
 	});
 
 	scenario("a manager reassigns the conversation to B, who sees it in Mine", async ({ browser }) => {

@@ -1,4 +1,5 @@
 """Private notes: kept in the conversation for its readers, never sent; mentions notify only who may read it.
+Reactions: sent by the message's key, and taken away the same way.
 Replies: the gateway gets the quote the way it expects it, and only a message of the same conversation."""
 
 import frappe
@@ -90,3 +91,27 @@ class TestNotesAndReplies(OwnershipTestCase):
 		self.assertEqual(len(sends), 1)
 		self.assertEqual(sends[0]["json"]["quotedMessageId"], quoted)
 		self.assertEqual(sends[0]["json"]["message"], "Sí, a las 10")
+
+	def test_a_reaction_goes_to_the_gateway_by_the_messages_key_and_can_be_taken_away(self):
+		contact = self.write("34601000004", "¿Abrís el sábado?")
+		message = frappe.db.get_value(
+			"WhatsApp Message", {"contact": contact, "from_me": 0}, ["name", "message_id"], as_dict=True
+		)
+		self.hub.reset()
+		self.assertEqual(
+			self.api(self.outsider, "reactions.react", message=message.name, emoji="👍").status_code, 403
+		)
+		self.assertFalse(self.api(self.a, "reactions.react", message=message.name, emoji="<b>hi</b>").ok)
+		self.assertTrue(self.api(self.a, "reactions.react", message=message.name, emoji="👍").ok)
+		run_worker()
+		self.assertTrue(self.api(self.a, "reactions.react", message=message.name, emoji="").ok)
+		run_worker()
+		sends = [
+			r["json"] for r in self.hub.requests if r["method"] == "POST" and r["path"].endswith("/send")
+		]
+		self.assertEqual([s["type"] for s in sends], ["reaction", "reaction"])
+		self.assertEqual(sends[0]["message"]["react"]["key"]["id"], message.message_id)
+		self.assertFalse(sends[0]["message"]["react"]["key"]["fromMe"])
+		self.assertEqual([s["message"]["react"]["text"] for s in sends], ["👍", ""])
+		shown = self.api(self.a, "conversations.get_message", http="GET", name=message.name).json()["message"]
+		self.assertEqual(shown["reactions"], {})

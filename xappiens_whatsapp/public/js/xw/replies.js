@@ -1,8 +1,12 @@
-// Reply on hover: the next message sent quotes the chosen one (through the gateway's quote support); the quote
-// shows above the composer until it is sent or dropped.
+// Reply and React on hover. Reply: the next message sent quotes the chosen one (through the gateway's quote
+// support); the quote shows above the composer until it is sent or dropped. React: one emoji, sent through the
+// gateway; choosing ours again takes it away.
 frappe.provide("xappiens_whatsapp");
 
 const xw_r = xappiens_whatsapp;
+
+xw_r.METHODS.react = "xappiens_whatsapp.api.reactions.react";
+const EMOJIS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
 
 xw_r.ReplyPart = class ReplyPart {
 	constructor(conversation) {
@@ -21,12 +25,42 @@ xw_r.ReplyPart = class ReplyPart {
 			if (row && row.message_id) this.set_quote(row);
 		});
 		this.$quote.on("click", ".xw-reply-drop", () => this.set_quote(null));
+		c.$list.on("click", ".xw-react-btn", (e) => {
+			$(e.currentTarget).closest(".xw-msg").find(".xw-emoji-menu").toggleClass("hidden");
+		});
+		c.$list.on("click", ".xw-emoji", (e) => {
+			const $button = $(e.currentTarget);
+			this.react($button.closest(".xw-msg").attr("data-name"), $button.attr("data-emoji"));
+		});
+	}
+
+	async react(name, emoji) {
+		const c = this.conversation;
+		const row = c.messages.find((m) => m.name === name);
+		if (!row) return;
+		const mine = (row.reactions || {}).me;
+		const choice = mine === emoji ? "" : emoji; // the same emoji again takes ours away
+		try {
+			await xw_r.post("react", { message: name, emoji: choice });
+		} catch (e) {
+			return;
+		}
+		const reactions = { ...(row.reactions || {}) };
+		if (choice) reactions.me = choice;
+		else delete reactions.me;
+		c.upsert({ ...row, reactions });
 	}
 
 	with_actions(row, html) {
 		if (row.is_note || !row.message_id || String(row.name).startsWith("new-")) return html;
+		const mine = (row.reactions || {}).me;
+		const emojis = EMOJIS.map(
+			(e) => `<button class="btn btn-xs btn-default xw-emoji ${e === mine ? "btn-primary" : ""}" data-emoji="${e}">${e}</button>`
+		).join("");
 		const actions = `<div class="xw-msg-actions">
 			<button class="btn btn-xs btn-default xw-reply-btn" title="${__("Reply")}">${frappe.utils.icon("reply", "xs")} ${__("Reply")}</button>
+			<button class="btn btn-xs btn-default xw-react-btn" title="${__("React")}">${mine ? xw_r.esc(mine) : "☺"} ${__("React")}</button>
+			<div class="xw-emoji-menu hidden">${emojis}</div>
 		</div>`;
 		return html.replace(/<\/div>\s*$/, `${actions}</div>`);
 	}
