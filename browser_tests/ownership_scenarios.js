@@ -152,6 +152,9 @@ module.exports = function register({ scenario, state, close_dialogs }) {
 		const incoming = () => page.locator(".xw-msg.xw-in", { hasText: `Una cosa más ${tag}` });
 		const reactions = () => gateway("/__fake__/requests").then((r) => r.requests.filter((q) => q.json && q.json.type === "reaction"));
 		const before = (await reactions()).length;
+		// the reply's ticks have settled: the thread is not being drawn again under the pointer
+		await page.locator('.xw-msg.xw-out[data-status="Read"]', { hasText: `Claro, dime ${tag}` }).waitFor({ timeout: LIVE });
+		await sleep(1000);
 		await incoming().hover();
 		await incoming().locator(".xw-react-btn").click();
 		await incoming().locator('.xw-emoji[data-emoji="👍"]').click();
@@ -199,4 +202,34 @@ module.exports = function register({ scenario, state, close_dialogs }) {
 		await screenshot(page, "42-narrow-back-to-list");
 		await page.setViewportSize({ width: 1400, height: 900 });
 	});
+
+	scenario("B switches to away from the inbox menu; the next new conversations all go to A", async () => {
+		const page = own.b;
+		await page.locator(".page-head .menu-btn-group button, .page-head .page-actions .dropdown-toggle").first().click();
+		await page.locator(".dropdown-menu a", { hasText: "My availability and notifications" }).first().click();
+		const dialog = page.locator(".modal.show");
+		await dialog.locator('input[data-fieldname="available"]').uncheck();
+		await dialog.locator(".btn-primary").click();
+		await page.locator(".page-head .indicator-pill", { hasText: "Away" }).waitFor({ timeout: LIVE });
+		await screenshot(page, "43-agent-b-away");
+		const other = `3462${String(parseInt(tag, 16) % 10000000).padStart(7, "0")}`;
+		for (const digits of [other, `${other.slice(0, -1)}${(Number(other.slice(-1)) + 1) % 10}`]) {
+			await post_inbox_hub("message.received", TEAM, message_received(digits, OWN_DIGITS, `Nuevo cliente ${tag}`));
+		}
+		const owners = async () =>
+			own.a.evaluate(
+				(t) =>
+					frappe
+						.xcall("xappiens_whatsapp.api.conversations.list_conversations", { search: t, page_length: 10 })
+						.then((rows) => rows.map((r) => r.assigned_to)),
+				`Nuevo cliente ${tag}`
+			);
+		let seen = [];
+		for (let i = 0; i < 40 && seen.length < 2; i++) {
+			if (i) await sleep(500);
+			seen = (await owners()).filter(Boolean);
+		}
+		assert(seen.length === 2 && seen.every((u) => u === fx.users.agent_a), `new conversations went to ${seen}`);
+	});
+
 };

@@ -8,8 +8,7 @@ and taken under a locking read of it, so two workers creating conversations at o
 
 import frappe
 from frappe import _
-from frappe.desk.form import assign_to
-from frappe.utils import escape_html, get_datetime, get_fullname, now_datetime
+from frappe.utils import escape_html, get_datetime, get_fullname, now_datetime, nowdate
 
 from xappiens_whatsapp.pipeline import realtime
 from xappiens_whatsapp.pipeline.inbox.locks import named_lock
@@ -71,14 +70,25 @@ def owner_of(contact: str) -> str | None:
 
 
 def assign(contact: str, user: str | None, reason: str | None = None) -> bool:
-	"""Make `user` the conversation's only owner (None: nobody). Frappe's ToDo records each change on the
-	timeline (who, when, removed from whom) and the ToDo hooks below announce it. False when nothing changed."""
-	owners = current_owners(contact)
+	"""Make `user` the conversation's only owner (None: nobody). Each change is a ToDo opened or cancelled, so
+	Frappe records it on the timeline (who, when, removed from whom) and the ToDo hooks below mirror and announce
+	it. The ToDos are written here rather than through assign_to.add/remove, whose notifications would each try an
+	email: the new owner hears of it by realtime and a bell alert instead. False when nothing changed."""
+	todos = frappe.get_all(
+		"ToDo",
+		filters={"reference_type": DOCTYPE, "reference_name": contact, "status": "Open"},
+		fields=["name", "allocated_to"],
+		order_by="creation asc",
+		ignore_permissions=True,
+	)
+	owners = [t.allocated_to for t in todos]
 	if owners == ([user] if user else []):
 		return False
-	for previous in owners:
-		if previous != user:
-			assign_to.remove(DOCTYPE, contact, previous, ignore_permissions=True)
+	for todo in todos:
+		if todo.allocated_to != user:
+			doc = frappe.get_doc("ToDo", todo.name)
+			doc.status = "Cancelled"
+			doc.save(ignore_permissions=True)
 	if user and user not in owners:
 		name = frappe.db.get_value(DOCTYPE, contact, "display_name") or contact
 		description = _("WhatsApp conversation with {0}").format(name)
@@ -86,11 +96,37 @@ def assign(contact: str, user: str | None, reason: str | None = None) -> bool:
 			description += " · " + _("from {0}").format(", ".join(get_fullname(o) for o in owners))
 		if reason:
 			description += " · " + reason
-		assign_to.add(
-			{"assign_to": [user], "doctype": DOCTYPE, "name": contact, "description": description},
-			ignore_permissions=True,
-		)
+		frappe.get_doc(
+			{
+				"doctype": "ToDo",
+				"allocated_to": user,
+				"reference_type": DOCTYPE,
+				"reference_name": contact,
+				"description": escape_html(description),
+				"status": "Open",
+				"priority": "Medium",
+				"date": nowdate(),
+				"assigned_by": frappe.session.user,
+			}
+		).insert(ignore_permissions=True)
+		if user != frappe.session.user:
+			_tell_new_owner(contact, user, name)
 	return True
+
+
+def _tell_new_owner(contact: str, user: str, name: str) -> None:
+	# An alert never sends email; its subject is shown as HTML, so the customer's name goes in as text.
+	frappe.get_doc(
+		{
+			"doctype": "Notification Log",
+			"for_user": user,
+			"from_user": frappe.session.user,
+			"type": "Alert",
+			"document_type": DOCTYPE,
+			"document_name": contact,
+			"subject": escape_html(_("You now own the WhatsApp conversation with {0}").format(name)),
+		}
+	).insert(ignore_permissions=True)
 
 
 def set_state(contact: str, state: str, snoozed_until=None, comment: str | None = None) -> bool:
@@ -198,11 +234,17 @@ def check_todo(todo, method=None) -> None:
 
 
 def announce_todo(todo, method=None) -> None:
+	"""Mirror the open assignment on the row (whichever path changed it: a ToDo closed from its own form too)
+	and tell the agent who got or lost the conversation."""
 	if todo.reference_type != DOCTYPE or not todo.reference_name:
 		return
 	session = frappe.db.get_value(DOCTYPE, todo.reference_name, "session")
 	if not session:
 		return
+	owners = current_owners(todo.reference_name)
+	frappe.db.set_value(
+		DOCTYPE, todo.reference_name, "assigned_to", owners[-1] if owners else None, update_modified=False
+	)
 	change = "assigned" if todo.status == "Open" else "unassigned"
 	frappe.publish_realtime(
 		realtime.ASSIGNMENT,

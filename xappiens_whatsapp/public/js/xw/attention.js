@@ -119,3 +119,45 @@ xw_at.attention = {
 $(document).on("app_ready", () => {
 	if (frappe.session && frappe.session.user !== "Guest") xw_at.attention.start();
 });
+
+// The agent's own switches: available for new conversations, and which notifications to mute.
+xw_at.agent_settings = function (on_change) {
+	const prefs = xw_at.attention.preferences || {};
+	const dialog = new frappe.ui.Dialog({
+		title: __("My availability and notifications"),
+		fields: [
+			{
+				fieldname: "available",
+				fieldtype: "Check",
+				label: __("Available: give me new conversations in turn"),
+				default: cint(prefs.available ?? 1),
+			},
+			{ fieldtype: "Section Break", label: __("When a customer writes") },
+			{ fieldname: "mute_toasts", fieldtype: "Check", label: __("Mute pop-up alerts"), default: cint(prefs.mute_toasts) },
+			{
+				fieldname: "mute_tab_title",
+				fieldtype: "Check",
+				label: __("Mute the count in the tab title and sidebar"),
+				default: cint(prefs.mute_tab_title),
+			},
+			{
+				fieldname: "mute_bell",
+				fieldtype: "Check",
+				label: __("Mute bell notifications while I am away"),
+				default: cint(prefs.mute_bell),
+			},
+		],
+		primary_action_label: __("Save"),
+		primary_action: async (values) => {
+			dialog.hide();
+			const saved = await xw_at.attention.set_preferences(values).catch(() => null);
+			if (saved && on_change) on_change(saved);
+		},
+	});
+	dialog.show();
+};
+
+xw_at.show_availability = function (page, prefs) {
+	const available = cint((prefs || {}).available ?? 1);
+	page.set_indicator(available ? __("Available") : __("Away"), available ? "green" : "gray");
+};

@@ -76,6 +76,9 @@ xappiens_whatsapp.Inbox = class Inbox {
 	setup_actions() {
 		this.page.set_primary_action(__("New conversation"), () => this.new_conversation(), "add");
 		this.page.add_menu_item(__("Refresh"), () => this.refresh());
+		const show = (prefs) => xappiens_whatsapp.show_availability(this.page, prefs);
+		this.page.add_menu_item(__("My availability and notifications"), () => xappiens_whatsapp.agent_settings(show));
+		xappiens_whatsapp.call("agent_status").then((status) => show(status.preferences)).catch(() => {});
 		this.page.add_menu_item(__("WhatsApp numbers"), () => frappe.set_route("List", "WhatsApp Session"));
 		this.page.add_menu_item(__("Calls"), () => frappe.set_route("List", "Netelip Call"));
 	}

@@ -26,10 +26,16 @@ xw_r.ReplyPart = class ReplyPart {
 		});
 		this.$quote.on("click", ".xw-reply-drop", () => this.set_quote(null));
 		c.$list.on("click", ".xw-react-btn", (e) => {
-			$(e.currentTarget).closest(".xw-msg").find(".xw-emoji-menu").toggleClass("hidden");
+			const $msg = $(e.currentTarget).closest(".xw-msg");
+			const name = $msg.attr("data-name");
+			// The open menu stays, while the pointer travels to it and when the thread is drawn again.
+			this.reacting = this.reacting === name ? null : name;
+			$msg.find(".xw-emoji-menu").toggleClass("hidden", !this.reacting);
+			$msg.toggleClass("xw-reacting", Boolean(this.reacting));
 		});
 		c.$list.on("click", ".xw-emoji", (e) => {
 			const $button = $(e.currentTarget);
+			this.reacting = null;
 			this.react($button.closest(".xw-msg").attr("data-name"), $button.attr("data-emoji"));
 		});
 	}
@@ -54,15 +60,17 @@ xw_r.ReplyPart = class ReplyPart {
 	with_actions(row, html) {
 		if (row.is_note || !row.message_id || String(row.name).startsWith("new-")) return html;
 		const mine = (row.reactions || {}).me;
+		const open = this.reacting === row.name;
 		const emojis = EMOJIS.map(
 			(e) => `<button class="btn btn-xs btn-default xw-emoji ${e === mine ? "btn-primary" : ""}" data-emoji="${e}">${e}</button>`
 		).join("");
 		const actions = `<div class="xw-msg-actions">
 			<button class="btn btn-xs btn-default xw-reply-btn" title="${__("Reply")}">${frappe.utils.icon("reply", "xs")} ${__("Reply")}</button>
 			<button class="btn btn-xs btn-default xw-react-btn" title="${__("React")}">${mine ? xw_r.esc(mine) : "☺"} ${__("React")}</button>
-			<div class="xw-emoji-menu hidden">${emojis}</div>
+			<div class="xw-emoji-menu ${open ? "" : "hidden"}">${emojis}</div>
 		</div>`;
-		return html.replace(/<\/div>\s*$/, `${actions}</div>`);
+		const marked = open ? html.replace('class="xw-msg ', 'class="xw-msg xw-reacting ') : html;
+		return marked.replace(/<\/div>\s*$/, `${actions}</div>`);
 	}
 
 	set_quote(row) {
