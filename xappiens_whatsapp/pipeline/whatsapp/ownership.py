@@ -69,7 +69,7 @@ def owner_of(contact: str) -> str | None:
 	return frappe.db.get_value(DOCTYPE, contact, "assigned_to")
 
 
-def assign(contact: str, user: str | None, reason: str | None = None) -> bool:
+def assign(contact: str, user: str | None, reason: str | None = None, announce: bool = True) -> bool:
 	"""Make `user` the conversation's only owner (None: nobody). Each change is a ToDo opened or cancelled, so
 	Frappe records it on the timeline (who, when, removed from whom) and the ToDo hooks below mirror and announce
 	it. The ToDos are written here rather than through assign_to.add/remove, whose notifications would each try an
@@ -109,7 +109,8 @@ def assign(contact: str, user: str | None, reason: str | None = None) -> bool:
 				"assigned_by": frappe.session.user,
 			}
 		).insert(ignore_permissions=True)
-		if user != frappe.session.user:
+		# Handed over by someone: a bell alert. Given in turn by the pipeline: the new message's own alerts say it.
+		if announce and user != frappe.session.user:
 			_tell_new_owner(contact, user, name)
 	return True
 
@@ -182,8 +183,9 @@ def customer_wrote(session: str, contact: str, at) -> str | None:
 	if not row:
 		return None
 	previous = row["last_customer_message_at"]
-	latest = previous is None or get_datetime(at) > get_datetime(previous)
-	if latest:
+	# WhatsApp times are whole seconds: a message of the same second as the latest one is as new as it.
+	latest = previous is None or get_datetime(at) >= get_datetime(previous)
+	if previous is None or get_datetime(at) > get_datetime(previous):
 		frappe.db.set_value(DOCTYPE, contact, "last_customer_message_at", at, update_modified=False)
 	owner = row["assigned_to"]
 	if previous is None and not owner:
@@ -198,7 +200,7 @@ def customer_wrote(session: str, contact: str, at) -> str | None:
 def _give_in_turn(session: str, contact: str, owner: str | None, reason: str) -> str | None:
 	chosen = next_agent(session)
 	if chosen or owner:
-		assign(contact, chosen, reason)
+		assign(contact, chosen, reason, announce=False)
 	return chosen
 
 
