@@ -24,6 +24,9 @@ has_permission = {
 	"WhatsApp Contact": "xappiens_whatsapp.permissions.contact_has_permission",
 	"WhatsApp Message": "xappiens_whatsapp.permissions.message_has_permission",
 	"Netelip Call": "xappiens_whatsapp.permissions.call_has_permission",
+	"WhatsApp Agent": "xappiens_whatsapp.permissions.agent_has_permission",
+	"WhatsApp Note": "xappiens_whatsapp.permissions.note_has_permission",
+	"WhatsApp Quick Reply": "xappiens_whatsapp.permissions.quick_reply_has_permission",
 }
 permission_query_conditions = {
 	"WhatsApp Session": "xappiens_whatsapp.permissions.session_query",
@@ -31,6 +34,9 @@ permission_query_conditions = {
 	"WhatsApp Message": "xappiens_whatsapp.permissions.message_query",
 	"Netelip Call": "xappiens_whatsapp.permissions.call_query",
 	"WhatsApp Session User": "xappiens_whatsapp.permissions.session_user_query",
+	"WhatsApp Agent": "xappiens_whatsapp.permissions.agent_query",
+	"WhatsApp Note": "xappiens_whatsapp.permissions.note_query",
+	"WhatsApp Quick Reply": "xappiens_whatsapp.permissions.quick_reply_query",
 }
 # Frappe 15 reads that would skip the rules above for these doctypes (see desk_reads.py).
 standard_queries = {
@@ -66,6 +72,11 @@ doc_events = {
 		"on_update": "xappiens_whatsapp.pipeline.crm_links.contact_updated",
 	},
 	"Error Log": {"before_insert": "xappiens_whatsapp.pipeline.netelip.log_masking.redact_error_log"},
+	# Conversations are owned through Frappe's assignment, whichever way it is changed.
+	"ToDo": {
+		"validate": "xappiens_whatsapp.pipeline.whatsapp.ownership.check_todo",
+		"on_update": "xappiens_whatsapp.pipeline.whatsapp.ownership.announce_todo",
+	},
 }
 
 scheduler_events = {
@@ -77,6 +88,7 @@ scheduler_events = {
 			"xappiens_whatsapp.pipeline.netelip.timeouts.run",
 			"xappiens_whatsapp.pipeline.inbox.rejections.flush",
 			"xappiens_whatsapp.pipeline.whatsapp.media_store.retry_due",
+			"xappiens_whatsapp.pipeline.whatsapp.ownership.end_snoozes",
 		],
 	},
 	"daily": [

@@ -59,6 +59,10 @@ def message_query(user: str | None = None) -> str:
 	return _scoped_to_sessions("WhatsApp Message", "session", user)
 
 
+def note_query(user: str | None = None) -> str:
+	return _scoped_to_sessions("WhatsApp Note", "session", user)
+
+
 def session_user_query(user: str | None = None) -> str:
 	"""The agents listed on a session: readable by managers and by that session's own agents."""
 	user = user or frappe.session.user
@@ -75,6 +79,26 @@ def call_query(user: str | None = None) -> str:
 	# Written without ifnull() so that the index on (agent, started_at) serves each of the three values.
 	agent = "`tabNetelip Call`.`agent`"
 	return f"({agent} = {frappe.db.escape(user)} or {agent} = '' or {agent} is null)"
+
+
+def agent_query(user: str | None = None) -> str:
+	"""An agent's availability and notification switches: their own; managers see everyone's."""
+	user = user or frappe.session.user
+	if is_manager(user):
+		return ""
+	return f"`tabWhatsApp Agent`.`user` = {frappe.db.escape(user)}"
+
+
+def quick_reply_query(user: str | None = None) -> str:
+	"""Quick replies: an agent's own, and the shared ones for every number or for one of theirs."""
+	user = user or frappe.session.user
+	if is_manager(user):
+		return ""
+	table = "`tabWhatsApp Quick Reply`"
+	return (
+		f"({table}.`owner` = {frappe.db.escape(user)} or ({table}.`visibility` = 'Everyone' and"
+		f" (ifnull({table}.`session`, '') = '' or {_in_sessions(f'{table}.`session`', user)})))"
+	)
 
 
 # has_permission hooks: return False to deny, None to let the role permissions decide.
@@ -95,7 +119,29 @@ def message_has_permission(doc, ptype=None, user=None, **kwargs):
 		return False
 
 
+def note_has_permission(doc, ptype=None, user=None, **kwargs):
+	if not can_use_session(doc.session, user):
+		return False
+
+
 def call_has_permission(doc, ptype=None, user=None, **kwargs):
 	user = user or frappe.session.user
 	if not is_manager(user) and doc.agent not in (None, "", user):
+		return False
+
+
+def agent_has_permission(doc, ptype=None, user=None, **kwargs):
+	user = user or frappe.session.user
+	if not is_manager(user) and doc.user != user:
+		return False
+
+
+def quick_reply_has_permission(doc, ptype=None, user=None, **kwargs):
+	"""Everyone may use a shared reply; only its author and managers change it."""
+	user = user or frappe.session.user
+	if is_manager(user) or doc.owner == user or doc.is_new():
+		return None
+	if ptype not in (None, "read", "select", "print", "email", "report", "export"):
+		return False
+	if doc.visibility != "Everyone" or (doc.session and doc.session not in allowed_sessions(user)):
 		return False

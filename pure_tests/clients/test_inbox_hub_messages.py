@@ -74,6 +74,30 @@ def test_quoted_message_id_is_passed(hub, client, connected):
 	assert sent_body(hub)["quotedMessageId"] == "3EB0AAAAAAAAAAAAAAAAAA"
 
 
+def test_a_reaction_names_the_message_by_its_key(hub, client, connected):
+	client.send_reaction(connected, CONTACT, "3EB0AAAAAAAAAAAAAAAAAA", "👍")
+	assert sent_body(hub) == {
+		"to": CONTACT,
+		"type": "reaction",
+		"message": {
+			"react": {
+				"text": "👍",
+				"key": {"remoteJid": CONTACT_JID, "fromMe": False, "id": "3EB0AAAAAAAAAAAAAAAAAA"},
+			}
+		},
+	}
+
+
+def test_an_empty_reaction_takes_ours_away(hub, client, connected):
+	client.send_reaction(connected, CONTACT_JID, "3EB0BBBBBBBBBBBBBBBBBB", "", from_me=True)
+	assert sent_body(hub)["message"]["react"] == {
+		"text": "",
+		"key": {"remoteJid": CONTACT_JID, "fromMe": True, "id": "3EB0BBBBBBBBBBBBBBBBBB"},
+	}
+	with pytest.raises(InvalidRequest):
+		client.send_reaction(connected, CONTACT, "", "👍")
+
+
 def test_text_limit_is_4096_utf16_units(hub, client, connected):
 	client.send_text(connected, CONTACT, "a" * 4096)
 	assert len(hub.sent_messages()) == 1

@@ -6,7 +6,7 @@ import json
 import frappe
 from frappe import _
 
-from xappiens_whatsapp.api import conversation_search, message_pages
+from xappiens_whatsapp.api import conversation_search, message_pages, queues
 from xappiens_whatsapp.core.message_state import visible_reactions
 from xappiens_whatsapp.permissions import allowed_sessions, can_use_session, is_manager
 
@@ -23,6 +23,10 @@ CONVERSATION_FIELDS = [
 	"last_message_from_me",
 	"unread_count",
 	"profile_picture_url",
+	"assigned_to",
+	"conversation_state",
+	"snoozed_until",
+	"last_customer_message_at",
 ]
 MESSAGE_FIELDS = [
 	"name",
@@ -80,8 +84,11 @@ def list_conversations(
 	unread_only: bool = False,
 	start: int = 0,
 	page_length: int = 30,
+	queue: str | None = None,
+	state: str | None = None,
+	sort: str | None = None,
 ) -> list[dict]:
-	filters: list = []
+	filters: list = queues.queue_filters(queue, state, sort)
 	if session:
 		filters.append(["session", "=", session])
 	if frappe.utils.sbool(unread_only):
@@ -90,12 +97,11 @@ def list_conversations(
 	page_length = min(max(int(page_length), 1), MAX_PAGE)
 	if search and search.strip():
 		return conversation_search.find(search, filters, CONVERSATION_FIELDS, start, page_length)
-	# The order of the (last_message_at) and (session, last_message_at) indexes, whose rows end with the name.
 	return frappe.get_list(
 		"WhatsApp Contact",
 		filters=filters,
 		fields=CONVERSATION_FIELDS,
-		order_by="last_message_at desc, name desc",
+		order_by=queues.order_by(sort),
 		start=start,
 		page_length=page_length,
 	)
@@ -106,6 +112,7 @@ def get_conversation(contact: str) -> dict:
 	_check_read("WhatsApp Contact", contact)
 	row = frappe.db.get_value("WhatsApp Contact", contact, CONVERSATION_FIELDS, as_dict=True)
 	row["session_status"] = frappe.db.get_value("WhatsApp Session", row.session, "status")
+	row["assigned_to_name"] = frappe.utils.get_fullname(row.assigned_to) if row.assigned_to else None
 	return row
 
 
@@ -176,6 +183,8 @@ def mark_read(contact: str) -> dict:
 	# It also tells the gateway (and the customer's blue ticks): only for users of the conversation's number.
 	if not can_use_session(frappe.db.get_value("WhatsApp Contact", contact, "session")):
 		raise frappe.PermissionError(_("Not permitted"))
+	from xappiens_whatsapp.pipeline.whatsapp import attention
 	from xappiens_whatsapp.pipeline.whatsapp.read_receipts import mark_conversation_read
 
+	attention.read(frappe.session.user, contact)
 	return mark_conversation_read(contact)

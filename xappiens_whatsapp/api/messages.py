@@ -87,6 +87,13 @@ def send_message(
 	if utf16_length(text) > MAX_TEXT_UNITS:
 		frappe.throw(_("A WhatsApp message can have at most {0} characters").format(MAX_TEXT_UNITS))
 	session, contact = resolve_target(contact, phone, session)
+	# A quote names a message of this conversation: another chat's ids never reach this one.
+	if quoted_message_id and not frappe.db.sql(
+		"""select 1 from `tabWhatsApp Message` where contact = %s and message_id = %s
+		and binary message_id = %s limit 1""",
+		(contact, quoted_message_id, quoted_message_id),
+	):
+		frappe.throw(_("The message to quote is not in this conversation"))
 	name = outbound.create(
 		session=session,
 		contact=contact,

@@ -28,6 +28,8 @@ USERS = {
 	"manager": ("xwb.manager@example.com", "Marta", ("WhatsApp Manager",), "en"),
 }
 MAIN, OTHER, QR, XSS = PREFIX + "main", PREFIX + "other", PREFIX + "qr", PREFIX + "xss"
+TEAM = PREFIX + "team"  # agents A and B share it: ownership, notifications and quick replies
+QUICK_REPLY_TITLE = "xwb Saludo"
 CUSTOMER_PHONE = "+34600000001"
 SEEDED_PHONE = "+34600000003"
 NEW_CUSTOMER_PHONE = "+34600000004"
@@ -377,6 +379,15 @@ def setup(site_url: str, gateway_url: str, gateway_key: str, session_secret: str
 	_session(QR, "Nuevo número", "QR Code Required", session_secret, [])
 	_session(XSS, "xss", "Connected", session_secret, [agent_a])
 	frappe.db.set_value("WhatsApp Session", XSS, "session_name", XSS_SESSION_NAME)
+	_session(TEAM, "Equipo", "Connected", session_secret, [agent_a, agent_b])
+	frappe.get_doc(
+		{
+			"doctype": "WhatsApp Quick Reply",
+			"title": QUICK_REPLY_TITLE,
+			"shortcut": "saludo",
+			"text": "Hola {{ first_name }}, soy {{ agent_first_name }}. ¿En qué te ayudo?",
+		}
+	).insert(ignore_permissions=True)
 	seeded = _seed_conversation(agent_a)
 	contact = _crm_contact("Lucía", "Navegador", CUSTOMER_PHONE)
 	# Agent A may read this person (shared with them), agent B may not: B's popup shows the number only.
@@ -390,7 +401,7 @@ def setup(site_url: str, gateway_url: str, gateway_key: str, session_secret: str
 	return {
 		"users": users,
 		"password": PASSWORD,
-		"sessions": {"main": MAIN, "other": OTHER, "qr": QR},
+		"sessions": {"main": MAIN, "other": OTHER, "qr": QR, "team": TEAM},
 		"seeded_conversation": seeded,
 		"xss_conversation": xss,
 		"long_conversation": long,
@@ -410,8 +421,13 @@ def teardown(quiet: bool = False) -> None:
 	sessions = frappe.get_all("WhatsApp Session", filters={"name": ["like", PREFIX + "%"]}, pluck="name")
 	agents = [spec[0] for spec in USERS.values()]
 	browser_fixtures_documents.teardown(USERS["agent_a"][0], PREFIX)
+	frappe.db.delete("WhatsApp Quick Reply", {"title": QUICK_REPLY_TITLE})
+	frappe.db.delete("WhatsApp Agent", {"name": ["in", agents]})
 	if sessions:
 		contacts = frappe.get_all("WhatsApp Contact", filters={"session": ["in", sessions]}, pluck="name")
+		# what assignment and state changes left on the conversations
+		for doctype, field in (("ToDo", "reference_name"), ("Comment", "reference_name")):
+			frappe.db.delete(doctype, {field: ["in", contacts or [""]]})
 		frappe.db.delete("WhatsApp Message", {"session": ["in", sessions]})
 		frappe.db.delete("WhatsApp Contact", {"session": ["in", sessions]})
 		frappe.db.delete("WhatsApp Session User", {"parent": ["in", sessions]})

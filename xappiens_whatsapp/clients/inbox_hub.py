@@ -234,6 +234,22 @@ class InboxHubClient(JsonHttpClient):
 			body["quotedMessageId"] = quoted_message_id
 		return self._send(session_id, body)
 
+	def send_reaction(
+		self, session_id: str, to: str, message_id: str, emoji: str, from_me: bool = False
+	) -> SendResult:
+		"""React to a message of the chat `to` with `emoji` ("" takes our reaction away). The gateway hands
+		`message` to Baileys as it is: `react` names the message by the key WhatsApp gives it in reaction events
+		(chat, direction, short id)."""
+		if not isinstance(message_id, str) or not message_id:
+			raise self._invalid("message_id is required")
+		if not isinstance(emoji, str) or len(emoji) > 16:
+			raise self._invalid("emoji must be a short string")
+		recipient = self.recipient(to)
+		chat = recipient if "@" in recipient else f"{recipient}@s.whatsapp.net"
+		key = {"remoteJid": chat, "fromMe": bool(from_me), "id": message_id}
+		body = {"to": recipient, "type": "reaction", "message": {"react": {"text": emoji, "key": key}}}
+		return self._send(session_id, body)
+
 	def send_media(
 		self,
 		session_id: str,

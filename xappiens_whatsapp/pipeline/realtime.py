@@ -13,6 +13,8 @@ SESSION = "xw_session"  # to managers: {session, status}
 TEST_EVENT = "xw_test_event"  # to managers: {session, nonce, stage: posted | processed, http_status}
 CALL = "xw_call"  # to the call's room (open forms and lists): {call, status}
 CALL_POPUP = "xw_call_popup"  # to the agent concerned only: {call, status, direction}
+ASSIGNMENT = "xw_assignment"  # to the agent who got or lost a conversation: {contact, session, change}
+ATTENTION = "xw_attention"  # to the agents a customer's new message is for: {contact, session, message}
 
 
 def _this_transaction() -> dict:

@@ -19,7 +19,7 @@ from xappiens_whatsapp.pipeline import realtime
 from xappiens_whatsapp.pipeline.inbox import parked
 from xappiens_whatsapp.pipeline.inbox.rows import get_row
 from xappiens_whatsapp.pipeline.times import from_epoch, to_epoch
-from xappiens_whatsapp.pipeline.whatsapp import contacts, media_store
+from xappiens_whatsapp.pipeline.whatsapp import attention, contacts, media_store
 from xappiens_whatsapp.pipeline.whatsapp.sessions import ensure_session
 
 DOCTYPE = "WhatsApp Message"
@@ -219,6 +219,8 @@ def store_message(event: MessageEvent) -> str:
 		media_store.queue(doc.name)
 	at = doc.message_timestamp or frappe.utils.now_datetime()
 	contacts.note_message(contact, at, _preview(event), event.from_me, unread=not event.from_me)
+	if not event.from_me:
+		attention.customer_message_stored(session, contact, doc.name, at)
 	realtime.message_changed(session, contact, doc.name, "new")
 	return doc.name
 

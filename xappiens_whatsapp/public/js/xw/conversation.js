@@ -5,8 +5,9 @@ frappe.provide("xappiens_whatsapp");
 const PAGE_SIZE = 30;
 
 xappiens_whatsapp.Conversation = class Conversation {
-	constructor({ wrapper, contact, show_header = true, on_read = null }) {
+	constructor({ wrapper, contact, show_header = true, on_read = null, on_back = null }) {
 		this.$wrapper = $(wrapper);
+		this.on_back = on_back;
 		this.contact = contact;
 		this.show_header = show_header;
 		this.on_read = on_read;
@@ -18,12 +19,15 @@ xappiens_whatsapp.Conversation = class Conversation {
 		// Messages that came in while the tab was hidden are read when the agent comes back to it.
 		this.on_visibility = () => !document.hidden && this.unread() && this.mark_read();
 		this.make();
+		// Other parts of the thread (owner and state bar, quick replies, notes) attach themselves here.
+		(xappiens_whatsapp.conversation_parts || []).forEach((part) => part(this));
 		this.load();
 	}
 
 	make() {
 		this.$wrapper.addClass("xw-conversation").html(`
 			<div class="xw-conv-header"></div>
+			<div class="xw-conv-bar"></div>
 			<div class="xw-thread" tabindex="0">
 				<div class="xw-thread-top text-muted small"></div>
 				<div class="xw-thread-list"></div>
@@ -141,6 +145,7 @@ xappiens_whatsapp.Conversation = class Conversation {
 
 	render_header() {
 		const info = this.info;
+		this.$wrapper.trigger("xw:info", [info]);
 		const status = info.session_status;
 		const usable = status === "Connected" || status === "Connecting";
 		this.$warning
@@ -160,6 +165,7 @@ xappiens_whatsapp.Conversation = class Conversation {
 			.join(" · ");
 		this.$header.html(`
 			<div class="xw-conv-title">
+				${this.on_back ? `<button class="btn btn-default btn-xs xw-back" title="${__("Back to the list")}" aria-label="${__("Back to the list")}">${frappe.utils.icon("left", "sm")}</button>` : ""}
 				<div class="ellipsis">
 					<div class="xw-conv-name ellipsis">${xappiens_whatsapp.esc(title)}</div>
 					<div class="text-muted small ellipsis">${subtitle}</div>
@@ -180,6 +186,7 @@ xappiens_whatsapp.Conversation = class Conversation {
 				<button class="btn btn-default btn-xs xw-open-record">${__("Details")}</button>
 			</div>
 		`);
+		this.$header.find(".xw-back").on("click", () => this.on_back());
 		this.$header
 			.find(".xw-call-btn")
 			.on("click", () => xappiens_whatsapp.click_to_call({ whatsapp_contact: this.contact }));
@@ -404,12 +411,15 @@ xappiens_whatsapp.Conversation = class Conversation {
 		if (!text) return;
 		this.$input.val("");
 		this.autosize();
-		const pending = this.add_pending({ body: text });
+		// A reply quotes the message chosen with its Reply action (replies.js).
+		const quote = this.take_quote ? this.take_quote() : null;
+		const pending = this.add_pending({ body: text, ...(quote ? { quoted_message_id: quote.message_id, quoted: quote } : {}) });
 		try {
 			const result = await xappiens_whatsapp.post("send_message", {
 				text,
 				contact: this.contact,
 				client_ref: pending.client_ref,
+				...(quote ? { quoted_message_id: quote.message_id } : {}),
 			});
 			this.settle(pending, result);
 		} catch (e) {

@@ -12,6 +12,7 @@ xappiens_whatsapp.Inbox = class Inbox {
 		this.on_conversation = (data) => this.conversation_changed(data);
 		this.on_reconnect = () => this.refresh();
 		this.make();
+		this.queues = new xappiens_whatsapp.QueueBar(this, this.$wrapper.find(".xw-filters"));
 		this.setup_actions();
 		frappe.realtime.on(xappiens_whatsapp.EVENTS.conversation, this.on_conversation);
 		$(document).on(xappiens_whatsapp.RECONNECTED, this.on_reconnect);
@@ -57,6 +58,7 @@ xappiens_whatsapp.Inbox = class Inbox {
 		this.$wrapper.find(".xw-search").on("input", search);
 		this.$wrapper.find(".xw-session-filter").on("change", (e) => {
 			this.filters.session = $(e.target).val();
+			this.queues.counts_soon();
 			this.refresh();
 		});
 		this.$wrapper.find(".xw-unread-only").on("change", (e) => {
@@ -74,6 +76,9 @@ xappiens_whatsapp.Inbox = class Inbox {
 	setup_actions() {
 		this.page.set_primary_action(__("New conversation"), () => this.new_conversation(), "add");
 		this.page.add_menu_item(__("Refresh"), () => this.refresh());
+		const show = (prefs) => xappiens_whatsapp.show_availability(this.page, prefs);
+		this.page.add_menu_item(__("My availability and notifications"), () => xappiens_whatsapp.agent_settings(show));
+		xappiens_whatsapp.call("agent_status").then((status) => show(status.preferences)).catch(() => {});
 		this.page.add_menu_item(__("WhatsApp numbers"), () => frappe.set_route("List", "WhatsApp Session"));
 		this.page.add_menu_item(__("Calls"), () => frappe.set_route("List", "Netelip Call"));
 	}
@@ -105,12 +110,16 @@ xappiens_whatsapp.Inbox = class Inbox {
 			session: this.filters.session || null,
 			search: this.filters.search || null,
 			unread_only: this.filters.unread_only ? 1 : 0,
+			queue: this.filters.queue,
+			state: this.filters.state || null,
+			sort: this.filters.sort,
 			start,
 			page_length: LIST_PAGE,
 		};
 	}
 
 	async refresh() {
+		this.queues && this.queues.counts_soon();
 		const token = (this.refresh_token = Symbol());
 		const rows = await xappiens_whatsapp.call("list_conversations", this.args(0)).catch(() => null);
 		if (token !== this.refresh_token || !rows) return;
@@ -183,14 +192,15 @@ xappiens_whatsapp.Inbox = class Inbox {
 	matches(row) {
 		if (this.filters.session && row.session !== this.filters.session) return false;
 		if (this.filters.unread_only && !cint(row.unread_count) && row.name !== this.current) return false;
-		return true;
+		return this.queues.matches(row);
 	}
 
 	// A conversation changed somewhere (new message, read elsewhere): re-read just that row.
 	async conversation_changed(data) {
 		if (!data || !data.contact) return;
+		this.queues.counts_soon();
 		if (this.filters.session && data.session !== this.filters.session) return;
-		if (this.filters.search) {
+		if (this.filters.search || this.filters.sort !== "recent") {
 			this.refresh_soon = this.refresh_soon || frappe.utils.debounce(() => this.refresh(), 500);
 			this.refresh_soon();
 			return;
@@ -225,6 +235,7 @@ xappiens_whatsapp.Inbox = class Inbox {
 			wrapper: this.$host,
 			contact: name,
 			on_read: (contact) => this.mark_row_read(contact),
+			on_back: () => this.back_to_list(),
 		});
 		this.$list.find(".xw-conv-row").removeClass("active");
 		this.$list.find(`.xw-conv-row[data-name="${CSS.escape(name)}"]`).addClass("active");

@@ -15,6 +15,12 @@ LIVE_FIELDS = (
 	"lid",
 	"push_name",
 	"profile_picture_url",
+	# owner and state: changed through assignment and the state endpoints, never by a form's old copy
+	"assigned_to",
+	"conversation_state",
+	"snoozed_until",
+	"last_customer_message_at",
+	"state_changed_at",
 )
 
 
@@ -27,9 +33,12 @@ class WhatsAppContact(Document):
 	if TYPE_CHECKING:
 		from frappe.types import DF
 
+		assigned_to: DF.Link | None
 		contact: DF.Link | None
+		conversation_state: DF.Literal["Open", "Pending", "Snoozed", "Resolved"]
 		display_name: DF.Data | None
 		is_group: DF.Check
+		last_customer_message_at: DF.Datetime | None
 		last_message_at: DF.Datetime | None
 		last_message_from_me: DF.Check
 		last_message_preview: DF.Data | None
@@ -39,6 +48,8 @@ class WhatsAppContact(Document):
 		profile_picture_url: DF.SmallText | None
 		push_name: DF.Data | None
 		session: DF.Link
+		snoozed_until: DF.Datetime | None
+		state_changed_at: DF.Datetime | None
 		unread_count: DF.Int
 		whatsapp_id: DF.Data
 
@@ -66,3 +77,8 @@ def on_doctype_update():
 	frappe.db.add_index("WhatsApp Contact", ["display_name"])
 	frappe.db.add_index("WhatsApp Contact", ["whatsapp_id"])
 	frappe.db.add_index("WhatsApp Contact", ["contact"])
+	# The inbox's queues: Mine (owner, state), Unassigned and All (number, state), each sorted by the customer's
+	# last message; and the scheduler's look for snoozes that ended.
+	frappe.db.add_index("WhatsApp Contact", ["assigned_to", "conversation_state", "last_customer_message_at"])
+	frappe.db.add_index("WhatsApp Contact", ["session", "conversation_state", "last_customer_message_at"])
+	frappe.db.add_index("WhatsApp Contact", ["conversation_state", "snoozed_until"])

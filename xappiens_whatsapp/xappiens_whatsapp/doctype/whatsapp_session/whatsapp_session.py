@@ -28,8 +28,10 @@ class WhatsAppSession(Document):
 		)
 
 		allowed_users: DF.Table[WhatsAppSessionUser]
+		assignment_mode: DF.Literal["Automatic", "Manual"]
 		gateway_id: DF.Int
 		is_default: DF.Check
+		last_assigned_to: DF.Link | None
 		last_event_at: DF.Datetime | None
 		last_test_result: DF.SmallText | None
 		phone_number: DF.Data | None
