@@ -20,7 +20,7 @@ TINY_JPEG = base64.b64decode(
 
 
 def tiny_png() -> bytes:
-	from xappiens_whatsapp.testing.fake_inbox_hub import qr_png_base64
+	from xappiens_whatsapp.testing.fake_inbox_hub_values import qr_png_base64
 
 	return base64.b64decode(qr_png_base64(modules=8, scale=4))
 
@@ -65,7 +65,7 @@ class MediaRoutes:
 	) -> str:
 		"""A contact sent a file: keep it for the media route and post `message.received` (envelope F), with
 		`media.url` set only when `media_url` is given (WhatsApp's own addresses are temporary)."""
-		from xappiens_whatsapp.testing.fake_inbox_hub import chat_jid, new_message_id
+		from xappiens_whatsapp.testing.fake_inbox_hub_values import chat_jid, new_message_id
 
 		message_id = message_id or new_message_id()
 		self.put_media(session_id, message_id, content, mimetype, filename, shape)
@@ -115,7 +115,7 @@ class MediaRoutes:
 			)
 
 	def _media_route(self, request: Request, sid: str, mid: str) -> Response:
-		from xappiens_whatsapp.testing.fake_inbox_hub import _error, _ok
+		from xappiens_whatsapp.testing.fake_inbox_hub_values import _error, _ok
 
 		item = self.media.get((sid, mid))
 		if item is None:
@@ -134,7 +134,7 @@ class MediaRoutes:
 
 	def _media_file(self, request: Request, sid: str, mid: str) -> Response:
 		"""Where the `url` shape points: the gateway's own static file (also behind the API key)."""
-		from xappiens_whatsapp.testing.fake_inbox_hub import _error
+		from xappiens_whatsapp.testing.fake_inbox_hub_values import _error
 
 		if not request.header("X-API-Key"):
 			return _error(401, "API key is required", "MISSING_API_KEY")
