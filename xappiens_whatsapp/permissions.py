@@ -3,6 +3,8 @@
 Calls: an agent sees their own calls and calls nobody owns yet (a missed inbound call anyone may return).
 """
 
+import functools
+
 import frappe
 
 MANAGER_ROLES = ("System Manager", "WhatsApp Manager")
@@ -40,60 +42,51 @@ def _in_sessions(column: str, user: str) -> str:
 	return f"{column} in ({', '.join(frappe.db.escape(s) for s in sessions)})"
 
 
-def _scoped_to_sessions(table: str, column: str, user: str | None) -> str:
-	user = user or frappe.session.user
-	if is_manager(user):
-		return ""
-	return f"({_in_sessions(f'`tab{table}`.`{column}`', user)})"
+def _unless_manager(condition):
+	"""A permission query condition for everyone but managers, who see every row."""
+
+	@functools.wraps(condition)
+	def query(user: str | None = None) -> str:
+		user = user or frappe.session.user
+		return "" if is_manager(user) else condition(user)
+
+	return query
 
 
-def session_query(user: str | None = None) -> str:
-	return _scoped_to_sessions("WhatsApp Session", "name", user)
+def _scoped_to_sessions(table: str, column: str):
+	"""The condition for rows of `table` whose `column` names one of the user's sessions."""
+	return _unless_manager(lambda user: f"({_in_sessions(f'`tab{table}`.`{column}`', user)})")
 
 
-def contact_query(user: str | None = None) -> str:
-	return _scoped_to_sessions("WhatsApp Contact", "session", user)
+session_query = _scoped_to_sessions("WhatsApp Session", "name")
+contact_query = _scoped_to_sessions("WhatsApp Contact", "session")
+message_query = _scoped_to_sessions("WhatsApp Message", "session")
+note_query = _scoped_to_sessions("WhatsApp Note", "session")
 
 
-def message_query(user: str | None = None) -> str:
-	return _scoped_to_sessions("WhatsApp Message", "session", user)
-
-
-def note_query(user: str | None = None) -> str:
-	return _scoped_to_sessions("WhatsApp Note", "session", user)
-
-
-def session_user_query(user: str | None = None) -> str:
+@_unless_manager
+def session_user_query(user: str) -> str:
 	"""The agents listed on a session: readable by managers and by that session's own agents."""
-	user = user or frappe.session.user
-	if is_manager(user):
-		return ""
 	table = "`tabWhatsApp Session User`"
 	return f"({table}.`parenttype` = 'WhatsApp Session' and {_in_sessions(f'{table}.`parent`', user)})"
 
 
-def call_query(user: str | None = None) -> str:
-	user = user or frappe.session.user
-	if is_manager(user):
-		return ""
+@_unless_manager
+def call_query(user: str) -> str:
 	# Written without ifnull() so that the index on (agent, started_at) serves each of the three values.
 	agent = "`tabNetelip Call`.`agent`"
 	return f"({agent} = {frappe.db.escape(user)} or {agent} = '' or {agent} is null)"
 
 
-def agent_query(user: str | None = None) -> str:
+@_unless_manager
+def agent_query(user: str) -> str:
 	"""An agent's availability and notification switches: their own; managers see everyone's."""
-	user = user or frappe.session.user
-	if is_manager(user):
-		return ""
 	return f"`tabWhatsApp Agent`.`user` = {frappe.db.escape(user)}"
 
 
-def quick_reply_query(user: str | None = None) -> str:
+@_unless_manager
+def quick_reply_query(user: str) -> str:
 	"""Quick replies: an agent's own, and the shared ones for every number or for one of theirs."""
-	user = user or frappe.session.user
-	if is_manager(user):
-		return ""
 	table = "`tabWhatsApp Quick Reply`"
 	return (
 		f"({table}.`owner` = {frappe.db.escape(user)} or ({table}.`visibility` = 'Everyone' and"

@@ -8,6 +8,7 @@ import frappe
 from frappe import _
 
 from xappiens_whatsapp.api import messages as sending
+from xappiens_whatsapp.api.conversations import MESSAGE_FIELDS
 from xappiens_whatsapp.core.phones import to_e164
 from xappiens_whatsapp.permissions import allowed_sessions, can_use_session, is_manager
 from xappiens_whatsapp.pipeline import settings
@@ -45,7 +46,7 @@ def get_whatsapp_messages(reference_doctype: str, reference_name: str) -> list[d
 	rows = frappe.get_list(
 		"WhatsApp Message",
 		filters={"contact": ["in", list(conversations)], "message_type": ["!=", "reaction"]},
-		fields=thread.FIELDS,
+		fields=MESSAGE_FIELDS,  # the desk thread's fields: the tab draws a subset
 		order_by="message_timestamp desc, creation desc",
 		page_length=thread.MAX_MESSAGES,
 	)

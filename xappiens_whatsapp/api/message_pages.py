@@ -18,6 +18,17 @@ def _columns(fields: list[str]) -> str:
 	return ", ".join(f"`{f}`" for f in fields)
 
 
+def _newest(fields: list[str], values: dict, after: str) -> list[dict]:
+	"""The conversation's newest `limit` messages that meet the condition `after` (built here, never from input)."""
+	return frappe.db.sql(
+		f"""select {_columns(fields)} from `tabWhatsApp Message`
+		where `contact` = %(contact)s and `session` = %(session)s {after}
+		order by {ORDER} limit %(limit)s""",
+		values,
+		as_dict=True,
+	)
+
+
 def thread_page(contact: str, session: str, fields: list[str], limit: int, anchor: dict | None) -> list[dict]:
 	"""Newest first: the messages older than `anchor` (a row with name, message_timestamp, creation) in the
 	thread's order, or the newest ones without an anchor."""
@@ -30,23 +41,11 @@ def thread_page(contact: str, session: str, fields: list[str], limit: int, ancho
 			"and `message_timestamp` <= %(t)s and (`message_timestamp` < %(t)s or `creation` < %(c)s"
 			" or (`creation` = %(c)s and `name` < %(n)s))"
 		)
-	return frappe.db.sql(
-		f"""select {_columns(fields)} from `tabWhatsApp Message`
-		where `contact` = %(contact)s and `session` = %(session)s {after}
-		order by {ORDER} limit %(limit)s""",
-		values,
-		as_dict=True,
-	)
+	return _newest(fields, values, after)
 
 
 def before_time(contact: str, session: str, fields: list[str], limit: int, before=None) -> list[dict]:
 	"""Newest first: the conversation's `limit` messages strictly before the time `before` (all if None)."""
 	values = {"contact": contact, "session": session, "limit": int(limit), "before": before}
 	after = "and `message_timestamp` < %(before)s" if before else ""
-	return frappe.db.sql(
-		f"""select {_columns(fields)} from `tabWhatsApp Message`
-		where `contact` = %(contact)s and `session` = %(session)s {after}
-		order by {ORDER} limit %(limit)s""",
-		values,
-		as_dict=True,
-	)
+	return _newest(fields, values, after)

@@ -11,26 +11,6 @@ from frappe.utils import escape_html
 
 from xappiens_whatsapp.core.message_state import visible_reactions
 
-FIELDS = [
-	"name",
-	"contact",
-	"session",
-	"message_id",
-	"from_me",
-	"message_type",
-	"body",
-	"status",
-	"message_timestamp",
-	"creation",
-	"quoted_message_id",
-	"reactions",
-	"attachment",
-	"media_url",
-	"media_filename",
-	"latitude",
-	"longitude",
-	"sent_by",
-]
 # CRM's tab draws text, image, video, audio and document bubbles; everything else is shown as text.
 CONTENT_TYPES = {
 	"text": "text",
