@@ -32,6 +32,12 @@ def can_use_session(session: str, user: str | None = None) -> bool:
 	return is_manager(user) or session in allowed_sessions(user)
 
 
+def can_write_from(doctype: str, name: str, session: str | None) -> bool:
+	"""Whether the user may write from `session`'s number about this conversation or message: reading it (which
+	a share can grant) is not enough, the user must also work on the number."""
+	return bool(session) and frappe.has_permission(doctype, "read", doc=name) and can_use_session(session)
+
+
 def _in_sessions(column: str, user: str) -> str:
 	"""`column in ('a', 'b')`: the user's sessions as literal values, escaped. As a subquery, MariaDB misjudges
 	it as a semi-join and walks the whole session for every page; literals let it use the indexes. A user on no

@@ -7,7 +7,7 @@ from frappe import _
 from xappiens_whatsapp.clients.inbox_hub import MAX_MEDIA_BYTES, MAX_TEXT_UNITS, utf16_length
 from xappiens_whatsapp.core.jid import user_jid
 from xappiens_whatsapp.core.phones import digits, to_e164
-from xappiens_whatsapp.permissions import allowed_sessions, can_use_session, is_manager
+from xappiens_whatsapp.permissions import allowed_sessions, can_use_session, can_write_from, is_manager
 from xappiens_whatsapp.pipeline import settings
 from xappiens_whatsapp.pipeline.whatsapp import contacts, outbound
 
@@ -29,12 +29,7 @@ def resolve_target(contact: str | None, phone: str | None, session: str | None) 
 	"""(session, conversation) for a reply to a conversation or a first message to a phone number."""
 	if contact:
 		session = frappe.db.get_value("WhatsApp Contact", contact, "session")
-		# Reading a conversation (which a share can grant) is not enough to write in it from its number.
-		if not (
-			session
-			and frappe.has_permission("WhatsApp Contact", "read", doc=contact)
-			and can_use_session(session)
-		):
+		if not can_write_from("WhatsApp Contact", contact, session):
 			raise frappe.PermissionError(_("You cannot write in this conversation"))
 	elif phone:
 		e164 = to_e164(phone, settings.default_region())

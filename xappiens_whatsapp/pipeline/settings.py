@@ -36,3 +36,9 @@ def ack_scale() -> AckScale:
 
 def site_url() -> str:
 	return (whatsapp().public_site_url or frappe.utils.get_url()).rstrip("/")
+
+
+def retention_cutoff(field: str, default: int):
+	"""The time before which what a WhatsApp Settings retention field (in days) covers goes; None keeps all."""
+	days = int_setting(whatsapp(), field, default)
+	return frappe.utils.add_days(frappe.utils.now_datetime(), -days) if days > 0 else None

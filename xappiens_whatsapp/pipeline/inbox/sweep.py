@@ -72,10 +72,9 @@ def release_abandoned_jobs(now: float | None = None) -> int:
 
 
 def purge_old() -> int:
-	days = settings.int_setting(settings.whatsapp(), "retention_days", 30)
-	if days <= 0:
+	cutoff = settings.retention_cutoff("retention_days", 30)
+	if cutoff is None:
 		return 0
-	cutoff = now_datetime() - timedelta(days=days)
 	names = frappe.get_all(
 		DOCTYPE,
 		filters={"status": ["in", ["Processed", "Ignored"]], "received_at": ["<", cutoff]},

@@ -3,8 +3,6 @@ downloaded by a background job (never in the webhook request) and stored as a pr
 message, so Frappe lets read it exactly those who may read the message. A failure is retried with backoff and
 shown on the message; a file refused by the rules (size, type, content) is not retried."""
 
-from datetime import timedelta
-
 import frappe
 from frappe.utils import add_to_date, now_datetime
 
@@ -196,10 +194,9 @@ def retry_now(name: str) -> None:
 def purge_expired() -> int:
 	"""Every night: stored files older than the retention setting are deleted; the message keeps its text and
 	says the file was removed."""
-	days = settings.int_setting(settings.whatsapp(), "media_retention_days", 0)
-	if days <= 0:
+	cutoff = settings.retention_cutoff("media_retention_days", 0)
+	if cutoff is None:
 		return 0
-	cutoff = now_datetime() - timedelta(days=days)
 	names = frappe.get_all(
 		DOCTYPE,
 		filters={"media_status": "Stored", "message_timestamp": ["<", cutoff]},
@@ -218,7 +215,7 @@ def purge_expired() -> int:
 			{
 				"attachment": None,
 				"media_status": "Expired",
-				"media_error": f"removed after {days} days, as the retention setting says",
+				"media_error": f"removed after {settings.whatsapp().media_retention_days} days, as the retention setting says",
 			},
 			update_modified=False,
 		)

@@ -75,3 +75,45 @@ class TestInboundWebhook(FrappeTestCase):
 			self.assertRaises(frappe.PermissionError, doc.reprocess)
 		finally:
 			frappe.set_user("Administrator")
+
+
+class TestInboundWebhookRetention(FrappeTestCase):
+	"""The nightly purge deletes settled rows older than the retention setting, and nothing when it is 0."""
+
+	def setUp(self):
+		self.kept_days = frappe.db.get_single_value("WhatsApp Settings", "retention_days")
+
+	def tearDown(self):
+		frappe.db.set_single_value("WhatsApp Settings", "retention_days", self.kept_days)
+		frappe.db.delete("Inbound Webhook", {"session_id": "xwt_inbound"})
+		frappe.db.commit()
+
+	def rows(self) -> dict[str, str]:
+		"""Two settled rows (40 days and 1 day old) and one still waiting (40 days old)."""
+		names = {}
+		for key, days, ignored in (("old", 40, "test"), ("new", 1, "test"), ("waiting", 40, None)):
+			name = accept(f"xwt:retention:{key}", ignored).name
+			received = frappe.utils.add_days(frappe.utils.now_datetime(), -days)
+			frappe.db.set_value("Inbound Webhook", name, "received_at", received, update_modified=False)
+			names[key] = name
+		frappe.db.commit()
+		return names
+
+	def purge(self, days: int) -> int:
+		from xappiens_whatsapp.pipeline.inbox import sweep
+
+		frappe.db.set_single_value("WhatsApp Settings", "retention_days", days)
+		frappe.clear_document_cache("WhatsApp Settings", "WhatsApp Settings")
+		return sweep.purge_old()
+
+	def test_settled_rows_past_the_retention_go_and_the_rest_stay(self):
+		names = self.rows()
+		self.purge(30)
+		left = set(frappe.get_all("Inbound Webhook", {"session_id": "xwt_inbound"}, pluck="name"))
+		self.assertEqual(left, {names["new"], names["waiting"]})
+
+	def test_a_retention_of_zero_keeps_everything(self):
+		names = self.rows()
+		self.assertEqual(self.purge(0), 0)
+		left = set(frappe.get_all("Inbound Webhook", {"session_id": "xwt_inbound"}, pluck="name"))
+		self.assertEqual(left, set(names.values()))
