@@ -45,6 +45,7 @@ class TestOwnership(OwnershipTestCase):
 		self.assertEqual(self.row(contact)["assigned_to"], self.a)
 		self.assertTrue(self.api(self.a, "ownership.set_state", contact=contact, state="Resolved").ok)
 		self.assertEqual(self.row(contact)["conversation_state"], "Resolved")
+		self.assertIsNotNone(frappe.db.get_value("WhatsApp Contact", contact, "resolved_at"))
 		self.write("34600300001", "Otra pregunta")
 		self.assertEqual(
 			self.row(contact), {"assigned_to": self.a, "conversation_state": "Open", "snoozed_until": None}

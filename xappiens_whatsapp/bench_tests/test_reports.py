@@ -33,6 +33,7 @@ class TestReports(XWTestCase):
 		self.a = self.make_session(users=[self.agent])
 		self.b = self.make_session(self.session_id + "_b", users=[self.other])
 		c1, c2 = self.conversation(self.a, "34600000201"), self.conversation(self.a, "34600000202")
+		self.c1, self.c2 = c1, c2
 		c3 = self.conversation(self.b, "34600000203")
 		self.message(c1, self.a, at(0, 9), False)
 		self.message(c1, self.a, at(0, 9, 2), False)  # the same turn
@@ -129,11 +130,15 @@ class TestReports(XWTestCase):
 		mine = self.rows(self.report("WhatsApp Response Times", self.agent, group_by="Number"), "group")
 		self.assertEqual(set(mine), {self.a})
 
-	def test_conversations_opened_per_day(self):
+	def test_conversations_opened_and_resolved_per_day(self):
+		for contact, when in ((self.c1, at(0, 9, 50)), (self.c2, at(1, 8))):
+			frappe.db.set_value("WhatsApp Contact", contact, "resolved_at", when, update_modified=False)
 		result = self.report("WhatsApp Conversations per Day")
-		self.assertEqual([(str(r["day"]), r["opened"]) for r in result["result"]], [("2020-03-02", 2)])
-		self.assertIn("resolved", result["message"])
-		self.assertEqual(result["chart"]["data"]["datasets"][0]["values"], [2])
+		got = [(str(r["day"]), r["opened"], r["resolved"]) for r in result["result"]]
+		self.assertEqual(got, [("2020-03-02", 2, 1), ("2020-03-03", 0, 1)])
+		self.assertEqual([d["values"] for d in result["chart"]["data"]["datasets"]], [[2, 0], [1, 1]])
+		mine = self.report("WhatsApp Conversations per Day", self.other)
+		self.assertEqual([r["resolved"] for r in mine["result"]], [])  # the other number's agent sees neither
 
 	def test_missed_calls_and_the_time_to_call_back(self):
 		result = self.report("Missed Calls and Call-backs")

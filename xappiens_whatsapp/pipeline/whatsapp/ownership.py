@@ -143,12 +143,14 @@ def set_state(contact: str, state: str, snoozed_until=None, comment: str | None 
 		raise frappe.DoesNotExistError
 	if row["conversation_state"] == state and state != SNOOZED:
 		return False
-	frappe.db.set_value(
-		DOCTYPE,
-		contact,
-		{"conversation_state": state, "snoozed_until": snoozed_until, "state_changed_at": now_datetime()},
-		update_modified=False,
-	)
+	changes = {
+		"conversation_state": state,
+		"snoozed_until": snoozed_until,
+		"state_changed_at": now_datetime(),
+	}
+	if state == RESOLVED:
+		changes["resolved_at"] = changes["state_changed_at"]
+	frappe.db.set_value(DOCTYPE, contact, changes, update_modified=False)
 	text = comment or _("{0} set the conversation to {1}").format(get_fullname(frappe.session.user), _(state))
 	if state == SNOOZED:
 		text += " · " + _("until {0}").format(frappe.utils.format_datetime(snoozed_until))

@@ -21,6 +21,7 @@ LIVE_FIELDS = (
 	"snoozed_until",
 	"last_customer_message_at",
 	"state_changed_at",
+	"resolved_at",
 )
 
 
@@ -47,6 +48,7 @@ class WhatsAppContact(Document):
 		phone: DF.Data | None
 		profile_picture_url: DF.SmallText | None
 		push_name: DF.Data | None
+		resolved_at: DF.Datetime | None
 		session: DF.Link
 		snoozed_until: DF.Datetime | None
 		state_changed_at: DF.Datetime | None
