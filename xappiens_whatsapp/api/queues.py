@@ -13,7 +13,7 @@ SORTS = {
 	"recent": "last_message_at desc, name desc",
 	"customer": "last_customer_message_at desc, last_message_at desc",
 	# waiting for an answer, the longest first
-	"waiting": "last_customer_message_at asc",
+	"waiting": "last_customer_message_at asc, name asc",
 }
 
 
