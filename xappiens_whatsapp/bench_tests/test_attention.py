@@ -97,7 +97,9 @@ class TestAttention(OwnershipTestCase):
 		waiting = listed(self.a, queue="all", state="Open", sort="waiting")
 		self.assertEqual(set(waiting), {theirs, nobodys})
 		# two customers may write within one second: the order is checked on their times
-		times = [frappe.db.get_value("WhatsApp Contact", name, "last_customer_message_at") for name in waiting]
+		times = [
+			frappe.db.get_value("WhatsApp Contact", name, "last_customer_message_at") for name in waiting
+		]
 		self.assertEqual(times, sorted(times))
 		counts = self.api(self.a, "queues.queue_counts", http="GET", session=self.session_id).json()[
 			"message"
