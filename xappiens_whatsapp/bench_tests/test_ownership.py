@@ -151,6 +151,24 @@ class TestOwnership(OwnershipTestCase):
 		frappe.db.rollback()
 		self.assertFalse(frappe.db.exists("DocShare", {"share_name": contact, "user": self.outsider}))
 
+	def test_a_todo_allocated_to_nobody_is_a_reminder_not_an_owner(self):
+		contact = self.write("34600600002")
+		owner = self.row(contact)["assigned_to"]
+		with capture_realtime() as capture:
+			frappe.get_doc(
+				{
+					"doctype": "ToDo",
+					"description": "call back on Monday",
+					"reference_type": "WhatsApp Contact",
+					"reference_name": contact,
+				}
+			).insert(ignore_permissions=True)
+		self.assertEqual(self.row(contact)["assigned_to"], owner)
+		self.assertEqual(ownership.current_owners(contact), [owner])
+		# nobody's desk, and certainly not every desk, hears of an assignment
+		self.assertEqual(capture.rooms("xw_assignment"), set())
+		frappe.db.rollback()
+
 	def test_concurrent_new_conversations_take_turns(self):
 		"""Two workers taking the turn at once give two different agents (the session row is read locked)."""
 		from xappiens_whatsapp.bench_tests.base import second_connection

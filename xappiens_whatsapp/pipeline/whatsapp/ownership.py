@@ -58,7 +58,12 @@ def next_agent(session: str) -> str | None:
 def current_owners(contact: str) -> list[str]:
 	return frappe.get_all(
 		"ToDo",
-		filters={"reference_type": DOCTYPE, "reference_name": contact, "status": "Open"},
+		filters={
+			"reference_type": DOCTYPE,
+			"reference_name": contact,
+			"status": "Open",
+			"allocated_to": ("is", "set"),
+		},
 		pluck="allocated_to",
 		order_by="creation asc",
 		ignore_permissions=True,
@@ -225,7 +230,13 @@ def end_snoozes() -> int:
 
 
 def check_todo(todo, method=None) -> None:
-	if todo.reference_type != DOCTYPE or todo.status != "Open" or not todo.reference_name:
+	# A ToDo allocated to nobody is a reminder on the conversation, not an owner.
+	if (
+		todo.reference_type != DOCTYPE
+		or todo.status != "Open"
+		or not todo.reference_name
+		or not todo.allocated_to
+	):
 		return
 	session = frappe.db.get_value(DOCTYPE, todo.reference_name, "session")
 	if session and not may_own(session, todo.allocated_to):
@@ -250,6 +261,10 @@ def announce_todo(todo, method=None) -> None:
 		DOCTYPE, todo.reference_name, "assigned_to", owners[-1] if owners else None, update_modified=False
 	)
 	change = "assigned" if todo.status == "Open" else "unassigned"
+	# Without a user Frappe would broadcast the event to every desk.
+	if not todo.allocated_to:
+		realtime.conversation_changed(session, todo.reference_name)
+		return
 	frappe.publish_realtime(
 		realtime.ASSIGNMENT,
 		{"contact": todo.reference_name, "session": session, "change": change},
