@@ -19,6 +19,8 @@ import frappe
 import requests
 from frappe.tests.utils import FrappeTestCase
 
+from xappiens_whatsapp.bench_tests import own_rows
+from xappiens_whatsapp.bench_tests.pinned_server import gunicorn_command
 from xappiens_whatsapp.core.signatures import sign
 from xappiens_whatsapp.testing.payloads import compact, inbox_hub
 
@@ -47,19 +49,7 @@ class WebServer:
 		self.url = f"http://127.0.0.1:{self.port}"
 		log = open(bench_path() / "logs" / "xw-test-web.log", "ab")
 		self.proc = subprocess.Popen(
-			[
-				sys.executable,
-				"-m",
-				"gunicorn",
-				"-b",
-				f"127.0.0.1:{self.port}",
-				"-w",
-				str(workers),
-				"-t",
-				"120",
-				"--preload",
-				"xappiens_whatsapp.bench_tests.wsgi:application",
-			],
+			gunicorn_command(self.port, workers),
 			cwd=bench_path() / "sites",
 			env={**os.environ, "XW_SITE": frappe.local.site},
 			stdout=log,
@@ -138,6 +128,7 @@ class RealtimeCapture:
 		self._pubsub = get_redis_connection_without_auth().pubsub()
 		self._pubsub.subscribe("events")
 		self._stop = threading.Event()
+		self._end_mark: dict | None = None
 		self._thread = threading.Thread(target=self._listen, daemon=True)
 
 	def _listen(self):
@@ -147,16 +138,27 @@ class RealtimeCapture:
 				event = json.loads(message["data"])
 				if event.get("namespace") == self.site:
 					self.messages.append(event)
+				elif event == self._end_mark:
+					self._stop.set()
 
 	def __enter__(self):
 		self._thread.start()
 		return self
 
 	def __exit__(self, *exc):
-		time.sleep(0.3)  # let the last publications arrive
+		# Whatever was published before now reaches the channel before this mark: once the mark is heard,
+		# an event that is missing was never sent (no fixed wait needed to say "nothing for B").
+		from frappe.utils.background_jobs import get_redis_connection_without_auth
+
+		self._end_mark = {"namespace": "xw-capture-end", "event": frappe.generate_hash()}
+		get_redis_connection_without_auth().publish("events", json.dumps(self._end_mark))
+		self._thread.join(10)
+		heard = self._stop.is_set()
 		self._stop.set()
 		self._thread.join(2)
 		self._pubsub.close()
+		if not heard and not exc[0]:
+			raise AssertionError("the realtime channel did not deliver the capture's end mark within 10 s")
 
 	def events(self, name: str) -> list[dict]:
 		return [m for m in self.messages if m["event"] == name]
@@ -275,30 +277,40 @@ def configure_settings(**overrides) -> None:
 	frappe.db.commit()
 
 
+REFERRING = (
+	("ToDo", "reference_type", "reference_name"),
+	("Comment", "reference_doctype", "reference_name"),
+	("Notification Log", "document_type", "document_name"),
+)
+
+
 def cleanup_test_data() -> None:
 	sessions = frappe.get_all("WhatsApp Session", filters={"name": ["like", TEST_PREFIX + "%"]}, pluck="name")
 	if frappe.db.get_single_value("Netelip Settings", "followup_session") in sessions:
 		frappe.db.set_single_value("Netelip Settings", "followup_session", None)  # a link to what goes
 	if sessions:
+		# With the conversations go what refers to them: assignments, their timeline comments, notifications.
+		contacts = frappe.get_all("WhatsApp Contact", filters={"session": ["in", sessions]}, pluck="name")
+		for doctype, type_field, name_field in REFERRING:
+			frappe.db.delete(doctype, {type_field: "WhatsApp Contact", name_field: ["in", contacts or [""]]})
 		frappe.db.delete("WhatsApp Message", {"session": ["in", sessions]})
 		frappe.db.delete("WhatsApp Contact", {"session": ["in", sessions]})
 		frappe.db.delete("WhatsApp Session User", {"parent": ["in", sessions]})
 		frappe.db.delete("__Auth", {"doctype": "WhatsApp Session", "name": ["in", sessions]})
 		frappe.db.delete("WhatsApp Session", {"name": ["in", sessions]})
 	frappe.db.delete("Inbound Webhook", {"session_id": ["like", TEST_PREFIX + "%"]})
-	frappe.db.delete("Inbound Webhook", {"provider": "Inbox Hub", "session_id": ["is", "not set"]})
-	frappe.db.delete("Webhook Rejection", {})
-	frappe.cache.delete_keys("xw:rejections")
+	# Deliveries refused a session id (hostile ones): only those the tests sent since the last clean-up.
+	unnamed = own_rows.made_since(
+		"Inbound Webhook", own_rows.sweep("inbox-hub"), provider="Inbox Hub", session_id=["is", "not set"]
+	)
+	frappe.db.delete("Inbound Webhook", {"name": ["in", unnamed or [""]]})
+	own_rows.restore_refusals()
 	frappe.cache.delete_keys("xw:refused:")
 
 
 def rejections(reason: str, provider: str | None = None) -> int:
-	"""Refusals counted for `reason`, folded from Redis into their rows first (as the minutely job does)."""
-	from xappiens_whatsapp.pipeline.inbox import rejections as counted
-
-	counted.flush()
-	filters = {"reason": reason, **({"provider": provider} if provider else {})}
-	return sum(frappe.get_all("Webhook Rejection", filters=filters, pluck="count"))
+	"""Refusals counted for `reason` since the test class (or test) last cleaned up."""
+	return own_rows.refusals_since_restore(reason, provider)
 
 
 @contextmanager

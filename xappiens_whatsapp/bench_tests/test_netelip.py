@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import frappe
 
+from xappiens_whatsapp.bench_tests import own_rows
 from xappiens_whatsapp.bench_tests.base import (
 	XWTestCase,
 	capture_realtime,
@@ -182,18 +183,32 @@ def configure_netelip(base_url: str, **overrides) -> None:
 
 
 def cleanup_calls() -> None:
-	frappe.db.commit()  # a fresh snapshot: the server wrote on its own connection
-	calls = frappe.get_all("Netelip Call", pluck="name")
-	frappe.db.delete("ToDo", {"reference_type": "Netelip Call"})
-	frappe.db.delete("Notification Log", {"document_type": "Netelip Call"})
+	"""Remove the calls, inbox rows and refusal counts made since the previous clean-up, and nothing older."""
+	previous = own_rows.sweep("netelip")
+	calls = own_rows.made_since("Netelip Call", previous)
+	frappe.db.delete("ToDo", {"reference_type": "Netelip Call", "reference_name": ["in", calls or [""]]})
+	frappe.db.delete(
+		"Notification Log", {"document_type": "Netelip Call", "document_name": ["in", calls or [""]]}
+	)
 	frappe.db.delete("Netelip Call", {"name": ["in", calls or [""]]})
-	frappe.db.delete("Inbound Webhook", {"provider": "Netelip"})
-	rejections("-")  # fold what Redis counted, so that it goes with the rows
-	frappe.db.delete("Webhook Rejection", {"provider": "Netelip"})
+	deliveries = own_rows.made_since("Inbound Webhook", previous, provider="Netelip")
+	frappe.db.delete("Inbound Webhook", {"name": ["in", deliveries or [""]]})
+	own_rows.restore_refusals()
 	# The phone rows too: a later Contact of the same name would find them as its own.
 	frappe.db.delete("Contact Phone", {"parenttype": "Contact", "parent": ["like", "%xwt-netelip%"]})
 	frappe.db.delete("Contact", {"last_name": "xwt-netelip"})
 	frappe.db.commit()
+
+
+def own_calls(**filters) -> list[dict]:
+	"""The calls made since the last clean-up (this test's), with `fields`."""
+	fields = filters.pop("fields", ["name"])
+	frappe.db.commit()
+	return frappe.get_all(
+		"Netelip Call",
+		filters={**filters, "creation": (">=", own_rows.since("netelip"))},
+		fields=fields,
+	)
 
 
 class TestNetelipOrigin(NetelipCase):
@@ -328,7 +343,7 @@ class TestNetelipOrigin(NetelipCase):
 				self.assertIn(response.status_code, (400, 413), response.text[:200])
 				bad_token = self.post(CONTROL + "?token=nope-nope-nope-nope", data=body, headers=headers)
 				self.assertIn(bad_token.status_code, (401, 413))
-		self.assertEqual(frappe.db.count("Netelip Call"), 0)
+		self.assertEqual(len(own_calls()), 0)
 
 	def test_retried_callbacks_store_nothing_new(self):
 		fields = self.inbound_fields(call_id())
@@ -495,7 +510,7 @@ class TestNetelipCalls(NetelipCase):
 		run_worker()
 		call = self.call(cid)
 		self.assertEqual((call.name, call.status, call.talk_time), (name, "Completed", 33))
-		self.assertEqual(frappe.db.count("Netelip Call"), 1)
+		self.assertEqual(len(own_calls()), 1)
 		self.assertEqual(len(self.netelip.launches), 1)
 
 	def test_the_first_control_post_saying_answer_still_dials_the_customer(self):
@@ -525,7 +540,7 @@ class TestNetelipCalls(NetelipCase):
 		status, answer = self.netelip_posts(ID=leg, statuscall="BUSY", durationcall="4")
 		self.assertEqual((status, answer), (200, {"command": "hangup"}))
 		run_worker()
-		self.assertEqual(frappe.db.count("Netelip Call"), 1)
+		self.assertEqual(len(own_calls()), 1)
 		row = self.row(name)
 		self.assertEqual((row.call_id, row.other_call_ids, row.status), (cid, leg, "Busy"))
 
@@ -595,7 +610,7 @@ class TestNetelipCalls(NetelipCase):
 		for args in ({"contact": crm}, {"contact": crm, "number": "600000001"}):
 			with self.subTest(args=args):
 				self.assertEqual(self.click(self.other_agent, **args).status_code, 403)
-		self.assertEqual(frappe.db.count("Netelip Call"), 1)
+		self.assertEqual(len(own_calls()), 1)
 
 	def test_missing_configuration_is_refused_before_any_row(self):
 		crm = self.crm_contact()
@@ -605,7 +620,7 @@ class TestNetelipCalls(NetelipCase):
 				refused = self.click(contact=crm)
 				self.assertEqual(refused.status_code, 417)
 				self.assertIn("Netelip Settings", refused.text)
-		self.assertEqual(frappe.db.count("Netelip Call"), 0)
+		self.assertEqual(len(own_calls()), 0)
 
 	def test_a_launch_the_job_cannot_make_fails_the_call_with_the_reason(self):
 		name = self.click(contact=self.crm_contact()).json()["message"]["call"]
@@ -669,7 +684,7 @@ class TestNetelipCalls(NetelipCase):
 		record.pop("userdata", None)  # the CDR of the leg carries no reference of ours
 		self.assertEqual(self.report([record]).status_code, 200)
 		run_worker()
-		self.assertEqual(frappe.db.count("Netelip Call"), 1)
+		self.assertEqual(len(own_calls()), 1)
 		self.assertEqual(self.row(name).status, "Completed")
 
 

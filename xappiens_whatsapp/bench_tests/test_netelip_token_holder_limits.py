@@ -5,7 +5,13 @@ answers (only the call's own leg is told its agent's line)."""
 import frappe
 
 from xappiens_whatsapp.bench_tests.base import run_worker
-from xappiens_whatsapp.bench_tests.test_netelip import AGENT_NUMBER, NetelipCase, call_id, configure_netelip
+from xappiens_whatsapp.bench_tests.test_netelip import (
+	AGENT_NUMBER,
+	NetelipCase,
+	call_id,
+	configure_netelip,
+	own_calls,
+)
 from xappiens_whatsapp.pipeline.inbox.drain import process
 from xappiens_whatsapp.pipeline.netelip import missed_call_texts
 
@@ -42,7 +48,7 @@ class TestMissedCallTexts(NetelipCase):
 
 	def texted(self) -> dict[str, int]:
 		frappe.db.commit()
-		calls = frappe.get_all("Netelip Call", fields=["customer_number", "followup_message"])
+		calls = own_calls(fields=["customer_number", "followup_message"])
 		counts = {}
 		for call in calls:
 			counts[call.customer_number] = counts.get(call.customer_number, 0) + bool(call.followup_message)

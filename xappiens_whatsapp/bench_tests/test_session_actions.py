@@ -129,7 +129,7 @@ class TestSessionActions(OutboundCase):
 		self.act("create_on_gateway")
 		self.settle(1)
 		secret = self.session().get_password("webhook_secret")
-		self.hub.slow("/api/sessions/*/connect", 3.0)  # the answer ("connecting") comes late
+		late = self.hub.slow("/api/sessions/*/connect", 3.0)  # the answer ("connecting") comes late
 		url = f"{self.server.url}/api/method/{SESSIONS}.connect"
 		headers = {
 			**self.server.headers,
@@ -143,7 +143,11 @@ class TestSessionActions(OutboundCase):
 			)
 		)
 		caller.start()
-		time.sleep(0.5)  # the request has asked the gateway; meanwhile the phone links
+		# Once the request has asked the gateway (and waits for its answer), the phone links.
+		deadline = time.monotonic() + 20
+		while not late.hits and time.monotonic() < deadline:
+			time.sleep(0.02)
+		self.assertEqual(late.hits, 1)
 		connected = {
 			"event": "session.connected",
 			"sessionId": self.session_id,
