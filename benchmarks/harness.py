@@ -30,6 +30,8 @@ from pathlib import Path
 
 import requests
 
+from xappiens_whatsapp.bench_tests.pinned_server import gunicorn_command
+
 HERE = Path(__file__).resolve().parent
 APP_ROOT = HERE.parent
 if str(APP_ROOT) not in sys.path:
@@ -170,19 +172,7 @@ class Stack:
 		"""Start gunicorn pinned to the site; its base URL once it answers."""
 		port = free_port()
 		proc = _spawn(
-			[
-				sys.executable,
-				"-m",
-				"gunicorn",
-				"-b",
-				f"127.0.0.1:{port}",
-				"-w",
-				str(workers),
-				"-t",
-				"120",
-				"--preload",
-				"xappiens_whatsapp.bench_tests.wsgi:application",
-			],
+			gunicorn_command(port, workers),
 			self.env(**env),
 			"xw-bench-web.log",
 			self.bench / "sites",
@@ -281,6 +271,15 @@ def warn_if_scheduler_runs(site: str) -> None:
 			"scheduler pause), or its sweep may hand events to workers outside the run",
 			flush=True,
 		)
+
+
+def main(doc: str, options: dict[str, tuple], run) -> None:
+	"""The script's command line (--site, --web-workers and its own `options`: flag → (type, default, help)),
+	then `run` on the site."""
+	p = parser(doc.splitlines()[0])
+	for flag, (kind, default, text) in options.items():
+		p.add_argument(flag, type=kind, default=default, help=text)
+	run_on_site(p.parse_args(), run)
 
 
 def run_on_site(args, run) -> None:

@@ -23,6 +23,13 @@ from harness import verdict
 from xappiens_whatsapp.testing import sim_check
 from xappiens_whatsapp.testing import simulator as sim
 
+OPTIONS = {
+	"--connections": (int, 8, "concurrent connections"),
+	# short rounds, many of them: a shared machine's speed drifts from one minute to the next
+	"--duration": (float, 10.0, "seconds per round"),
+	"--rounds": (int, 6, "ping and webhook rounds, alternated"),
+}
+
 
 def ping_requests(n: int) -> list[loadgen.Request]:
 	return [loadgen.Request("GET", "/api/method/ping")] * n
@@ -67,17 +74,6 @@ def describe(label: str, outcome: loadgen.Outcome) -> str:
 		f"  p99 {loadgen.percentile(outcome.latencies_ms, 99):6.1f} ms  n={outcome.count}"
 		f"  statuses={outcome.statuses}  generator CPU {outcome.cpu_seconds / outcome.elapsed:.0%} of a core"
 	)
-
-
-def main():
-	p = harness.parser(__doc__.split("\n")[0])
-	p.add_argument("--connections", type=int, default=8)
-	# short rounds, many of them: a shared machine's speed drifts from one minute to the next
-	p.add_argument("--duration", type=float, default=10.0, help="seconds per round")
-	p.add_argument("--rounds", type=int, default=6, help="ping and webhook rounds, alternated")
-	args = p.parse_args()
-
-	harness.run_on_site(args, run)
 
 
 def run(stack: harness.Stack, args) -> None:
@@ -128,4 +124,4 @@ def run(stack: harness.Stack, args) -> None:
 
 
 if __name__ == "__main__":
-	main()
+	harness.main(__doc__, OPTIONS, run)

@@ -66,6 +66,15 @@ class Realtime:
 		self._pubsub.close()
 
 
+OPTIONS = {
+	"--rate": (float, 20.0, "webhooks per second"),
+	"--duration": (float, 30.0, "seconds of load"),
+	"--workers": (int, 2, "RQ workers"),
+	"--per-conversation": (int, 5, "messages per conversation"),
+	"--baseline": (int, 20, "events sent one at a time first"),
+}
+
+
 def stats(values: list[float]) -> str:
 	if not values:
 		return "no data"
@@ -159,18 +168,6 @@ def slope(points: list[tuple[float, float]]) -> float:
 	return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread if spread else 0.0
 
 
-def main():
-	p = harness.parser(__doc__.split("\n")[0])
-	p.add_argument("--rate", type=float, default=20.0, help="webhooks per second")
-	p.add_argument("--duration", type=float, default=30.0)
-	p.add_argument("--workers", type=int, default=2, help="RQ workers")
-	p.add_argument("--per-conversation", type=int, default=5)
-	p.add_argument("--baseline", type=int, default=20, help="events sent one at a time first")
-	args = p.parse_args()
-
-	harness.run_on_site(args, run)
-
-
 def run(stack: harness.Stack, args) -> None:
 	url = stack.web(args.web_workers)
 	for _ in range(args.workers):
@@ -243,4 +240,4 @@ def run(stack: harness.Stack, args) -> None:
 
 
 if __name__ == "__main__":
-	main()
+	harness.main(__doc__, OPTIONS, run)

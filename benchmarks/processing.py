@@ -26,6 +26,12 @@ from harness import verdict
 from xappiens_whatsapp.testing import sim_check
 from xappiens_whatsapp.testing import simulator as sim
 
+OPTIONS = {
+	"--events": (int, 2000, "events per measurement"),
+	"--baseline": (int, 1000, "rows in the bare insert loop"),
+	"--per-conversation": (int, 5, "messages per conversation"),
+}
+
 
 def bare_insert_loop(n: int) -> float:
 	import frappe
@@ -118,16 +124,6 @@ def drain(
 	return rate, harness.with_answers(sim_check.tally(scenario), outcome), settled
 
 
-def main():
-	p = harness.parser(__doc__.split("\n")[0])
-	p.add_argument("--events", type=int, default=2000, help="events per measurement")
-	p.add_argument("--baseline", type=int, default=1000, help="rows in the bare insert loop")
-	p.add_argument("--per-conversation", type=int, default=5, help="messages per conversation")
-	args = p.parse_args()
-
-	harness.run_on_site(args, run)
-
-
 def run(stack: harness.Stack, args) -> None:
 	url = stack.web(args.web_workers)
 
@@ -171,4 +167,4 @@ def run(stack: harness.Stack, args) -> None:
 
 
 if __name__ == "__main__":
-	main()
+	harness.main(__doc__, OPTIONS, run)

@@ -17,6 +17,7 @@ from xappiens_whatsapp.core.inbox_hub_ids import (
 )
 from xappiens_whatsapp.core.signatures import is_fresh, to_epoch_seconds
 from xappiens_whatsapp.core.text import has_markup
+from xappiens_whatsapp.testing.hostile_values import leaf_paths
 from xappiens_whatsapp.testing.payloads import compact, inbox_hub
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kg"
@@ -342,17 +343,6 @@ HOSTILE_VALUES = [
 	True,
 	"",
 ]
-
-
-def leaf_paths(value, path=()):
-	if isinstance(value, dict):
-		for key, inner in value.items():
-			yield from leaf_paths(inner, (*path, key))
-	elif isinstance(value, list):
-		for i, inner in enumerate(value):
-			yield from leaf_paths(inner, (*path, i))
-	else:
-		yield path
 
 
 def replaced(value, path, new):

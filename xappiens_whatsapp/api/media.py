@@ -59,7 +59,7 @@ def send_voice_note(
 			content = webm_to_ogg(content)
 		except NotWebmOpus:
 			frappe.throw(_("The recording is not Opus audio"))
-		file_url = _private_file(file.file_name.rsplit(".", 1)[0] + ".ogg", content, contact)
+		file_url = conversation_file(file.file_name.rsplit(".", 1)[0] + ".ogg", content, contact)
 	elif (
 		not content.startswith(b"OggS")
 		and base_type(mimetypes.guess_type(file.file_name)[0]) not in VOICE_TYPES
@@ -71,7 +71,8 @@ def send_voice_note(
 	return _result(name)
 
 
-def _private_file(file_name: str, content: bytes, contact: str) -> str:
+def conversation_file(file_name: str, content: bytes, contact: str) -> str:
+	"""The address of a new private File attached to the conversation (as downloaded media are)."""
 	return (
 		frappe.get_doc(
 			{

@@ -15,6 +15,7 @@ import frappe
 from frappe.share import add_docshare
 from frappe.utils import add_to_date, now_datetime
 
+from xappiens_whatsapp.api.media import conversation_file
 from xappiens_whatsapp.bench_tests import browser_fixtures_documents
 
 PREFIX = "xwb_"
@@ -130,21 +131,6 @@ def _pdf() -> bytes:
 	)
 
 
-def _file(contact: str, file_name: str, content: bytes) -> str:
-	"""A private attachment of the conversation, as the pipeline stores downloaded media."""
-	doc = frappe.get_doc(
-		{
-			"doctype": "File",
-			"file_name": file_name,
-			"content": content,
-			"is_private": 1,
-			"attached_to_doctype": "WhatsApp Contact",
-			"attached_to_name": contact,
-		}
-	).insert(ignore_permissions=True)
-	return doc.file_url
-
-
 def _seed_conversation(agent_a: str) -> str:
 	"""An older conversation that shows every kind of message the thread can render."""
 	start = add_to_date(now_datetime(), hours=-3)
@@ -161,8 +147,8 @@ def _seed_conversation(agent_a: str) -> str:
 		}
 	).insert(ignore_permissions=True)
 	at = lambda minutes: add_to_date(start, minutes=minutes)  # noqa: E731
-	label = _file(contact.name, "xwb-etiqueta.png", _png())
-	invoice = _file(contact.name, "xwb-factura-1042.pdf", _pdf())
+	label = conversation_file("xwb-etiqueta.png", _png(), contact.name)
+	invoice = conversation_file("xwb-factura-1042.pdf", _pdf(), contact.name)
 	_message(
 		contact.name,
 		MAIN,

@@ -16,43 +16,18 @@ from xappiens_whatsapp.testing import hostile_values
 from xappiens_whatsapp.testing.hostile_requests import post_hostile
 
 AGENT = "xwt-hostile-agent@example.com"
-# Every text column the pipeline writes from outside, per doctype.
-STORED_TEXT = {
-	"WhatsApp Contact": [
-		"display_name",
-		"push_name",
-		"whatsapp_id",
-		"lid",
-		"phone",
-		"profile_picture_url",
-		"last_message_preview",
-	],
-	"WhatsApp Message": [
-		"body",
-		"message_id",
-		"chat_jid",
-		"sender_jid",
-		"serialized_id",
-		"gateway_row_id",
-		"media_url",
-		"media_mimetype",
-		"media_filename",
-		"quoted_message_id",
-		"failure_reason",
-		"raw_ack",
-		"reactions",
-	],
-	"WhatsApp Session": ["session_name", "phone_number", "status_reason", "qr_code"],
-	"Inbound Webhook": [
-		"event",
-		"raw_event",
-		"session_id",
-		"reference_key",
-		"note",
-		"last_error",
-		"remote_addr",
-	],
-}
+STORED = ("WhatsApp Contact", "WhatsApp Message", "WhatsApp Session", "Inbound Webhook")
+TEXT_TYPES = ("Data", "Small Text", "Long Text", "JSON", "Code")
+RAW = {"payload", "headers"}  # the delivery as received, shown only as code, never as a page's text
+
+
+def text_columns(doctype: str) -> list[str]:
+	"""Every text column of `doctype` but the raw delivery: whatever writes them, none may hold markup."""
+	return [
+		f.fieldname
+		for f in frappe.get_meta(doctype).fields
+		if f.fieldtype in TEXT_TYPES and f.fieldname not in RAW
+	]
 
 
 def live_markup(value) -> list[str]:
@@ -144,13 +119,13 @@ class TestHostileCorpus(XWTestCase):
 						self.assertTrue(frappe.db.exists("Netelip Call", {"call_id": call_id}), call_id)
 
 		# Nothing stored shows as markup, whichever path wrote it.
-		for doctype, fields in STORED_TEXT.items():
+		for doctype in STORED:
 			filters = {"session_id": self.session_id} if doctype == "Inbound Webhook" else {}
 			if doctype in ("WhatsApp Contact", "WhatsApp Message"):
 				filters = {"session": self.session_id}
 			if doctype == "WhatsApp Session":
 				filters = {"name": self.session_id}
-			stored = frappe.get_all(doctype, filters=filters, fields=fields)
+			stored = frappe.get_all(doctype, filters=filters, fields=text_columns(doctype))
 			with self.subTest(doctype):
 				self.assertTrue(stored)
 				self.assertEqual(live_markup(stored), [])
@@ -170,7 +145,7 @@ class TestHostileCorpus(XWTestCase):
 			with self.subTest("report view", doctype=doctype):
 				frappe.local.form_dict = frappe._dict(
 					doctype=doctype,
-					fields=json.dumps([f"`tab{doctype}`.`{f}`" for f in ["name", *STORED_TEXT[doctype]]]),
+					fields=json.dumps([f"`tab{doctype}`.`{f}`" for f in ["name", *text_columns(doctype)]]),
 					filters=json.dumps([[doctype, "session", "=", self.session_id]]),
 					page_length=500,
 				)

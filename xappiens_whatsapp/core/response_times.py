@@ -9,14 +9,14 @@ response time is the response time of the turn that opened it."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from statistics import median
 
 DEFAULT_GAP = timedelta(hours=24)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Message:
 	conversation: str
 	session: str
@@ -25,18 +25,37 @@ class Message:
 	sent_by: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Turn:
-	conversation: str
-	session: str
-	asked_at: datetime
+	"""A customer's turn: the first of their messages since the last answer, and the answer if one came."""
+
+	asked: Message
 	opens_conversation: bool
-	answered_at: datetime | None = None
-	answered_by: str | None = None
+	answer: Message | None = None
+
+	@property
+	def conversation(self) -> str:
+		return self.asked.conversation
+
+	@property
+	def session(self) -> str:
+		return self.asked.session
+
+	@property
+	def asked_at(self) -> datetime:
+		return self.asked.at
+
+	@property
+	def answered_at(self) -> datetime | None:
+		return self.answer.at if self.answer else None
+
+	@property
+	def answered_by(self) -> str | None:
+		return self.answer.sent_by if self.answer else None
 
 	@property
 	def seconds(self) -> float | None:
-		return (self.answered_at - self.asked_at).total_seconds() if self.answered_at else None
+		return (self.answer.at - self.asked.at).total_seconds() if self.answer else None
 
 
 def turns(messages: Iterable[Message], gap: timedelta = DEFAULT_GAP) -> list[Turn]:
@@ -58,18 +77,9 @@ def _turns_of(ordered: list[Message], gap: timedelta) -> list[Turn]:
 		if not message.from_me:
 			if open_turn is None:
 				opens = previous is None or message.at - previous.at >= gap
-				open_turn = Turn(message.conversation, message.session, message.at, opens)
+				open_turn = Turn(message, opens)
 		elif open_turn is not None:
-			result.append(
-				Turn(
-					open_turn.conversation,
-					open_turn.session,
-					open_turn.asked_at,
-					open_turn.opens_conversation,
-					message.at,
-					message.sent_by,
-				)
-			)
+			result.append(replace(open_turn, answer=message))
 			open_turn = None
 		previous = message
 	if open_turn is not None:

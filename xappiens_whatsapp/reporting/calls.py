@@ -4,25 +4,24 @@
 import frappe
 from frappe import _
 
-from xappiens_whatsapp.reporting.common import minutes, period
+from xappiens_whatsapp.reporting.common import minutes, period, rows_in_period
 
 MISSED = ("No Answer", "Busy", "Failed")
 ANSWERED = ("Answered", "Completed")
 # A disposition the agent records after a call, when the app has one, is the outcome the report groups by.
 OUTCOME_FIELD = "disposition"
+CALL_FIELDS = ["name", "started_at", "customer_number", "status", "agent"]
 
 
 def missed_calls(filters: dict) -> tuple[list[dict], list[dict], dict, list[dict]]:
 	start, end = period(filters)
-	conditions = {"direction": "Inbound", "status": ["in", MISSED], "started_at": ["between", [start, end]]}
-	if filters.get("agent"):
-		conditions["agent"] = filters["agent"]
-	missed = frappe.get_list(
+	missed = rows_in_period(
 		"Netelip Call",
-		filters=conditions,
-		fields=["name", "started_at", "customer_number", "status", "agent"],
+		{"direction": "Inbound", "status": ["in", MISSED], "started_at": ["between", [start, end]]},
+		CALL_FIELDS,
+		filters=filters,
+		narrowed_by=("agent",),
 		order_by="started_at asc",
-		limit_page_length=0,
 	)
 	missed = [m for m in missed if m.started_at and m.started_at < end]
 	numbers = sorted({m.customer_number for m in missed if m.customer_number})
@@ -33,7 +32,7 @@ def missed_calls(filters: dict) -> tuple[list[dict], list[dict], dict, list[dict
 			"customer_number": ["in", numbers or [""]],
 			"started_at": [">=", start],
 		},
-		fields=["name", "started_at", "customer_number", "status", "agent"],
+		fields=CALL_FIELDS,
 		order_by="started_at asc",
 		limit_page_length=0,
 	)
@@ -50,10 +49,7 @@ def missed_calls(filters: dict) -> tuple[list[dict], list[dict], dict, list[dict
 		data.append(
 			{
 				"call": call.name,
-				"started_at": call.started_at,
-				"customer_number": call.customer_number,
-				"status": call.status,
-				"agent": call.agent,
+				**{key: call[key] for key in CALL_FIELDS if key != "name"},
 				"called_back_at": back.started_at if back else None,
 				"called_back_by": back.agent if back else None,
 				"callback_answered": 1 if back and back.status in ANSWERED else 0,
@@ -114,15 +110,12 @@ def calls_by_outcome(filters: dict) -> tuple[list[dict], list[dict], dict]:
 	field = OUTCOME_FIELD if frappe.get_meta("Netelip Call").has_field(OUTCOME_FIELD) else "status"
 	if filters.get("group_by") == "Status":
 		field = "status"
-	conditions = {"started_at": ["between", [start, end]]}
-	for key in ("direction", "agent"):
-		if filters.get(key):
-			conditions[key] = filters[key]
-	rows = frappe.get_list(
+	rows = rows_in_period(
 		"Netelip Call",
-		filters=conditions,
-		fields=[field, "direction", "started_at", "duration", "talk_time"],
-		limit_page_length=0,
+		{"started_at": ["between", [start, end]]},
+		[field, "direction", "started_at", "duration", "talk_time"],
+		filters=filters,
+		narrowed_by=("direction", "agent"),
 	)
 	groups: dict[tuple[str, str], list] = {}
 	for row in rows:

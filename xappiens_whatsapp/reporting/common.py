@@ -1,7 +1,8 @@
-"""What the reports share: the period filter and minutes from seconds."""
+"""What the reports share: the period filter, the rows within it, and minutes from seconds."""
 
 from datetime import datetime, time, timedelta
 
+import frappe
 from frappe import _
 from frappe.utils import add_days, getdate, nowdate
 
@@ -15,6 +16,16 @@ def period(filters: dict) -> tuple[datetime, datetime]:
 	if from_date > to_date:
 		from_date, to_date = to_date, from_date
 	return datetime.combine(from_date, time.min), datetime.combine(to_date, time.min) + timedelta(days=1)
+
+
+def rows_in_period(
+	doctype: str, conditions: dict, fields: list[str], *, filters: dict, narrowed_by=(), order_by: str = ""
+) -> list[dict]:
+	"""Every row the user may read that meets `conditions` and the report's own filters named in `narrowed_by`;
+	no page limit, the period's condition bounds them."""
+	conditions = {**conditions, **{key: filters[key] for key in narrowed_by if filters.get(key)}}
+	ordered = {"order_by": order_by} if order_by else {}
+	return frappe.get_list(doctype, filters=conditions, fields=fields, limit_page_length=0, **ordered)
 
 
 def minutes(seconds: float | None) -> float | None:

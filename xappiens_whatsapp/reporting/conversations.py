@@ -7,7 +7,7 @@ import frappe
 from frappe import _
 
 from xappiens_whatsapp.core.response_times import DEFAULT_GAP, Message, Turn, opened_per_day, summarise, turns
-from xappiens_whatsapp.reporting.common import minutes, period
+from xappiens_whatsapp.reporting.common import minutes, period, rows_in_period
 
 NOT_ANSWERED = "(not answered)"
 FROM_PHONE = "(from the phone)"
@@ -18,18 +18,13 @@ RESOLVED_FIELD = "resolved_at"
 def conversation_turns(filters: dict) -> list[Turn]:
 	"""The turns asked within the period; messages from a day before it tell whether a turn opens a conversation."""
 	start, end = period(filters)
-	conditions = {
-		"message_timestamp": ["between", [start - DEFAULT_GAP, end]],
-		"message_type": ["!=", "reaction"],
-	}
-	if filters.get("session"):
-		conditions["session"] = filters["session"]
-	rows = frappe.get_list(
+	rows = rows_in_period(
 		"WhatsApp Message",
-		filters=conditions,
-		fields=["contact", "session", "message_timestamp", "from_me", "sent_by"],
+		{"message_timestamp": ["between", [start - DEFAULT_GAP, end]], "message_type": ["!=", "reaction"]},
+		["contact", "session", "message_timestamp", "from_me", "sent_by"],
+		filters=filters,
+		narrowed_by=("session",),
 		order_by="message_timestamp asc",
-		limit_page_length=0,
 	)
 	messages = [
 		Message(r.contact, r.session, r.message_timestamp, bool(r.from_me), r.sent_by)
