@@ -151,6 +151,18 @@ def _store(
 		# is kept and answered as unreadable rather than failing the provider's request.
 		frappe.logger("xappiens_whatsapp").error("could not parse an Inbox Hub webhook", exc_info=True)
 		raise Unreadable(f"The body could not be read ({type(exc).__name__})") from None
+	return accept_parsed(parsed, raw, session_id, selected_headers(KEPT_HEADERS), remote, guard)
+
+
+def accept_parsed(
+	parsed: ih.Parsed,
+	raw: bytes,
+	session_id: str | None,
+	headers: dict,
+	remote: str | None,
+	guard: tuple[str, dict] | None = None,
+) -> ingress.Accepted:
+	"""Keep a parsed delivery in the inbox (once per dedup key); its job applies it."""
 	ignored = parsed.event.reason if isinstance(parsed.event, ih.Ignored) else None
 	return ingress.accept(
 		provider=PROVIDER,
@@ -160,7 +172,7 @@ def _store(
 		session_id=session_id,
 		reference_key=parsed.reference_key,
 		payload=raw,
-		headers=selected_headers(KEPT_HEADERS),
+		headers=headers,
 		remote_addr=remote,
 		ignored_reason=ignored,
 		guard=guard,

@@ -167,6 +167,17 @@ class RealtimeCapture:
 		return {m["room"] for m in self.events(name)}
 
 
+class XWDoctypeTestCase(FrappeTestCase):
+	"""A doctype's own tests: Frappe rolls their work back, but fixtures such as make_agent commit it along, so
+	what they made under the test prefix is removed at the end."""
+
+	@classmethod
+	def tearDownClass(cls):
+		cleanup_test_data()
+		frappe.db.commit()
+		super().tearDownClass()
+
+
 class XWTestCase(FrappeTestCase):
 	"""Base for tests that talk to the endpoint or run jobs."""
 
@@ -277,33 +288,32 @@ def configure_settings(**overrides) -> None:
 	frappe.db.commit()
 
 
-REFERRING = (
-	("ToDo", "reference_type", "reference_name"),
-	("Comment", "reference_doctype", "reference_name"),
-	("Notification Log", "document_type", "document_name"),
-)
-
-
 def cleanup_test_data() -> None:
 	sessions = frappe.get_all("WhatsApp Session", filters={"name": ["like", TEST_PREFIX + "%"]}, pluck="name")
 	if frappe.db.get_single_value("Netelip Settings", "followup_session") in sessions:
 		frappe.db.set_single_value("Netelip Settings", "followup_session", None)  # a link to what goes
 	if sessions:
-		# With the conversations go what refers to them: assignments, their timeline comments, notifications.
-		contacts = frappe.get_all("WhatsApp Contact", filters={"session": ["in", sessions]}, pluck="name")
-		for doctype, type_field, name_field in REFERRING:
-			frappe.db.delete(doctype, {type_field: "WhatsApp Contact", name_field: ["in", contacts or [""]]})
+		# With the conversations go what refers to them: files, assignments, comments, notifications.
+		for doctype in ("WhatsApp Message", "WhatsApp Contact"):
+			own_rows.forget(
+				doctype, frappe.get_all(doctype, filters={"session": ["in", sessions]}, pluck="name")
+			)
+		own_rows.forget("WhatsApp Session", sessions)
+		frappe.db.delete("WhatsApp Note", {"session": ["in", sessions]})
 		frappe.db.delete("WhatsApp Message", {"session": ["in", sessions]})
 		frappe.db.delete("WhatsApp Contact", {"session": ["in", sessions]})
 		frappe.db.delete("WhatsApp Session User", {"parent": ["in", sessions]})
 		frappe.db.delete("__Auth", {"doctype": "WhatsApp Session", "name": ["in", sessions]})
 		frappe.db.delete("WhatsApp Session", {"name": ["in", sessions]})
-	frappe.db.delete("Inbound Webhook", {"session_id": ["like", TEST_PREFIX + "%"]})
+	deliveries = frappe.get_all(
+		"Inbound Webhook", filters={"session_id": ["like", TEST_PREFIX + "%"]}, pluck="name"
+	)
 	# Deliveries refused a session id (hostile ones): only those the tests sent since the last clean-up.
-	unnamed = own_rows.made_since(
+	deliveries += own_rows.made_since(
 		"Inbound Webhook", own_rows.sweep("inbox-hub"), provider="Inbox Hub", session_id=["is", "not set"]
 	)
-	frappe.db.delete("Inbound Webhook", {"name": ["in", unnamed or [""]]})
+	own_rows.forget("Inbound Webhook", deliveries)
+	frappe.db.delete("Inbound Webhook", {"name": ["in", deliveries or [""]]})
 	own_rows.restore_refusals()
 	frappe.cache.delete_keys("xw:refused:")
 

@@ -17,6 +17,7 @@ from frappe.utils import add_to_date, now_datetime
 
 from xappiens_whatsapp.api.media import conversation_file
 from xappiens_whatsapp.bench_tests import browser_fixtures_documents
+from xappiens_whatsapp.testing.demo import ensure_user
 
 PREFIX = "xwb_"
 PASSWORD = "Xwb-Browser-Pass-2026!"
@@ -49,30 +50,6 @@ XSS_SESSION_NAME = "<img src=x onerror=window.__xss=5> Pruebas"
 XSS_URL = "javascript:window.__xss=6"
 SITE_PATH = "/files/%2e%2e/api/method/logout"  # a GET of this site, with the agent's cookies
 OLDER_MESSAGES = 45  # more than one page of the thread (30)
-
-
-def _user(email: str, first_name: str, roles: tuple[str, ...], language: str) -> str:
-	if not frappe.db.exists("User", email):
-		frappe.get_doc(
-			{
-				"doctype": "User",
-				"email": email,
-				"first_name": first_name,
-				"user_type": "System User",
-				"send_welcome_email": 0,
-			}
-		).insert(ignore_permissions=True)
-	frappe.db.set_value("User", email, "language", language)
-	user = frappe.get_doc("User", email)
-	# Frappe makes the first System User of a fresh site a System Manager: these users get exactly their roles.
-	extra = [r.role for r in user.roles if r.role not in roles]
-	if extra:
-		user.remove_roles(*extra)
-	user.add_roles(*roles)
-	from frappe.utils.password import update_password
-
-	update_password(email, PASSWORD)
-	return email
 
 
 def _session(name: str, label: str, status: str, secret: str, users: list[str], default: int = 0) -> None:
@@ -322,7 +299,10 @@ def setup(site_url: str, gateway_url: str, gateway_key: str, session_secret: str
 	# A fresh site sends every user but Administrator to the setup wizard first.
 	if not frappe.db.get_single_value("System Settings", "setup_complete"):
 		frappe.db.set_single_value("System Settings", "setup_complete", 1)
-	users = {key: _user(*spec) for key, spec in USERS.items()}
+	users = {
+		key: ensure_user(email, name, roles, PASSWORD, language)
+		for key, (email, name, roles, language) in USERS.items()
+	}
 	agent_a, agent_b = users["agent_a"], users["agent_b"]
 
 	settings = frappe.get_single("WhatsApp Settings")

@@ -6,13 +6,11 @@ import unittest
 import frappe
 
 from xappiens_whatsapp.bench_tests.base import (
-	WEBHOOK_PATH,
 	XWTestCase,
-	configure_settings,
 	make_user,
 	run_worker,
 )
-from xappiens_whatsapp.testing.fake_inbox_hub import FakeInboxHub
+from xappiens_whatsapp.bench_tests.gateway_case import FakeGatewayMixin
 
 API_KEY = "fake-gateway-key-for-crm-tests"
 LEAD_TAG = "xwt-crm"  # every Lead these tests make has this last name; their Deals and Contacts follow it
@@ -60,22 +58,22 @@ def make_lead(mobile_no: str, first_name: str = "Ana", **values) -> str:
 	return doc.name
 
 
-class CRMCase(XWTestCase):
+class CRMCase(FakeGatewayMixin, XWTestCase):
 	"""A connected number on the fake gateway, an agent on it who works Leads (CRM's Sales User), an agent of
 	another number, and a CRM Sales User who is no WhatsApp agent at all."""
+
+	gateway_key = API_KEY
 
 	@classmethod
 	def setUpClass(cls):
 		require_crm()
 		super().setUpClass()
-		cls.hub = FakeInboxHub(api_key=API_KEY).start()
 		cls.agent = make_user("xwt-crm-agent@example.com", "WhatsApp Agent", "Sales User")
 		cls.other_agent = make_user("xwt-crm-other@example.com", "WhatsApp Agent", "Sales User")
 		cls.sales_only = make_user("xwt-crm-sales@example.com", "Sales User")
 
 	@classmethod
 	def tearDownClass(cls):
-		cls.hub.stop()
 		cleanup_crm_records()
 		super().tearDownClass()
 
@@ -83,18 +81,8 @@ class CRMCase(XWTestCase):
 		self.cleanup()
 		cleanup_crm_records()
 		self.hub.reset()
-		configure_settings(
-			base_url=self.hub.url, api_key=API_KEY, send_rate_per_minute=100, request_timeout=3
-		)
 		self.make_session(users=[self.agent])
-		frappe.db.set_value("WhatsApp Session", self.session_id, {"status": "Connected", "gateway_id": 94})
-		frappe.db.commit()
-		self.hub.add_session(
-			self.session_id,
-			webhook_url=self.server.url + WEBHOOK_PATH,
-			webhook_secret=self.session_secret,
-			connected=True,
-		)
+		self.connect_gateway(94, send_rate_per_minute=100, request_timeout=3)
 
 	def settle(self, rounds: int = 2) -> None:
 		for _ in range(rounds):

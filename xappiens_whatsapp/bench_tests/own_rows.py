@@ -30,6 +30,26 @@ def made_since(doctype: str, moment: datetime | None, **filters) -> list[str]:
 	return frappe.get_all(doctype, filters={**filters, "creation": (">=", moment)}, pluck="name")
 
 
+REFERRING = (
+	("ToDo", "reference_type", "reference_name"),
+	("Comment", "reference_doctype", "reference_name"),
+	("Notification Log", "document_type", "document_name"),
+)
+
+
+def forget(doctype: str, names: list[str]) -> None:
+	"""Remove what refers to these rows, before they go: attachments (and their files on disk), assignments,
+	timeline comments, notifications."""
+	if not names:
+		return
+	for file in frappe.get_all(
+		"File", filters={"attached_to_doctype": doctype, "attached_to_name": ["in", names]}, pluck="name"
+	):
+		frappe.delete_doc("File", file, force=True, ignore_permissions=True)
+	for referring, type_field, name_field in REFERRING:
+		frappe.db.delete(referring, {type_field: doctype, name_field: ["in", names]})
+
+
 def restore_refusals() -> None:
 	"""Put each refusal counter back to what it was at the previous call, and start counting from there. The
 	counters are per hour and shared: a test's refusals add to a row that may hold the site's own."""
@@ -52,6 +72,14 @@ def restore_refusals() -> None:
 		for row in rows.values():
 			row.count = _refusals[row.name].count
 	_refusals = rows
+
+
+def refusal_rows_since_restore() -> list[str]:
+	"""Refusal counters that were not there at the last restore."""
+	frappe.db.commit()
+	return [
+		name for name in frappe.get_all("Webhook Rejection", pluck="name") if name not in (_refusals or {})
+	]
 
 
 def refusals_since_restore(reason: str, provider: str | None = None) -> int:

@@ -8,7 +8,7 @@ import frappe
 import requests
 
 from xappiens_whatsapp.bench_tests.base import XWTestCase, api_token, make_agent
-from xappiens_whatsapp.bench_tests.test_inbox_hub_pipeline import deliver
+from xappiens_whatsapp.bench_tests.local_delivery import deliver
 from xappiens_whatsapp.pipeline.whatsapp import agents
 from xappiens_whatsapp.testing.payloads import inbox_hub
 

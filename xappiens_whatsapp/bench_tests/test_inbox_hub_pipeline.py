@@ -1,7 +1,7 @@
 """Inbox Hub events through the job: the rows they leave, in every shape and arrival order.
 
-Events are stored the way the endpoint stores them (ingress.accept) and applied by the job function itself,
-in this process, so each case can check the database right after; the HTTP tests cover the real worker.
+Events are stored the way the endpoint stores them (webhook.accept_parsed) and applied by the job function
+itself, in this process, so each case can check the database right after; the HTTP tests cover the real worker.
 """
 
 import itertools
@@ -23,11 +23,11 @@ from xappiens_whatsapp.bench_tests.base import (
 	run_worker,
 	second_connection,
 )
-from xappiens_whatsapp.core import inbox_hub_events as ih
-from xappiens_whatsapp.pipeline.inbox import ingress, sweep
+from xappiens_whatsapp.bench_tests.local_delivery import deliver
+from xappiens_whatsapp.pipeline.inbox import sweep
 from xappiens_whatsapp.pipeline.inbox.drain import process
 from xappiens_whatsapp.pipeline.whatsapp import messages
-from xappiens_whatsapp.testing.payloads import compact, inbox_hub
+from xappiens_whatsapp.testing.payloads import inbox_hub
 
 C_JID = "34600000001@s.whatsapp.net"
 
@@ -35,32 +35,6 @@ C_JID = "34600000001@s.whatsapp.net"
 def job_row(job) -> str | None:
 	"""The inbox row a queued job is for; None for a drain."""
 	return job.kwargs.get("kwargs", {}).get("name")
-
-
-def deliver(payload: dict, session_id: str, *, run: bool = True) -> str:
-	"""Store like the endpoint does, then run the job for it."""
-	if "sessionId" in payload.get("data", {}) and "sessionId" not in payload:
-		payload["data"]["sessionId"] = session_id  # F shape names the session inside data
-	else:
-		payload["sessionId"] = session_id
-	raw = compact(payload)
-	parsed = ih.parse(raw)
-	accepted = ingress.accept(
-		provider="Inbox Hub",
-		dedup_key=parsed.dedup_key,
-		event=parsed.envelope.event,
-		raw_event=parsed.envelope.raw_event,
-		session_id=session_id,
-		reference_key=parsed.reference_key,
-		payload=raw,
-		headers={"X-Webhook-Event": parsed.envelope.raw_event},
-		remote_addr="127.0.0.1",
-		ignored_reason=parsed.event.reason if isinstance(parsed.event, ih.Ignored) else None,
-	)
-	frappe.db.commit()  # as the request does when it ends
-	if run:
-		process(accepted.name)
-	return accepted.name
 
 
 @contextmanager

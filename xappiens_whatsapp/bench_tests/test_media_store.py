@@ -10,7 +10,6 @@ import requests
 from frappe.utils import now_datetime
 
 from xappiens_whatsapp.bench_tests.base import (
-	WEBHOOK_PATH,
 	XWTestCase,
 	api_token,
 	configure_settings,
@@ -18,9 +17,9 @@ from xappiens_whatsapp.bench_tests.base import (
 	make_user,
 	run_worker,
 )
+from xappiens_whatsapp.bench_tests.gateway_case import FakeGatewayMixin
 from xappiens_whatsapp.core.media_rules import RETRY_MINUTES
 from xappiens_whatsapp.pipeline.whatsapp import media_store
-from xappiens_whatsapp.testing.fake_inbox_hub import FakeInboxHub
 from xappiens_whatsapp.testing.fake_inbox_hub_media import TINY_JPEG
 
 API_KEY = "fake-gateway-key-for-media-tests"
@@ -29,19 +28,15 @@ OGG = b"OggS" + bytes(200)
 MEDIA_ROUTE = "/api/messages/*/{}/media"
 
 
-class MediaCase(XWTestCase):
+class MediaCase(FakeGatewayMixin, XWTestCase):
+	gateway_key = API_KEY
+
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
-		cls.hub = FakeInboxHub(api_key=API_KEY).start()
 		cls.agent = make_agent("xwt-media-agent@example.com")
 		cls.other_agent = make_agent("xwt-media-other@example.com")
 		cls.manager = make_user("xwt-media-manager@example.com", "WhatsApp Manager")
-
-	@classmethod
-	def tearDownClass(cls):
-		cls.hub.stop()
-		super().tearDownClass()
 
 	@classmethod
 	def cleanup(cls):
@@ -58,24 +53,10 @@ class MediaCase(XWTestCase):
 	def setUp(self):
 		self.cleanup()
 		self.hub.reset()
-		configure_settings(
-			base_url=self.hub.url,
-			api_key=API_KEY,
-			request_timeout=3,
-			max_media_mb=1,
-			media_timeout=2,
-			media_mimetypes="",
-			media_retention_days=0,
-		)
 		self.make_session(users=[self.agent])
 		self.make_session(self.session_id + "_b", users=[self.other_agent])
-		frappe.db.set_value("WhatsApp Session", self.session_id, {"status": "Connected", "gateway_id": 93})
-		frappe.db.commit()
-		self.hub.add_session(
-			self.session_id,
-			webhook_url=self.server.url + WEBHOOK_PATH,
-			webhook_secret=self.session_secret,
-			connected=True,
+		self.connect_gateway(
+			93, request_timeout=3, max_media_mb=1, media_timeout=2, media_mimetypes="", media_retention_days=0
 		)
 
 	def receive(self, kind: str, content: bytes, mimetype: str, *, settle: bool = True, **options) -> dict:

@@ -186,12 +186,10 @@ def cleanup_calls() -> None:
 	"""Remove the calls, inbox rows and refusal counts made since the previous clean-up, and nothing older."""
 	previous = own_rows.sweep("netelip")
 	calls = own_rows.made_since("Netelip Call", previous)
-	frappe.db.delete("ToDo", {"reference_type": "Netelip Call", "reference_name": ["in", calls or [""]]})
-	frappe.db.delete(
-		"Notification Log", {"document_type": "Netelip Call", "document_name": ["in", calls or [""]]}
-	)
+	own_rows.forget("Netelip Call", calls)
 	frappe.db.delete("Netelip Call", {"name": ["in", calls or [""]]})
 	deliveries = own_rows.made_since("Inbound Webhook", previous, provider="Netelip")
+	own_rows.forget("Inbound Webhook", deliveries)
 	frappe.db.delete("Inbound Webhook", {"name": ["in", deliveries or [""]]})
 	own_rows.restore_refusals()
 	# The phone rows too: a later Contact of the same name would find them as its own.

@@ -4,23 +4,15 @@ Replies: the gateway gets the quote the way it expects it, and only a message of
 
 import frappe
 
-from xappiens_whatsapp.bench_tests.base import WEBHOOK_PATH, capture_realtime, configure_settings, run_worker
+from xappiens_whatsapp.bench_tests.base import capture_realtime, run_worker
+from xappiens_whatsapp.bench_tests.gateway_case import FakeGatewayMixin
 from xappiens_whatsapp.bench_tests.ownership_fixtures import OwnershipTestCase
-from xappiens_whatsapp.testing.fake_inbox_hub import FakeInboxHub
 
 API_KEY = "fake-gateway-key-for-notes"
 
 
-class TestNotesAndReplies(OwnershipTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		cls.hub = FakeInboxHub(api_key=API_KEY).start()
-
-	@classmethod
-	def tearDownClass(cls):
-		cls.hub.stop()
-		super().tearDownClass()
+class TestNotesAndReplies(FakeGatewayMixin, OwnershipTestCase):
+	gateway_key = API_KEY
 
 	@classmethod
 	def cleanup(cls):
@@ -29,15 +21,7 @@ class TestNotesAndReplies(OwnershipTestCase):
 
 	def setUp(self):
 		super().setUp()
-		configure_settings(base_url=self.hub.url, api_key=API_KEY)
-		frappe.db.set_value("WhatsApp Session", self.session_id, {"status": "Connected", "gateway_id": 94})
-		frappe.db.commit()
-		self.hub.add_session(
-			self.session_id,
-			webhook_url=self.server.url + WEBHOOK_PATH,
-			webhook_secret=self.session_secret,
-			connected=True,
-		)
+		self.connect_gateway(94)
 
 	def test_a_note_is_never_sent_and_mentions_notify_readers_only(self):
 		contact = self.write("34601000001")

@@ -12,47 +12,34 @@ import requests
 from frappe.utils import now_datetime
 
 from xappiens_whatsapp.bench_tests.base import (
-	WEBHOOK_PATH,
 	XWTestCase,
 	api_token,
 	configure_settings,
 	make_agent,
 	run_worker,
 )
+from xappiens_whatsapp.bench_tests.gateway_case import FakeGatewayMixin
 from xappiens_whatsapp.pipeline.whatsapp import outbound
-from xappiens_whatsapp.testing.fake_inbox_hub import FakeInboxHub
 
 API_KEY = "fake-gateway-key-for-tests"
 CUSTOMER = "34600000001"
 MSG = "xappiens_whatsapp.api.messages"
 
 
-class OutboundCase(XWTestCase):
+class OutboundCase(FakeGatewayMixin, XWTestCase):
+	gateway_key = API_KEY
+
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
-		cls.hub = FakeInboxHub(api_key=API_KEY).start()
 		cls.agent = make_agent("xwt-sender@example.com")
 		cls.outsider = make_agent("xwt-not-allowed@example.com")
-
-	@classmethod
-	def tearDownClass(cls):
-		cls.hub.stop()
-		super().tearDownClass()
 
 	def setUp(self):
 		self.cleanup()
 		self.hub.reset()
-		configure_settings(base_url=self.hub.url, api_key=API_KEY, send_rate_per_minute=10, request_timeout=3)
 		self.make_session(users=[self.agent])
-		frappe.db.set_value("WhatsApp Session", self.session_id, {"status": "Connected", "gateway_id": 93})
-		frappe.db.commit()
-		self.hub.add_session(
-			self.session_id,
-			webhook_url=self.server.url + WEBHOOK_PATH,
-			webhook_secret=self.session_secret,
-			connected=True,
-		)
+		self.connect_gateway(93, send_rate_per_minute=10, request_timeout=3)
 
 	def send(self, user=None, **data):
 		return self.call_as(user or self.agent, f"{MSG}.send_message", **data)

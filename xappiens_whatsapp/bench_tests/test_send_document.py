@@ -7,32 +7,30 @@ import base64
 import frappe
 
 from xappiens_whatsapp.bench_tests.base import (
-	WEBHOOK_PATH,
 	XWTestCase,
-	configure_settings,
 	make_agent,
 	make_user,
 	run_worker,
 )
-from xappiens_whatsapp.testing.fake_inbox_hub import FakeInboxHub
+from xappiens_whatsapp.bench_tests.gateway_case import FakeGatewayMixin
 
 API_KEY = "fake-gateway-key-for-document-tests"
 SEND = "xappiens_whatsapp.api.send_document.send_document"
 CUSTOMER = "+34600000031"
 
 
-class TestSendDocument(XWTestCase):
+class TestSendDocument(FakeGatewayMixin, XWTestCase):
+	gateway_key = API_KEY
+
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
-		cls.hub = FakeInboxHub(api_key=API_KEY).start()
 		cls.agent = make_agent("xwt-doc-agent@example.com")
 		cls.other_agent = make_agent("xwt-doc-other@example.com")
 		cls.reader = make_user("xwt-doc-reader@example.com")  # reads the ToDo, no WhatsApp number
 
 	@classmethod
 	def tearDownClass(cls):
-		cls.hub.stop()
 		cls.remove_todos()
 		super().tearDownClass()
 
@@ -59,18 +57,8 @@ class TestSendDocument(XWTestCase):
 		self.cleanup()
 		self.remove_todos()
 		self.hub.reset()
-		configure_settings(
-			base_url=self.hub.url, api_key=API_KEY, send_rate_per_minute=100, request_timeout=3
-		)
 		self.make_session(users=[self.agent])
-		frappe.db.set_value("WhatsApp Session", self.session_id, {"status": "Connected", "gateway_id": 95})
-		frappe.db.commit()
-		self.hub.add_session(
-			self.session_id,
-			webhook_url=self.server.url + WEBHOOK_PATH,
-			webhook_secret=self.session_secret,
-			connected=True,
-		)
+		self.connect_gateway(95, send_rate_per_minute=100, request_timeout=3)
 		# A ToDo the reader gave the agent: both may read it.
 		self.todo = self.make_todo(self.agent)
 

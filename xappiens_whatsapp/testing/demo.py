@@ -18,18 +18,26 @@ USERS = {
 }
 
 
-def _user(email: str, first_name: str, roles: tuple[str, ...], password: str) -> str:
+def ensure_user(
+	email: str, first_name: str, roles: tuple[str, ...], password: str, language: str = "es"
+) -> str:
+	"""A System User with exactly `roles` and this password, made or brought back to that."""
 	if not frappe.db.exists("User", email):
 		frappe.get_doc(
 			{
 				"doctype": "User",
 				"email": email,
 				"first_name": first_name,
+				"user_type": "System User",
 				"send_welcome_email": 0,
-				"language": "es",
 			}
 		).insert(ignore_permissions=True)
+	frappe.db.set_value("User", email, "language", language)
 	user = frappe.get_doc("User", email)
+	# Frappe makes the first System User of a fresh site a System Manager: these users get exactly their roles.
+	extra = [r.role for r in user.roles if r.role not in roles]
+	if extra:
+		user.remove_roles(*extra)
 	user.add_roles(*roles)
 	from frappe.utils.password import update_password
 
@@ -50,7 +58,7 @@ def setup(
 		frappe.db.set_single_value(
 			"System Settings", "setup_complete", 1
 		)  # no setup wizard for the demo users
-	users = {key: _user(*spec, password) for key, spec in USERS.items()}
+	users = {key: ensure_user(*spec, password) for key, spec in USERS.items()}
 
 	settings = frappe.get_single("WhatsApp Settings")
 	settings.update(

@@ -22,15 +22,8 @@ from typing import Any
 
 import requests
 
-from xappiens_whatsapp.testing.fake_http import (
-	FakeServer,
-	Fault,
-	Request,
-	Response,
-	cli_parser,
-	fault_dicts,
-	run_cli,
-)
+from xappiens_whatsapp.testing import fake_http
+from xappiens_whatsapp.testing.fake_http import FakeServer, Request, Response
 
 DEFAULT_TOKEN = "test-netelip-token"
 DEFAULT_APPLICATION = "API test"
@@ -101,7 +94,7 @@ class FakeNetelip(FakeServer):
 			self.launches.append({"ID": call_id, **{k: v for k, v in fields.items() if k != "token"}})
 		return Response(200, {"response": "200", "ID": call_id})
 
-	def default_error_body(self, fault: Fault) -> Any:
+	def default_error_body(self, fault: fake_http.Fault) -> Any:
 		return {"response": str(fault.code or fault.status), "message": fault.error or "Scripted failure"}
 
 	def reset_state(self) -> None:
@@ -110,7 +103,10 @@ class FakeNetelip(FakeServer):
 
 	def state(self) -> dict:
 		with self._lock:
-			return {"launches": [dict(x) for x in self.launches], "faults": fault_dicts(self.faults)}
+			return {
+				"launches": [dict(x) for x in self.launches],
+				"faults": fake_http.fault_dicts(self.faults),
+			}
 
 	# ---- Netelip calling the app -------------------------------------------------------------------
 
@@ -168,10 +164,10 @@ class FakeNetelip(FakeServer):
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-	parser = cli_parser("Fake Netelip API Voice on loopback", default_port=8766)
+	parser = fake_http.cli_parser("Fake Netelip API Voice on loopback", default_port=8766)
 	parser.add_argument("--token", default=os.environ.get("FAKE_NETELIP_TOKEN", DEFAULT_TOKEN))
 	parser.add_argument("--application", default=DEFAULT_APPLICATION, help="empty: accept any `api` value")
-	run_cli(
+	fake_http.run_cli(
 		lambda args: FakeNetelip(args.token, args.application or None, args.host, args.port), parser, argv
 	)
 

@@ -18,8 +18,8 @@ from collections import Counter
 
 import frappe
 
+from xappiens_whatsapp.api import webhook
 from xappiens_whatsapp.core import inbox_hub_events as ih
-from xappiens_whatsapp.pipeline.inbox import ingress
 from xappiens_whatsapp.pipeline.inbox.drain import process
 from xappiens_whatsapp.pipeline.whatsapp import agents as agent_switches
 from xappiens_whatsapp.pipeline.whatsapp import ownership
@@ -62,18 +62,7 @@ def _customer_writes(phone: str, text: str, rng: random.Random) -> None:
 		},
 	}
 	raw = compact(payload)
-	parsed = ih.parse(raw)
-	accepted = ingress.accept(
-		provider="Inbox Hub",
-		dedup_key=parsed.dedup_key,
-		event=parsed.envelope.event,
-		raw_event=parsed.envelope.raw_event,
-		session_id=SESSION,
-		reference_key=parsed.reference_key,
-		payload=raw,
-		headers={"X-Webhook-Event": parsed.envelope.raw_event},
-		remote_addr="127.0.0.1",
-	)
+	accepted = webhook.accept_parsed(ih.parse(raw), raw, SESSION, {"X-Webhook-Event": payload["event"]}, None)
 	frappe.db.commit()
 	process(accepted.name)
 	frappe.db.commit()

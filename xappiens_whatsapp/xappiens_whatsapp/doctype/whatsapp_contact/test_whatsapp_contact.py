@@ -2,12 +2,12 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
+from xappiens_whatsapp.bench_tests.base import XWDoctypeTestCase
 from xappiens_whatsapp.pipeline.inbox.claim import insert_or_get
 
 
-class TestWhatsAppContact(FrappeTestCase):
+class TestWhatsAppContact(XWDoctypeTestCase):
 	def setUp(self):
 		if not frappe.db.exists("WhatsApp Session", "xwt_contacts"):
 			frappe.get_doc({"doctype": "WhatsApp Session", "session_id": "xwt_contacts"}).insert(

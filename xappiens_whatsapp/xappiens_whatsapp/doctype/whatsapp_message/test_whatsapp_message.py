@@ -2,12 +2,11 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
-from xappiens_whatsapp.bench_tests.base import make_agent
+from xappiens_whatsapp.bench_tests.base import XWDoctypeTestCase, make_agent
 
 
-class TestWhatsAppMessage(FrappeTestCase):
+class TestWhatsAppMessage(XWDoctypeTestCase):
 	def setUp(self):
 		for session in ("xwt_messages", "xwt_messages_other"):
 			if not frappe.db.exists("WhatsApp Session", session):

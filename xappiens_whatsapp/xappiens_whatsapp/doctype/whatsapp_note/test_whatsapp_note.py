@@ -2,12 +2,11 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
-from xappiens_whatsapp.bench_tests.base import make_agent
+from xappiens_whatsapp.bench_tests.base import XWDoctypeTestCase, make_agent
 
 
-class TestWhatsAppNote(FrappeTestCase):
+class TestWhatsAppNote(XWDoctypeTestCase):
 	"""A note is read by who may read its conversation: the agents of its number."""
 
 	def test_only_agents_of_the_number_read_its_notes(self):

@@ -2,16 +2,15 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
-from xappiens_whatsapp.bench_tests.base import make_agent
+from xappiens_whatsapp.bench_tests.base import XWDoctypeTestCase, make_agent
 
 
 def new_session(session_id: str, **values):
 	return frappe.get_doc({"doctype": "WhatsApp Session", "session_id": session_id, **values})
 
 
-class TestWhatsAppSession(FrappeTestCase):
+class TestWhatsAppSession(XWDoctypeTestCase):
 	def test_session_id_follows_the_gateway_rules(self):
 		for bad in ("ab", "has space", "x" * 101, "acentuación", "a/b"):
 			self.assertRaises(frappe.ValidationError, new_session(bad).insert, ignore_permissions=True)

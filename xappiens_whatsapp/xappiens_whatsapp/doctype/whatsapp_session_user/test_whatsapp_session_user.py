@@ -2,12 +2,11 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
-from xappiens_whatsapp.bench_tests.base import make_agent
+from xappiens_whatsapp.bench_tests.base import XWDoctypeTestCase, make_agent
 
 
-class TestWhatsAppSessionUser(FrappeTestCase):
+class TestWhatsAppSessionUser(XWDoctypeTestCase):
 	"""Listing an agent on a session is what opens its conversations to them; removing them closes it."""
 
 	def test_listing_grants_and_removing_revokes(self):
