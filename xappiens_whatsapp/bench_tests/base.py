@@ -289,6 +289,7 @@ def configure_settings(**overrides) -> None:
 
 
 def cleanup_test_data() -> None:
+	frappe.db.commit()  # a fresh snapshot: the server and the workers wrote on their own connections
 	sessions = frappe.get_all("WhatsApp Session", filters={"name": ["like", TEST_PREFIX + "%"]}, pluck="name")
 	if frappe.db.get_single_value("Netelip Settings", "followup_session") in sessions:
 		frappe.db.set_single_value("Netelip Settings", "followup_session", None)  # a link to what goes

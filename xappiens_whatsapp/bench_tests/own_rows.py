@@ -74,12 +74,16 @@ def restore_refusals() -> None:
 	_refusals = rows
 
 
-def refusal_rows_since_restore() -> list[str]:
-	"""Refusal counters that were not there at the last restore."""
-	frappe.db.commit()
-	return [
-		name for name in frappe.get_all("Webhook Rejection", pluck="name") if name not in (_refusals or {})
-	]
+def changed_refusals(reason: str) -> list[dict]:
+	"""The counters for `reason` that refusals since the last restore made or moved."""
+	from xappiens_whatsapp.pipeline.inbox import rejections
+
+	rejections.flush()
+	rows = frappe.get_all(
+		"Webhook Rejection", filters={"reason": reason}, fields=["name", "count", "last_remote_addr"]
+	)
+	before = _refusals or {}
+	return [r for r in rows if r.name not in before or r.count != before[r.name].count]
 
 
 def refusals_since_restore(reason: str, provider: str | None = None) -> int:
