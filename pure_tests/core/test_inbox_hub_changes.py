@@ -192,6 +192,10 @@ def test_a_change_sent_from_this_phone_is_ours_by_the_event():
 def test_a_status_broadcast_change_is_ignored():
 	data = baileys({"protocolMessage": protocol(0)}, {"remoteJid": "status@broadcast"})
 	assert event_of(data) == Ignored("status broadcast")
+	story = {"id": {"id": TARGET, "remote": "status@broadcast"}, "from": "status@broadcast", "body": "x"}
+	assert event_of(story, "message_revoke_everyone") == Ignored("status broadcast")
+	update = {"key": {"remoteJid": "status@broadcast", "id": TARGET}, "update": {"messageStubType": 1}}
+	assert not isinstance(event_of(update, "messages.update"), ChangeEvent)
 
 
 def test_an_edited_message_wrapper_without_a_protocol_message_edits_its_own_key():

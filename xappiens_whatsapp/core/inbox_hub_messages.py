@@ -181,6 +181,8 @@ def parse_message(
 	if protocol or change_kind or raw_type in ("revoked", "protocol", "protocolmessage"):
 		if chat is None:
 			return Ignored("edit or deletion without the chat it was made in")
+		if parse_jid(chat).is_broadcast:
+			return Ignored("status broadcast")
 		author = sender if sender != chat and not from_me else None
 		if protocol:
 			ts = to_epoch_seconds(msg.get("timestamp")) or to_epoch_seconds(data.get("timestamp"))
