@@ -868,6 +868,8 @@ require("./scenarios_documents")({ scenario, fx, run_id });
 // The fake gateway knows the main session and calls our endpoint back (acks) with its secret.
 require("./ownership_scenarios")({ scenario, state, close_dialogs });
 
+require("./edits_scenarios")({ scenario, state });
+
 async function register_gateway_session() {
 	await gateway("/__fake__/script", {
 		add_sessions: {

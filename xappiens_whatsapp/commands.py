@@ -54,6 +54,12 @@ def xappiens_whatsapp():
 )
 @click.option("--late-acks/--no-late-acks", default=False, show_default=True, help="Acks after everything.")
 @click.option(
+	"--edits/--no-edits",
+	default=False,
+	show_default=True,
+	help="Customers edit their first message and delete their last one for everyone.",
+)
+@click.option(
 	"--seed", default=1, show_default=True, type=click.IntRange(0), help="Same seed, same ids and bodies."
 )
 @click.option(

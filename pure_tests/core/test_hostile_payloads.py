@@ -260,6 +260,9 @@ _leaf = st.one_of(
 			2**31,
 			"3EB0AB",
 			{"id": "3EB0AB"},
+			"REVOKE",
+			14,
+			{"type": 14, "key": {"id": "3EB0AB"}, "editedMessage": {"conversation": MARKUP}},
 		]
 	),
 	st.sampled_from([float("inf"), 10**40, "\ud800", MARKUP]),
@@ -288,6 +291,15 @@ _keys = st.sampled_from(
 		"name",
 		"messageId",
 		"sessionId",
+		"protocolMessage",
+		"editedMessage",
+		"conversation",
+		"type",
+		"newBody",
+		"after",
+		"update",
+		"messageStubType",
+		"timestampMs",
 	]
 )
 _json = st.recursive(
@@ -308,6 +320,9 @@ _events = st.sampled_from(
 		"message.sent",
 		"message.ack",
 		"message.read",
+		"message.edited",
+		"message_revoke_everyone",
+		"messages.update",
 		"session.qr",
 		"session.status",
 		"contact.updated",

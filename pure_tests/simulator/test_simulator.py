@@ -487,3 +487,26 @@ def test_deliveries_and_hostile_requests_keep_secrets_out_of_their_repr():
 	shown = " ".join(repr(d) for d in s.stream)
 	shown += " ".join(repr(c) for c in hostile.hostile_requests("sim_h_1", SECRET, TOKEN))
 	assert SECRET not in shown and TOKEN not in shown
+
+
+def test_with_edits_customers_edit_their_first_message_and_delete_their_last():
+	s = scenario(edits=True, calls=0, seed=9)
+	assert len(s.deliveries) == s.config.deliveries == 4 * (2 + 2 * 4 + 2) + 2
+	events = [ih.parse(d.render(START), d.kind, d.session_id) for d in s.deliveries]
+	received = [p.event for p in events if isinstance(p.event, ih.MessageEvent) and not p.event.from_me]
+	changes = [p.event for p in events if isinstance(p.event, ih.ChangeEvent)]
+	firsts, lasts = received[0::2], received[1::2]
+	assert [c.target_message_id for c in changes if c.kind == ih.Change.EDIT] == [
+		m.message_id for m in firsts
+	]
+	assert [c.target_message_id for c in changes if c.kind == ih.Change.DELETE] == [
+		m.message_id for m in lasts
+	]
+	for change, message in zip(changes[0::2], firsts, strict=True):
+		assert (change.chat_jid, change.from_me, change.body) == (
+			message.chat_jid,
+			False,
+			f"{message.body} (editado)",
+		)
+	assert len({p.dedup_key for p in events}) == len(events)
+	assert scenario(calls=0, seed=9).config.changes == 0

@@ -21,6 +21,7 @@ CONVERSATION_FIELDS = [
 	"last_message_at",
 	"last_message_preview",
 	"last_message_from_me",
+	"last_message_deleted",
 	"unread_count",
 	"profile_picture_url",
 	"assigned_to",
@@ -56,6 +57,8 @@ MESSAGE_FIELDS = [
 	"sent_by",
 	"client_ref",
 	"outcome_uncertain",
+	"edited_at",
+	"deleted",
 ]
 MAX_PAGE = 100
 
@@ -131,7 +134,7 @@ def _shape(rows: list[dict], contact: str) -> list[dict]:
 				"from_me": ["in", [0, 1]],
 				"message_id": ["in", list(quoted_ids)],
 			},
-			fields=["message_id", "body", "from_me", "message_type", "media_filename"],
+			fields=["message_id", "body", "from_me", "message_type", "media_filename", "deleted"],
 			order_by="creation asc",
 		):
 			quoted.setdefault(

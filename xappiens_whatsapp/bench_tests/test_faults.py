@@ -278,14 +278,24 @@ class TestFaults(XWTestCase):
 			duplicates=0.3,
 			reorder=True,
 			late_acks=True,
+			edits=True,
 		)
 		result = sim.send(s.stream, self.server.url, concurrency=8, max_duration=120)
 		self.assertEqual((result.failed, result.rejected, result.unsent), (0, 0, 0), result.line())
 		run_workers(2)
 		self.settle(s)
 		tally = sim_check.tally(s, result)
-		self.report("duplicates+reorder+late acks, 2 web + 2 RQ workers", tally)
+		self.report("duplicates+reorder+late acks+edits, 2 web + 2 RQ workers", tally)
 		self.assert_exactly_once(s, tally)
+		# Each customer edited their first message and deleted their last one, whatever came first.
+		received = frappe.get_all(
+			"WhatsApp Message",
+			filters={"session": ["in", s.sessions], "from_me": 0},
+			fields=["body", "original_body", "edited_at", "deleted"],
+		)
+		edited = [r for r in received if r.edited_at and r.body == f"{r.original_body} (editado)"]
+		deleted = [r for r in received if r.deleted and r.body is None]
+		self.assertEqual((len(received), len(edited), len(deleted)), (24, 12, 12))
 		# Every retried delivery went out again and changed nothing (above). Inbox Hub and Netelip report
 		# answers also say "already had it"; control answers are dial instructions and carry no such flag.
 		self.assertEqual(tally.resent, s.retries, tally.line())

@@ -4,7 +4,8 @@ The gateway has sent at least three envelopes (see the spec, §5.3) and two mess
 - G: `{event, sessionId, data{…whatsapp-web.js message…}, timestamp}`
 - F: `{event, data{sessionId, session_db_id, message{whatsappMessageId, content, chatId, …}}}`
 - L: `{event: "message", sessionId, timestamp, data{messageId, from, to, message, type, contact{…}}}`
-and Baileys-style `{key{remoteJid, fromMe, id, …}, message{conversation | imageMessage | …}}` objects.
+and Baileys-style `{key{remoteJid, fromMe, id, …}, message{conversation | imageMessage | …}}` objects. Edits and
+deletions for everyone come in several of these (see inbox_hub_changes).
 Everything is read defensively: a missing or oddly typed field gives None, never an exception, and only a
 body that is not a JSON object at all raises `PayloadError`. Every string that comes out is plain text (see
 core.text), ids are taken only in their exact form, numbers only within what the app stores, URLs only when
@@ -17,11 +18,13 @@ import hashlib
 import json
 
 from .inbox_hub_ids import is_session_id
-from .inbox_hub_messages import parse_message
+from .inbox_hub_messages import parse_message, parse_update
 from .inbox_hub_model import (  # noqa: F401  (the parser's public vocabulary, as callers import it from here)
 	ALIASES,
 	HANDLED,
 	SUBSCRIBED_EVENTS,
+	Change,
+	ChangeEvent,
 	ConversationEvent,
 	Envelope,
 	Event,
@@ -136,7 +139,12 @@ def parse(
 	if not session:
 		return Parsed(env, Ignored("no session id"), _key("x", digest))
 
-	if env.event in ("message.received", "message.sent"):
+	if env.event in ("message.ack", "message.status"):
+		change = parse_update(env, session)
+		if change is not None:
+			return _change_parsed(env, change, digest)
+
+	if env.event in ("message.received", "message.sent", "message.edited", "message.revoked"):
 		event = parse_message(env, session, trusted_origins)
 		if isinstance(event, MessageEvent):
 			# A message is its chat, its direction and its id: another chat's message with the same id (anyone can
@@ -154,7 +162,7 @@ def parse(
 				event.emoji,
 			)
 			return Parsed(env, event, key, event.target_message_id)
-		return Parsed(env, event, _key("x", digest))
+		return _change_parsed(env, event, digest)
 
 	if env.event.startswith("message."):
 		event = parse_status(env, session, scale)
@@ -175,3 +183,21 @@ def parse(
 
 	event = parse_conversation(env, session, trusted_origins)
 	return Parsed(env, event, _key("conversation", session, env.event, digest))
+
+
+def _change_parsed(env: Envelope, event: Event, digest: str) -> Parsed:
+	"""An edit or a deletion waits for (and is applied under the lock of) the message it changes. The same change
+	reported twice, in any of its shapes, is one delivery; two edits are two."""
+	if not isinstance(event, ChangeEvent):
+		return Parsed(env, event, _key("x", digest))
+	key = _key(
+		"change",
+		event.session_id,
+		event.chat_jid,
+		event.from_me,
+		event.sender_jid,
+		event.target_message_id,
+		event.kind,
+		*((event.body, event.timestamp) if event.kind == Change.EDIT else ()),
+	)
+	return Parsed(env, event, key, event.target_message_id)

@@ -1,11 +1,12 @@
 """Message events of every shape the gateway sends (whatsapp-web.js, its "Frappe mode", the legacy one, Baileys'
-WAMessage), reactions included."""
+WAMessage), reactions, edits and deletions (inbox_hub_changes) included."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .inbox_hub_model import Envelope, Ignored, Media, MessageEvent, ReactionEvent
+from . import inbox_hub_changes as changes
+from .inbox_hub_model import Change, ChangeEvent, Envelope, Ignored, Media, MessageEvent, ReactionEvent
 from .inbox_hub_readers import (
 	BODY_LENGTH,
 	EMOJI_LENGTH,
@@ -132,11 +133,23 @@ def _media(url: Any, mimetype: Any, filename: Any, size: Any, trusted: tuple) ->
 	)
 
 
+def _protocol_in(data: dict, msg: dict) -> dict:
+	"""A Baileys protocol message carried by a gateway-style message, wherever the gateway put it."""
+	for holder in (msg, as_dict(msg.get("message")), data):
+		protocol = as_dict(changes.unwrap_edit(holder).get("protocolMessage"))
+		if protocol:
+			return protocol
+	return {}
+
+
 def parse_message(
 	env: Envelope, session_id: str, trusted: tuple = ()
-) -> MessageEvent | ReactionEvent | Ignored:
+) -> MessageEvent | ReactionEvent | ChangeEvent | Ignored:
 	data = env.data
 	msg = _message_object(data)
+	change_kind = changes.EVENT_KINDS.get(env.event)
+	if change_kind:
+		msg = changes.changed_message(data, msg)
 	key = as_dict(msg.get("key"))
 	is_baileys = bool(key) and isinstance(msg.get("message"), dict | type(None)) and "id" in key
 	default_from_me = env.event == "message.sent"
@@ -163,6 +176,25 @@ def parse_message(
 		who = "me" if from_me else (sender or canonical(msg.get("from")) or chat or "")
 		return _reaction(session_id, reaction, chat, who, msg.get("timestamp"))
 
+	raw_type = (as_name(msg.get("type")) or "").lower()
+	protocol = _protocol_in(data, msg)
+	if protocol or change_kind or raw_type in ("revoked", "protocol", "protocolmessage"):
+		if chat is None:
+			return Ignored("edit or deletion without the chat it was made in")
+		if parse_jid(chat).is_broadcast:
+			return Ignored("status broadcast")
+		author = sender if sender != chat and not from_me else None
+		if protocol:
+			ts = to_epoch_seconds(msg.get("timestamp")) or to_epoch_seconds(data.get("timestamp"))
+			return changes.from_protocol(session_id, protocol, chat, bool(from_me), author, ts)
+		if change_kind:
+			return changes.from_event(env, session_id, change_kind, msg, chat, bool(from_me), author)
+		if raw_type == "revoked":  # whatsapp-web.js: the message itself, now deleted for everyone
+			ts = to_epoch_seconds(env.timestamp)  # the message's own time is when it was sent
+			target = first_given(msg.get("whatsappMessageId"), msg.get("id"), msg.get("messageId"))
+			return changes.from_key(session_id, Change.DELETE, target, chat, bool(from_me), author, None, ts)
+		return Ignored("protocol message that changes no message")
+
 	if chat is None:
 		return Ignored("message without a chat id")
 	if parse_jid(chat).is_broadcast:
@@ -182,7 +214,6 @@ def parse_message(
 	if not message_id:
 		return Ignored("message id is not in a form WhatsApp uses")
 
-	raw_type = (as_name(msg.get("type")) or "").lower()
 	message_type = _WWEBJS_TYPES.get(raw_type, "other" if raw_type else "text")
 	body = plain(first_given(msg.get("body"), msg.get("content"), msg.get("caption")), BODY_LENGTH)
 	if body is None and isinstance(msg.get("message"), str):
@@ -244,12 +275,22 @@ def _parse_baileys(
 	phone_jid = None
 	if remote.is_lid:
 		phone_jid = phone_alt(key.get("remoteJidAlt"), key.get("senderPn"), msg.get("senderPn"))
-	type_key, content = _baileys_content(as_dict(msg.get("message")))
+	message = changes.unwrap_edit(as_dict(msg.get("message")))
+	type_key, content = _baileys_content(message)
 	timestamp = to_epoch_seconds(msg.get("messageTimestamp")) or to_epoch_seconds(env.data.get("timestamp"))
 
 	if type_key == "reactionMessage":
 		sender = "me" if from_me else (participant or chat)
 		return _reaction(session_id, content, chat, sender, timestamp)
+	author = participant if remote.is_group and not from_me else None
+	if type_key == "protocolMessage":
+		return changes.from_protocol(session_id, content, chat, bool(from_me), author, timestamp)
+	change_kind = changes.EVENT_KINDS.get(env.event)
+	if change_kind or "editedMessage" in message:
+		# The message as it now is, under its own key (an edit event, or an edit without a protocol message).
+		kind = change_kind or Change.EDIT
+		text = changes.edited_text(message.get("editedMessage") or message) if kind == Change.EDIT else None
+		return changes.from_key(session_id, kind, key.get("id"), chat, bool(from_me), author, text, timestamp)
 
 	if key.get("id") in (None, ""):
 		return Ignored("message without an id")
@@ -293,3 +334,18 @@ def _parse_baileys(
 		raw_ack=as_int(msg.get("status"), -9, 99),
 		voice_note=message_type == "audio" and bool(as_bool(content.get("ptt"))),
 	)
+
+
+def parse_update(env: Envelope, session_id: str) -> ChangeEvent | Ignored | None:
+	"""Baileys' `messages.update` (`{key, update{…}}`, which arrives as a status event): an edit or a deletion, or
+	None for anything else."""
+	key, update = as_dict(env.data.get("key")), as_dict(env.data.get("update"))
+	if not key or not update:
+		return None
+	remote = parse_jid(key.get("remoteJid"))
+	if remote is None or remote.is_broadcast:
+		return None
+	from_me = as_bool(key.get("fromMe")) is True
+	author = canonical(key.get("participant")) if remote.is_group and not from_me else None
+	timestamp = to_epoch_seconds(env.data.get("timestamp")) or to_epoch_seconds(env.timestamp)
+	return changes.from_update(session_id, key, update, str(remote), author, timestamp)

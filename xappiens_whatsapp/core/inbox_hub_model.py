@@ -20,6 +20,7 @@ ALIASES = {
 	"message_create": "message.sent",
 	"message_ack": "message.ack",
 	"message.update": "message.ack",
+	"messages.update": "message.ack",  # Baileys' own name; it also carries edits and deletions
 	"message_status": "message.status",
 	"message_delivered": "message.delivered",
 	"message_read": "message.read",
@@ -35,6 +36,19 @@ ALIASES = {
 	"contacts.update": "contact.updated",
 	"conversation_created": "conversation.created",
 	"conversation_updated": "conversation.updated",
+	# Edits and deletions for everyone (not in the contract; whatsapp-web.js and other gateways' names). A deletion
+	# "for me" only hides a message on the phone that deleted it, so `message_revoke_me` is not one of them.
+	"message_edit": "message.edited",
+	"message.edit": "message.edited",
+	"message_edited": "message.edited",
+	"message_revoke_everyone": "message.revoked",
+	"message.revoke_everyone": "message.revoked",
+	"message_revoke": "message.revoked",
+	"message.revoke": "message.revoked",
+	"message_revoked": "message.revoked",
+	"message.deleted": "message.revoked",
+	"message_deleted": "message.revoked",
+	"message.delete": "message.revoked",
 }
 
 
@@ -56,7 +70,15 @@ SUBSCRIBED_EVENTS: tuple[str, ...] = (
 
 
 # What it understands: those, the legacy names' targets, and its own test event.
-HANDLED = {*SUBSCRIBED_EVENTS, "message.status", "session.status", "contact.created", "webhook.test"}
+HANDLED = {
+	*SUBSCRIBED_EVENTS,
+	"message.status",
+	"message.edited",
+	"message.revoked",
+	"session.status",
+	"contact.created",
+	"webhook.test",
+}
 
 
 class PayloadError(ValueError):
@@ -119,6 +141,25 @@ class ReactionEvent:
 	timestamp_ms: int
 
 
+class Change:
+	EDIT = "edit"
+	DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+	"""The sender edited a message of theirs, or deleted it for everyone."""
+
+	session_id: str
+	target_message_id: str
+	chat_jid: str  # the chat the change came in: the only one whose message it may change
+	from_me: bool  # changed from this number's phone: one of our own messages
+	kind: str  # Change.EDIT or Change.DELETE
+	sender_jid: str | None = None  # who changed it, inside a group
+	body: str | None = None  # an edit's new text
+	timestamp: float | None = None  # when it was changed
+
+
 @dataclass(frozen=True)
 class StatusEvent:
 	session_id: str
@@ -162,7 +203,16 @@ class Ignored:
 	reason: str
 
 
-Event = MessageEvent | ReactionEvent | StatusEvent | SessionEvent | ConversationEvent | PingEvent | Ignored
+Event = (
+	MessageEvent
+	| ReactionEvent
+	| ChangeEvent
+	| StatusEvent
+	| SessionEvent
+	| ConversationEvent
+	| PingEvent
+	| Ignored
+)
 
 
 @dataclass
@@ -170,5 +220,5 @@ class Parsed:
 	envelope: Envelope
 	event: Event
 	dedup_key: str
-	reference_key: str | None = None  # the message a status or reaction waits for
+	reference_key: str | None = None  # the message a status, reaction or change waits for
 	notes: list[str] = field(default_factory=list)

@@ -89,6 +89,7 @@ class Config:
 	session_prefix: str = "sim_"
 	session_names: tuple[str, ...] = ()  # the sessions by name (one per session), instead of prefix + seed
 	ack_scale: str = "wwebjs"  # or "baileys"
+	edits: bool = False  # customers edit their first message and delete their last one (two or more)
 
 	def __post_init__(self):
 		for name, most in LIMITS.items():
@@ -114,10 +115,15 @@ class Config:
 			raise ValueError(f"{self.deliveries} deliveries: at most {MAX_DELIVERIES} per scenario")
 
 	@property
+	def changes(self) -> int:
+		"""Edits and deletions per conversation."""
+		return (1 + (self.messages >= 2)) if self.edits and self.messages else 0
+
+	@property
 	def deliveries(self) -> int:
 		"""How many logical deliveries the scenario holds (retries not counted), known before building it."""
 		per_reply = 1 + (len(ACKS[self.ack_scale]) if self.acks else 0)
-		per_conversation = self.messages + self.replies * per_reply
+		per_conversation = self.messages + self.replies * per_reply + self.changes
 		per_session = 2 if self.session_events else 0
 		return self.sessions * per_session + self.conversations * per_conversation + self.calls * 3
 
@@ -294,7 +300,9 @@ def build(
 			own = f"{int(OWN_PHONE) + n}"
 			b.add_ih(session, "session.connected", {"phoneNumber": own, "timestamp": iso(at + 1)})
 
-	per_conversation = config.messages + config.replies * (1 + (len(acks) if config.acks else 0))
+	per_conversation = (
+		config.messages + config.replies * (1 + (len(acks) if config.acks else 0)) + config.changes
+	)
 	for c in range(config.conversations):
 		if not b.room(per_conversation):
 			break
@@ -304,30 +312,35 @@ def build(
 		phone = f"346{config.seed % 100:02d}{c:06d}"[:11]
 		remote = f"{phone}@c.us"
 		moment = start + c
+		received = []
 		for m in range(config.messages):
 			message_id = new_message_id(rng)
-			b.add_ih(
-				session,
-				"message.received",
-				{
-					"id": {
+			received.append(
+				b.add_ih(
+					session,
+					"message.received",
+					{
+						"id": {
+							"fromMe": False,
+							"remote": remote,
+							"id": message_id,
+							"_serialized": f"false_{remote}_{message_id}_in",
+						},
+						"body": f"Hola {c}.{m} (seed {config.seed})",
+						"type": "chat",
+						"timestamp": int(moment + m),
+						"from": remote,
+						"to": own,
 						"fromMe": False,
-						"remote": remote,
-						"id": message_id,
-						"_serialized": f"false_{remote}_{message_id}_in",
+						"hasMedia": False,
+						"isForwarded": False,
+						"notifyName": f"Cliente {c}",
 					},
-					"body": f"Hola {c}.{m} (seed {config.seed})",
-					"type": "chat",
-					"timestamp": int(moment + m),
-					"from": remote,
-					"to": own,
-					"fromMe": False,
-					"hasMedia": False,
-					"isForwarded": False,
-					"notifyName": f"Cliente {c}",
-				},
+				)
 			)
 			messages[(session, message_id)] = "Delivered"
+		if config.changes:
+			_add_changes(b, session, received, int(moment + config.messages))
 		for r in range(config.replies):
 			message_id = new_message_id(rng)
 			at = int(moment + config.messages + r)
@@ -372,6 +385,18 @@ def build(
 		stream += tail
 	stream = _with_retries(stream, config.duplicates, rng)
 	return Scenario(config, causal, stream, sessions, messages, calls, truncated=b.truncated)
+
+
+def _add_changes(b: _Builder, session: str, received: list[Delivery], at: int) -> None:
+	"""The customer edits their first message (whatsapp-web.js' `message_edit`) and deletes their last one for
+	everyone (`message_revoke_everyone`): edits and deletions of messages the site has, or will have."""
+	first = received[0].payload["data"]
+	text = f"{first['body']} (editado)"
+	edited = {**first, "body": text, "latestEditSenderTimestampMs": at * 1000}
+	b.add_ih(session, "message_edit", {"message": edited, "newBody": text, "prevBody": first["body"]})
+	if len(received) >= 2:
+		last = received[-1].payload["data"]
+		b.add_ih(session, "message_revoke_everyone", {"after": {**last, "body": "", "type": "revoked"}})
 
 
 def _shuffle_windows(items: list, window: int, rng: random.Random) -> list:

@@ -34,6 +34,8 @@ def _media_link(row) -> str:
 
 
 def _text(row) -> str:
+	if row.get("deleted"):
+		return _("This message was deleted")
 	if row.body:
 		return row.body
 	if row.message_type == "location" and (row.latitude or row.longitude):

@@ -3,7 +3,7 @@
 from xappiens_whatsapp.core import inbox_hub_events as ih
 from xappiens_whatsapp.pipeline import realtime, settings
 from xappiens_whatsapp.pipeline.inbox.outcome import Outcome
-from xappiens_whatsapp.pipeline.whatsapp import contacts, messages
+from xappiens_whatsapp.pipeline.whatsapp import contacts, message_changes, messages
 from xappiens_whatsapp.pipeline.whatsapp.sessions import OtherSession, apply_session_event, ensure_session
 
 MESSAGE = "WhatsApp Message"
@@ -14,6 +14,8 @@ def apply(row, raw: bytes, headers: dict) -> Outcome:
 		return _apply(row, raw, headers)
 	except OtherSession:
 		return Outcome("Ignored", note="Another session's id differs from this one only in letter case")
+	except message_changes.NotTheSenders:
+		return Outcome("Ignored", note="Only the sender of a message may edit or delete it")
 	except messages.ConflictingId:
 		return Outcome(
 			"Ignored", note="A message of this conversation has the same id in another letter case"
@@ -45,6 +47,12 @@ def _apply(row, raw: bytes, headers: dict) -> Outcome:
 		name = messages.apply_reaction(event)
 		if name is None:
 			return Outcome("Waiting", note="Waiting for the message it reacts to")
+		return Outcome("Processed", MESSAGE, name)
+
+	if isinstance(event, ih.ChangeEvent):
+		name = message_changes.apply(event)
+		if name is None:
+			return Outcome("Waiting", note="Waiting for the message it edits or deletes")
 		return Outcome("Processed", MESSAGE, name)
 
 	if isinstance(event, ih.SessionEvent):

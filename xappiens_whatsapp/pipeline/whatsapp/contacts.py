@@ -123,6 +123,8 @@ def note_message(contact: str, at, preview: str | None, from_me: bool, unread: b
 				last_message_preview),
 			last_message_from_me = if(last_message_at is null or last_message_at <= %(at)s, %(from_me)s,
 				last_message_from_me),
+			last_message_deleted = if(last_message_at is null or last_message_at <= %(at)s, 0,
+				last_message_deleted),
 			last_message_at = if(last_message_at is null or last_message_at < %(at)s, %(at)s, last_message_at)
 		where name = %(name)s""",
 		{

@@ -41,6 +41,7 @@ FIELDS = [
 	"attachment",
 	"media_status",
 	"media_attempts",
+	"deleted",
 ]
 GENERIC_TYPES = ("", "application/octet-stream", "binary/octet-stream")
 
@@ -69,7 +70,7 @@ def queue(name: str) -> None:
 def fetch(name: str) -> str | None:
 	"""Download and store one message's media. Returns the row's media status."""
 	row = frappe.db.get_value(DOCTYPE, name, FIELDS, as_dict=True)
-	if not row or not wanted(row.from_me, row.message_type) or row.attachment:
+	if not row or not wanted(row.from_me, row.message_type) or row.attachment or row.deleted:
 		return None
 	if row.media_status in ("Stored", "Expired"):
 		return row.media_status
@@ -110,8 +111,10 @@ def _mimetype(got: DownloadedMedia, row) -> str:
 
 
 def _store(row, got: DownloadedMedia, mimetype: str) -> str:
-	current = get_row(DOCTYPE, row.name, ["name", "attachment", "media_status"], for_update=True)
-	if not current or current.get("attachment"):
+	current = get_row(DOCTYPE, row.name, ["name", "attachment", "media_status", "deleted"], for_update=True)
+	if not current or current.get("deleted"):
+		return None  # deleted for everyone while it was downloading: nothing of it is kept
+	if current.get("attachment"):
 		return "Stored"
 	name = file_name(row.media_filename or got.filename, mimetype, row.message_id)
 	file = frappe.get_doc(

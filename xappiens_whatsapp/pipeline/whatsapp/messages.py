@@ -162,11 +162,12 @@ def store_message(event: MessageEvent) -> str:
 		row = get_row(
 			DOCTYPE,
 			row["name"],
-			["name", "contact", "media_status", *STATE_FIELDS, *CONTENT_FIELDS],
+			["name", "contact", "media_status", "deleted", *STATE_FIELDS, *CONTENT_FIELDS],
 			for_update=True,
 		)
 		# A second event about a message we know (message.sent and message.received both describe what we
-		# send): fill what was missing, never overwrite, so the order they come in does not matter.
+		# send): fill what was missing, never overwrite, so the order they come in does not matter. A message
+		# deleted for everyone gets nothing of its content back.
 		missing = {k: v for k, v in content.items() if v not in (None, "") and row.get(k) in (None, "", 0)}
 		if content["message_type"] not in (None, "", "text") and row.get("message_type") == "text":
 			missing["message_type"] = content["message_type"]  # "text" is only the default
@@ -174,6 +175,10 @@ def store_message(event: MessageEvent) -> str:
 			earliest = min(get_datetime(content["message_timestamp"]), get_datetime(row["message_timestamp"]))
 			if earliest != get_datetime(row["message_timestamp"]):
 				missing["message_timestamp"] = earliest
+		if row.get("deleted"):
+			missing = {
+				k: v for k, v in missing.items() if k in ("message_timestamp", "chat_jid", "serialized_id")
+			}
 		if not row.get("contact"):
 			missing["contact"] = contact
 		media_now_known = not row.get("media_status") and "message_type" in missing

@@ -33,10 +33,15 @@ def react(message: str, emoji: str) -> dict:
 	if emoji and not EMOJI.match(emoji):
 		frappe.throw(_("A reaction is one emoji"))
 	row = get_row(
-		DOCTYPE, message, ["name", "session", "contact", "message_id", "reactions"], for_update=True
+		DOCTYPE,
+		message,
+		["name", "session", "contact", "message_id", "reactions", "deleted"],
+		for_update=True,
 	)
 	if not row or not row["message_id"]:
 		frappe.throw(_("This message has not reached WhatsApp yet"))
+	if row["deleted"]:
+		frappe.throw(_("This message was deleted"))
 	merged = merge_reactions(_reactions(row), OURS, emoji, int(time.time() * 1000))
 	frappe.db.set_value(DOCTYPE, message, "reactions", json.dumps(merged, ensure_ascii=False))
 	realtime.message_changed(row["session"], row["contact"], message, "reaction")

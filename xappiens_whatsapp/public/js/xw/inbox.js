@@ -165,6 +165,7 @@ xappiens_whatsapp.Inbox = class Inbox {
 		const preview = row.last_message_preview
 			? (cint(row.last_message_from_me) ? `${__("You")}: ` : "") + row.last_message_preview
 			: "";
+		const deleted = cint(row.last_message_deleted);
 		const picture = xappiens_whatsapp.safe_url(row.profile_picture_url);
 		const avatar = picture
 			? `<img src="${esc(picture)}" alt="">`
@@ -181,7 +182,11 @@ xappiens_whatsapp.Inbox = class Inbox {
 					<span class="xw-conv-time" title="${esc(xappiens_whatsapp.format_datetime(row.last_message_at))}">${xappiens_whatsapp.format_when(row.last_message_at)}</span>
 				</div>
 				<div class="xw-conv-line">
-					<span class="xw-conv-preview ellipsis">${esc(preview)}</span>
+					${
+						deleted
+							? `<span class="xw-conv-preview xw-deleted-text ellipsis">${__("This message was deleted")}</span>`
+							: `<span class="xw-conv-preview ellipsis">${esc(preview)}</span>`
+					}
 					${unread ? `<span class="xw-badge" aria-label="${__("Unread")}">${format_number(unread, null, 0)}</span>` : ""}
 				</div>
 				${show_session ? `<div class="xw-conv-session text-muted ellipsis">${esc(row.session)}</div>` : ""}

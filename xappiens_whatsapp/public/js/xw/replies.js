@@ -58,7 +58,8 @@ xw_r.ReplyPart = class ReplyPart {
 	}
 
 	with_actions(row, html) {
-		if (row.is_note || !row.message_id || String(row.name).startsWith("new-")) return html;
+		// A deleted message has nothing left to answer or react to.
+		if (row.is_note || cint(row.deleted) || !row.message_id || String(row.name).startsWith("new-")) return html;
 		const mine = (row.reactions || {}).me;
 		const open = this.reacting === row.name;
 		const emojis = EMOJIS.map(

@@ -210,6 +210,7 @@ xw.indicator_html = (label, color) =>
 xw.conversation_title = (row) => row.display_name || row.phone || row.whatsapp_id || row.name;
 
 xw.message_preview = function (row) {
+	if (cint(row.deleted)) return __("This message was deleted");
 	if (row.body) return row.body;
 	const kinds = {
 		image: __("Photo"),

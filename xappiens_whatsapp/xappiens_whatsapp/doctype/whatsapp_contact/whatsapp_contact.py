@@ -41,6 +41,7 @@ class WhatsAppContact(Document):
 		is_group: DF.Check
 		last_customer_message_at: DF.Datetime | None
 		last_message_at: DF.Datetime | None
+		last_message_deleted: DF.Check
 		last_message_from_me: DF.Check
 		last_message_preview: DF.Data | None
 		last_read_at: DF.Datetime | None

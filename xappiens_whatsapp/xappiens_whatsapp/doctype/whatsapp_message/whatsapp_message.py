@@ -19,7 +19,10 @@ class WhatsAppMessage(Document):
 		chat_jid: DF.Data | None
 		client_ref: DF.Data | None
 		contact: DF.Link | None
+		deleted: DF.Check
+		deleted_at: DF.Datetime | None
 		delivered_at: DF.Datetime | None
+		edited_at: DF.Datetime | None
 		failed_at: DF.Datetime | None
 		failure_reason: DF.SmallText | None
 		from_me: DF.Check
@@ -52,6 +55,7 @@ class WhatsAppMessage(Document):
 			"other",
 		]
 		next_attempt_at: DF.Datetime | None
+		original_body: DF.LongText | None
 		outcome_uncertain: DF.Check
 		played_at: DF.Datetime | None
 		quoted_message_id: DF.Data | None
