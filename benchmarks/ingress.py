@@ -22,6 +22,7 @@ from harness import verdict
 
 from xappiens_whatsapp.testing import sim_check
 from xappiens_whatsapp.testing import simulator as sim
+from xappiens_whatsapp.testing.sim_sending import percentile
 
 OPTIONS = {
 	"--connections": (int, 8, "concurrent connections"),
@@ -70,8 +71,8 @@ def non_200(outcomes: list[loadgen.Outcome]) -> int:
 
 def describe(label: str, outcome: loadgen.Outcome) -> str:
 	return (
-		f"  {label:<8} {outcome.throughput:8.1f} req/s  p50 {loadgen.percentile(outcome.latencies_ms, 50):6.1f} ms"
-		f"  p99 {loadgen.percentile(outcome.latencies_ms, 99):6.1f} ms  n={outcome.count}"
+		f"  {label:<8} {outcome.throughput:8.1f} req/s  p50 {percentile(outcome.latencies_ms, 50):6.1f} ms"
+		f"  p99 {percentile(outcome.latencies_ms, 99):6.1f} ms  n={outcome.count}"
 		f"  statuses={outcome.statuses}  generator CPU {outcome.cpu_seconds / outcome.elapsed:.0%} of a core"
 	)
 
@@ -100,10 +101,10 @@ def run(stack: harness.Stack, args) -> None:
 
 	ping_tp = statistics.mean(o.throughput for o in pings)
 	hook_tp = statistics.mean(o.throughput for o in hooks)
-	ping_p99 = loadgen.percentile([x for o in pings for x in o.latencies_ms], 99)
-	hook_p99 = loadgen.percentile([x for o in hooks for x in o.latencies_ms], 99)
-	ping_p50 = loadgen.percentile([x for o in pings for x in o.latencies_ms], 50)
-	hook_p50 = loadgen.percentile([x for o in hooks for x in o.latencies_ms], 50)
+	ping_p99 = percentile([x for o in pings for x in o.latencies_ms], 99)
+	hook_p99 = percentile([x for o in hooks for x in o.latencies_ms], 99)
+	ping_p50 = percentile([x for o in pings for x in o.latencies_ms], 50)
+	hook_p50 = percentile([x for o in hooks for x in o.latencies_ms], 50)
 	sent = sum(o.count for o in hooks)
 	accepted = sum(o.statuses.get(200, 0) for o in hooks)
 	bad_hooks, bad_pings = non_200([*hooks, warm_hooks]), non_200([*pings, warm_pings])

@@ -32,6 +32,7 @@ from harness import verdict
 
 from xappiens_whatsapp.testing import sim_check
 from xappiens_whatsapp.testing import simulator as sim
+from xappiens_whatsapp.testing.sim_sending import percentile
 
 MAX_SLOPE = 10.0  # ms of extra lag per second of run: a backlog growing by 1 % of the rate
 INBOX = "Inbound Webhook"
@@ -78,7 +79,7 @@ OPTIONS = {
 def stats(values: list[float]) -> str:
 	if not values:
 		return "no data"
-	p = loadgen.percentile
+	p = percentile
 	return (
 		f"p50 {p(values, 50):7.1f} ms  p95 {p(values, 95):7.1f} ms  p99 {p(values, 99):7.1f} ms"
 		f"  max {max(values):7.1f} ms  n={len(values)}"
@@ -162,7 +163,7 @@ def slope(points: list[tuple[float, float]]) -> float:
 	xs = sorted(bins)
 	if len(xs) < 3:
 		return 0.0
-	ys = [loadgen.percentile(bins[x], 50) for x in xs]
+	ys = [percentile(bins[x], 50) for x in xs]
 	mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
 	spread = sum((x - mean_x) ** 2 for x in xs)
 	return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread if spread else 0.0
@@ -196,7 +197,7 @@ def run(stack: harness.Stack, args) -> None:
 	finally:
 		realtime.close()
 	tally = harness.with_answers(sim_check.tally(scenario), outcome)
-	p = loadgen.percentile
+	p = percentile
 	visible = [v for _, v in order]
 	base_lags = [v for _, v in base_visible]
 

@@ -182,11 +182,3 @@ def run(
 	outcome = queue.get(timeout=duration + 180)
 	proc.join(30)
 	return outcome
-
-
-def percentile(values: list[float], p: float) -> float:
-	if not values:
-		return 0.0
-	ordered = sorted(values)
-	rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
-	return ordered[rank]

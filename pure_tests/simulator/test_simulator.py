@@ -263,7 +263,7 @@ def _resolving(monkeypatch, table: dict[str, list[str]]):
 			raise OSError("no such host") from None
 		return real(host, port, *args, **kwargs)
 
-	monkeypatch.setattr(sim.socket, "getaddrinfo", fake)
+	monkeypatch.setattr(socket, "getaddrinfo", fake)
 
 
 @pytest.mark.parametrize(

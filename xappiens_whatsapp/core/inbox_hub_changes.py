@@ -92,16 +92,9 @@ def from_key(
 		return Ignored(f"{kind} without the id of the message it changes")
 	if kind == Change.EDIT and body is None:
 		return Ignored("edit without its new text")
-	return ChangeEvent(
-		session_id=session_id,
-		target_message_id=target_id,
-		chat_jid=chat,
-		from_me=from_me,
-		kind=kind,
-		sender_jid=sender,
-		body=body if kind == Change.EDIT else None,
-		timestamp=timestamp,
-	)
+	# Positional as ChangeEvent declares them: session, target, chat, from_me, kind.
+	new_text = body if kind == Change.EDIT else None
+	return ChangeEvent(session_id, target_id, chat, from_me, kind, sender, new_text, timestamp)
 
 
 def from_protocol(

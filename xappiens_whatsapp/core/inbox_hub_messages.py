@@ -67,6 +67,20 @@ _WWEBJS_TYPES = {
 }
 
 
+def _message_event(identity: tuple, message_type: str, body: str | None, **details) -> MessageEvent:
+	"""(session, message id, chat, from_me), the kind and the text every shape gives; `details` are the rest."""
+	session_id, message_id, chat, from_me = identity
+	return MessageEvent(
+		session_id=session_id,
+		message_id=message_id,
+		chat_jid=chat,
+		from_me=bool(from_me),
+		message_type=message_type,
+		body=body,
+		**details,
+	)
+
+
 def _message_object(data: dict) -> dict:
 	# A Baileys WAMessage carries its own `message`; only unwrap F-shape's `data.message`.
 	if isinstance(data.get("key"), dict):
@@ -234,13 +248,10 @@ def parse_message(
 	contact = as_dict(msg.get("contact"))
 	serialized = id_obj.get("_serialized") or (msg.get("id") if isinstance(msg.get("id"), str) else None)
 	status = status_from_word(msg.get("status")) if from_me else None
-	return MessageEvent(
-		session_id=session_id,
-		message_id=message_id,
-		chat_jid=chat,
-		from_me=bool(from_me),
-		message_type=message_type,
-		body=body,
+	return _message_event(
+		(session_id, message_id, chat, from_me),
+		message_type,
+		body,
 		timestamp=to_epoch_seconds(msg.get("timestamp")) or to_epoch_seconds(data.get("timestamp")),
 		sender_jid=sender if sender != chat else None,
 		serialized_id=as_serialized(serialized),
@@ -314,13 +325,10 @@ def _parse_baileys(
 			trusted,
 		)
 	context = _context(content)
-	return MessageEvent(
-		session_id=session_id,
-		message_id=message_id,
-		chat_jid=chat,
-		from_me=bool(from_me),
-		message_type=message_type,
-		body=body,
+	return _message_event(
+		(session_id, message_id, chat, from_me),
+		message_type,
+		body,
 		timestamp=timestamp,
 		sender_jid=participant if remote.is_group else None,
 		media=media,

@@ -45,21 +45,12 @@ from xappiens_whatsapp.testing.fake_inbox_hub_values import (
 	qr_png_base64,
 )
 from xappiens_whatsapp.testing.webhook_signer import WebhookOutbox
+from xappiens_whatsapp.testing.wwebjs_messages import text_message
 
 DEFAULT_API_KEY = "test-inbox-hub-api-key"
 DEFAULT_PHONE = "34600000002"
-MESSAGE_TYPES = {
-	"text",
-	"image",
-	"video",
-	"audio",
-	"document",
-	"sticker",
-	"location",
-	"contact",
-	"poll",
-	"reaction",
-}
+# The `type`s the gateway's send endpoint takes.
+MESSAGE_TYPES = frozenset("text image video audio document sticker location contact poll reaction".split())
 MEDIA_TYPES = {"image", "video", "audio", "document", "sticker"}
 QR_PREFIX = "data:image/png;base64,"
 _SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{3,100}$")
@@ -207,25 +198,17 @@ class FakeInboxHub(MediaRoutes, FakeServer):
 		self.emit(
 			session_id,
 			"message.received",
-			{
-				"id": {
-					"fromMe": False,
-					"remote": remote,
-					"id": message_id,
-					"_serialized": f"false_{remote}_{message_id}_in",
-				},
-				"body": text,
-				"type": "chat",
-				"timestamp": int(stored["epoch"]),
-				"from": remote,
-				"to": own,
-				"fromMe": False,
-				"hasMedia": False,
-				"isForwarded": False,
-				"isStarred": False,
-				"isStatus": False,
-				"quotedMsgId": None,
-			},
+			text_message(
+				remote,
+				own,
+				message_id,
+				text,
+				stored["epoch"],
+				from_me=False,
+				isStarred=False,
+				isStatus=False,
+				quotedMsgId=None,
+			),
 		)
 		return message_id
 
@@ -653,22 +636,11 @@ class FakeInboxHub(MediaRoutes, FakeServer):
 		message_id = stored["whatsappMessageId"]
 		if self.emit_message_sent:
 			remote = c_us(stored["chatId"])
+			own = f"{session.get('phoneNumber') or session_id}@c.us"
 			self.emit(
 				session_id,
 				"message.sent",
-				{
-					"id": {
-						"fromMe": True,
-						"remote": remote,
-						"id": message_id,
-						"_serialized": f"true_{remote}_{message_id}_out",
-					},
-					"body": stored["body"],
-					"timestamp": int(stored["epoch"]),
-					"from": f"{session.get('phoneNumber') or session_id}@c.us",
-					"to": remote,
-					"fromMe": True,
-				},
+				text_message(remote, own, message_id, stored["body"], stored["epoch"], from_me=True),
 			)
 		if self.auto_ack:
 			for ack in (1, 2, 3):

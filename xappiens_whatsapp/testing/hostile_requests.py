@@ -13,16 +13,11 @@ from urllib.parse import urlencode, urlsplit
 import requests
 
 from xappiens_whatsapp.core.signatures import serialise, sign
-from xappiens_whatsapp.testing.simulator import (
-	CONTROL_PATH,
-	REPORT_PATH,
-	WEBHOOK_PATH,
-	http_session,
-	iso,
-	madrid_time,
-	new_message_id,
-	pin,
-)
+from xappiens_whatsapp.testing.sim_calls import madrid_time
+from xappiens_whatsapp.testing.sim_delivery import iso
+from xappiens_whatsapp.testing.sim_limits import CONTROL_PATH, REPORT_PATH, WEBHOOK_PATH
+from xappiens_whatsapp.testing.sim_sending import http_session, pin
+from xappiens_whatsapp.testing.simulator import new_message_id
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,9 @@ from collections.abc import Iterator
 from xappiens_whatsapp.core.signatures import serialise, sign
 from xappiens_whatsapp.testing.hostile_requests import Hostile
 from xappiens_whatsapp.testing.payloads import inbox_hub
-from xappiens_whatsapp.testing.simulator import CONTROL_PATH, REPORT_PATH, WEBHOOK_PATH, iso, madrid_time
+from xappiens_whatsapp.testing.sim_calls import madrid_time
+from xappiens_whatsapp.testing.sim_delivery import iso
+from xappiens_whatsapp.testing.sim_limits import CONTROL_PATH, REPORT_PATH, WEBHOOK_PATH
 
 MARKUP = "<img src=x onerror=window.__xw_pwned=1>"
 # label → the JSON text written where the field's value was

@@ -23,53 +23,40 @@ duplicated or lost.
 
 from __future__ import annotations
 
-import ipaddress
-import json
 import random
 import re
-import socket
-import threading
 import time
-import zlib
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from urllib.parse import urlencode, urlsplit
-from zoneinfo import ZoneInfo
-
-import requests
+from collections import Counter
+from dataclasses import dataclass
 
 from xappiens_whatsapp.core import inbox_hub_events as ih
-from xappiens_whatsapp.core import netelip_events as ne
-from xappiens_whatsapp.core.signatures import serialise, sign
+from xappiens_whatsapp.core.signatures import serialise
+from xappiens_whatsapp.testing.sim_calls import (
+	SIM_CALLED_NUMBER,
+	add_calls,
+	prefix_tag,
+	sim_call_pattern,
+)
+from xappiens_whatsapp.testing.sim_delivery import Delivery, NotLoopback, iso
+from xappiens_whatsapp.testing.sim_disorder import RETRY_SPREAD, shuffle_windows, with_retries
 from xappiens_whatsapp.testing.sim_limits import (
 	CONTROL_PATH,
 	LIMITS,
-	MAX_CONCURRENCY,
-	MAX_COUNT,
 	MAX_DELIVERIES,
-	MAX_DURATION,
-	MAX_PROVIDER_RETRIES,
-	MAX_RATE,
 	REPORT_PATH,
 	WEBHOOK_PATH,
 )
+from xappiens_whatsapp.testing.sim_sending import Result, is_loopback, percentile, pin, send
+from xappiens_whatsapp.testing.wwebjs_messages import text_message
 
 PREFIX_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{2,39}")  # no LIKE wildcard can hide in a prefix
 
 ACKS = {"wwebjs": (1, 2, 3), "baileys": (2, 3, 4)}  # sent, delivered, read on each gateway scale
-CALL_OUTCOMES = (("answered", 0.6, "Completed"), ("no_answer", 0.25, "No Answer"), ("busy", 0.15, "Busy"))
 OWN_PHONE = "34600000000"
-SIM_CALLED_NUMBER = "919999999"  # every simulated call is to this number: it marks them for cleanup
-MADRID = ZoneInfo("Europe/Madrid")
 TINY_PNG = (
 	"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kg"
 	"AAAABJRU5ErkJggg=="
 )
-
-
-class NotLoopback(ValueError):
-	"""The target URL is not on this machine (or its host name does not resolve)."""
 
 
 @dataclass(frozen=True)
@@ -128,47 +115,6 @@ class Config:
 		return self.sessions * per_session + self.conversations * per_conversation + self.calls * 3
 
 
-@dataclass(eq=False)
-class Delivery:
-	"""One logical delivery. A retried one appears twice in the stream and posts the same body again."""
-
-	seq: int
-	provider: str  # "Inbox Hub" or "Netelip"
-	kind: str  # message.received, message.sent, message.ack, session.qr, session.connected, call.control…
-	path: str = field(repr=False)  # a Netelip path carries the callback token
-	dedup_keys: tuple[str, ...] = ()
-	session_id: str | None = None
-	payload: dict | None = None  # Inbox Hub: the envelope, stamped with the send time on first send
-	secret: str | None = field(default=None, repr=False)
-	body: bytes | None = None  # Netelip: the finished body
-	content_type: str = "application/json"
-	_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-	_rendered: bytes | None = field(default=None, repr=False)
-
-	def render(self, now: float) -> bytes:
-		"""The bytes to post. An Inbox Hub envelope carries the time it was first sent; a retry reuses them."""
-		with self._lock:
-			if self._rendered is None:
-				if self.payload is not None:
-					self._rendered = serialise({**self.payload, "timestamp": iso(now)})
-				else:
-					self._rendered = self.body or b""
-			return self._rendered
-
-	def headers(self, body: bytes, now: float) -> dict[str, str]:
-		headers = {"Content-Type": self.content_type}
-		if self.provider == "Inbox Hub":
-			headers.update(
-				{
-					"X-Webhook-Event": self.kind,
-					"X-Webhook-Session": self.session_id or "",
-					"X-Webhook-Timestamp": str(int(now * 1000)),  # unsigned, fresh on every attempt
-					"X-Webhook-Signature": sign(body, self.secret or ""),
-				}
-			)
-		return headers
-
-
 @dataclass
 class Scenario:
 	config: Config
@@ -195,10 +141,6 @@ class Scenario:
 			f"{len(self.deliveries)} deliveries + {self.retries} retries ({listed})"
 			+ (" (truncated to the count bound)" if self.truncated else "")
 		)
-
-
-def iso(moment: float) -> str:
-	return datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def session_ids(config: Config) -> list[str]:
@@ -319,23 +261,15 @@ def build(
 				b.add_ih(
 					session,
 					"message.received",
-					{
-						"id": {
-							"fromMe": False,
-							"remote": remote,
-							"id": message_id,
-							"_serialized": f"false_{remote}_{message_id}_in",
-						},
-						"body": f"Hola {c}.{m} (seed {config.seed})",
-						"type": "chat",
-						"timestamp": int(moment + m),
-						"from": remote,
-						"to": own,
-						"fromMe": False,
-						"hasMedia": False,
-						"isForwarded": False,
-						"notifyName": f"Cliente {c}",
-					},
+					text_message(
+						remote,
+						own,
+						message_id,
+						f"Hola {c}.{m} (seed {config.seed})",
+						moment + m,
+						from_me=False,
+						notifyName=f"Cliente {c}",
+					),
 				)
 			)
 			messages[(session, message_id)] = "Delivered"
@@ -347,19 +281,7 @@ def build(
 			b.add_ih(
 				session,
 				"message.sent",
-				{
-					"id": {
-						"fromMe": True,
-						"remote": remote,
-						"id": message_id,
-						"_serialized": f"true_{remote}_{message_id}_out",
-					},
-					"body": f"Respuesta {c}.{r}",
-					"timestamp": at,
-					"from": own,
-					"to": remote,
-					"fromMe": True,
-				},
+				text_message(remote, own, message_id, f"Respuesta {c}.{r}", at, from_me=True),
 			)
 			messages[(session, message_id)] = "Sent"
 			if config.acks:
@@ -372,18 +294,24 @@ def build(
 					ack_deliveries.append(delivery)
 				messages[(session, message_id)] = "Read"
 
-	calls = _add_calls(b, config, netelip_token, netelip_application, start) if config.calls else {}
+	calls = (
+		add_calls(
+			b, config.calls, config.seed, config.session_prefix, netelip_token, netelip_application, start
+		)
+		if config.calls
+		else {}
+	)
 
 	causal = list(b.deliveries)
 	late = set(ack_deliveries) if config.late_acks else set()
 	stream = [d for d in causal if d not in late]
 	if config.reorder:
-		stream = _shuffle_windows(stream, config.reorder_window, rng)
+		stream = shuffle_windows(stream, config.reorder_window, rng)
 	if config.late_acks:
 		tail = list(ack_deliveries)
 		rng.shuffle(tail)
 		stream += tail
-	stream = _with_retries(stream, config.duplicates, rng)
+	stream = with_retries(stream, config.duplicates, rng)
 	return Scenario(config, causal, stream, sessions, messages, calls, truncated=b.truncated)
 
 
@@ -399,341 +327,15 @@ def _add_changes(b: _Builder, session: str, received: list[Delivery], at: int) -
 		b.add_ih(session, "message_revoke_everyone", {"after": {**last, "body": "", "type": "revoked"}})
 
 
-def _shuffle_windows(items: list, window: int, rng: random.Random) -> list:
-	if window < 2:
-		return list(items)
-	out = []
-	for i in range(0, len(items), window):
-		chunk = items[i : i + window]
-		rng.shuffle(chunk)
-		out += chunk
-	return out
-
-
-RETRY_SPREAD = 10  # a retry goes out before this many other deliveries have followed its first sending
-
-
-def _with_retries(stream: list[Delivery], share: float, rng: random.Random) -> list[Delivery]:
-	"""A retried delivery goes out again a little later, as a provider's retry after a lost answer. One pass:
-	each retry is due a few positions after its first sending and goes out when the stream gets there."""
-	if share <= 0:
-		return list(stream)
-	out: list[Delivery] = []
-	due: dict[int, list[Delivery]] = defaultdict(list)
-	for position, delivery in enumerate(stream):
-		out.append(delivery)
-		if rng.random() < share:
-			due[position + rng.randint(0, RETRY_SPREAD - 1)].append(delivery)
-		out += due.pop(position, ())
-	for position in sorted(due):  # due past the end of the stream
-		out += due[position]
-	return out
-
-
-def madrid_time(moment: float) -> str:
-	return datetime.fromtimestamp(moment, MADRID).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _multipart(fields: dict[str, str], rng: random.Random) -> tuple[bytes, str]:
-	boundary = "----xwsim" + "".join(rng.choice("0123456789abcdef") for _ in range(16))
-	parts = [
-		f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
-		for name, value in fields.items()
-	]
-	body = ("".join(parts) + f"--{boundary}--\r\n").encode()
-	return body, f"multipart/form-data; boundary={boundary}"
-
-
-def prefix_tag(prefix: str) -> str:
-	"""Six digits derived from the session prefix, written into every simulated call id: with the number
-	every simulated call goes to, a cleanup by prefix finds its own calls and leaves any other alone."""
-	return f"{zlib.crc32(prefix.encode()) % 1_000_000:06d}"
-
-
-def sim_call_pattern(prefix: str) -> str:
-	"""A regular expression (MariaDB's and Python's) matching exactly the call ids simulated with `prefix`."""
-	return rf"^[0-9]{{1,12}}\.{prefix_tag(prefix)}[0-9]{{9}}$"
-
-
-def _add_calls(
-	b: _Builder, config: Config, token: str | None, application: str | None, start: float
-) -> dict[str, str]:
-	rng = b.rng
-	query = "?" + urlencode({"token": token})
-	calls: dict[str, str] = {}
-	epoch = int(start) - 3600
-	tag = prefix_tag(config.session_prefix)
-	for n in range(config.calls):
-		if not b.room(3):
-			break
-		call_id = f"{epoch}.{tag}{config.seed % 10_000:04d}{n:05d}"
-		roll, outcome, final = rng.random(), CALL_OUTCOMES[-1][0], CALL_OUTCOMES[-1][2]
-		for name, share, state in CALL_OUTCOMES:
-			if roll < share:
-				outcome, final = name, state
-				break
-			roll -= share
-		base = {
-			"ID": call_id,
-			"api": application or "API sim",
-			"src": f"6{config.seed % 100:02d}{n:06d}"[:9],
-			"dst": SIM_CALLED_NUMBER,
-			"startcall": madrid_time(start - 60 + n),
-			"typesrc": "did",
-			"usersrc": f"6{config.seed % 100:02d}{n:06d}"[:9],
-		}
-		steps = [base]
-		if outcome == "answered":
-			steps.append({**base, "statuscall": "ANSWER", "command": "dial", "status": "OK"})
-			cdr = {**base, "statuscall": "ANSWER", "durationcall": "75", "durationcallanswered": "61"}
-		elif outcome == "no_answer":
-			cdr = {**base, "statuscall": "NOANSWER", "durationcall": "30", "durationcallanswered": "0"}
-		else:
-			cdr = {**base, "statuscall": "BUSY", "durationcall": "3", "durationcallanswered": "0"}
-		for fields in steps:
-			key = ne.dedup_key(ne.parse_control(fields))
-			b.add_netelip(
-				"call.control",
-				CONTROL_PATH + query,
-				urlencode(fields).encode(),
-				"application/x-www-form-urlencoded",
-				(key,),
-			)
-		report = json.dumps([cdr], ensure_ascii=False)
-		keys = tuple(ne.dedup_key(e) for e in ne.read_report({"calls": report}).events)
-		body, content_type = _multipart({"calls": report}, rng)
-		b.add_netelip("call.report", REPORT_PATH + query, body, content_type, keys)
-		calls[call_id] = final
-	return calls
-
-
-# ---------------------------------------------------------------- sending
-
-
-def _loopback_address(host: str, port: int) -> str:
-	"""The address to connect to for `host`: every address it resolves to must be loopback (a name such as
-	`site.localhost` is only trusted for where it actually resolves)."""
-	try:
-		literal = ipaddress.ip_address(host)
-	except ValueError:
-		literal = None
-	if literal is not None:
-		if not literal.is_loopback:
-			raise NotLoopback(f"{host} is not a loopback address")
-		return str(literal)
-	try:
-		infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-	except (OSError, UnicodeError) as exc:
-		raise NotLoopback(f"{host} does not resolve ({exc})") from None
-	addresses = [info[4][0].split("%", 1)[0] for info in infos]
-	if not addresses or not all(ipaddress.ip_address(a).is_loopback for a in addresses):
-		raise NotLoopback(
-			f"{host} resolves to {', '.join(sorted(set(addresses))) or 'nothing'}: not loopback only"
-		)
-	return addresses[0]
-
-
-def pin(url: str) -> tuple[str, str]:
-	"""(base URL naming the loopback address itself, Host header). Posting to the address checked, not to the
-	name again, leaves no second resolution that could point somewhere else."""
-	try:
-		parts = urlsplit(url)
-		host, port = parts.hostname, parts.port
-	except ValueError as exc:
-		raise NotLoopback(f"{url!r} is not a URL ({exc})") from None
-	if parts.scheme not in ("http", "https") or not host:
-		raise NotLoopback(f"{url!r} is not an http(s) URL")
-	port = port or (443 if parts.scheme == "https" else 80)
-	address = _loopback_address(host, port)
-	shown = f"[{address}]" if ":" in address else address
-	return f"{parts.scheme}://{shown}:{port}{parts.path.rstrip('/')}", parts.netloc
-
-
-def is_loopback(url: str) -> bool:
-	"""True when every address the URL's host resolves to is on this machine."""
-	try:
-		pin(url)
-	except NotLoopback:
-		return False
-	return True
-
-
-def http_session() -> requests.Session:
-	http = requests.Session()
-	http.trust_env = False  # no proxy from the environment: the request goes to the address checked
-	return http
-
-
-@dataclass
-class Result:
-	sent: int = 0  # HTTP requests made (retries included)
-	accepted: int = 0  # answered 2xx
-	rejected: int = 0  # answered 3xx or 4xx (redirects are not followed)
-	failed: int = 0  # answered 5xx or no answer at all
-	duplicate_answers: int = 0  # 2xx answers that said "already had it"
-	provider_retries: int = 0  # resent after a 5xx / no answer, as providers do
-	resent: int = 0  # requests carrying a delivery posted before (stream duplicates and provider retries)
-	unsent: int = 0  # stream entries left when a bound stopped the run
-	statuses: Counter = field(default_factory=Counter)
-	latencies_ms: list[float] = field(default_factory=list)
-	elapsed: float = 0.0
-	stopped_by: str = "done"
-
-	def percentile(self, p: float) -> float:
-		return percentile(self.latencies_ms, p)
-
-	def line(self) -> str:
-		rate = self.sent / self.elapsed if self.elapsed else 0.0
-		return (
-			f"sent={self.sent} accepted={self.accepted} rejected={self.rejected} failed={self.failed} "
-			f"resent={self.resent} duplicate_answers={self.duplicate_answers} "
-			f"provider_retries={self.provider_retries} "
-			f"unsent={self.unsent} elapsed={self.elapsed:.1f}s rate={rate:.1f}/s "
-			f"p50={self.percentile(50):.1f}ms p99={self.percentile(99):.1f}ms stopped_by={self.stopped_by}"
-		)
-
-
-def percentile(values: list[float], p: float) -> float:
-	if not values:
-		return 0.0
-	ordered = sorted(values)
-	rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
-	return ordered[rank]
-
-
-def _is_duplicate_answer(text: str) -> bool:
-	try:
-		answer = json.loads(text)
-	except ValueError:
-		return False
-	if not isinstance(answer, dict):
-		return False
-	return answer.get("duplicate") is True or (answer.get("duplicates", 0) > 0 and not answer.get("accepted"))
-
-
-def send(
-	stream: list[Delivery],
-	base_url: str,
-	*,
-	rate: float | None = None,
-	max_count: int = 10_000,
-	max_duration: float = 60.0,
-	concurrency: int = 4,
-	provider_retries: int = 0,
-	retry_delay: float = 0.5,
-	site: str | None = None,
-	timeout: float = 10.0,
-	on_answer=None,
-) -> Result:
-	"""Post the stream. `rate`: deliveries per second (None: as fast as `concurrency` allows). Stops after
-	`max_count` requests or `max_duration` seconds, whichever comes first. `site` goes in
-	X-Frappe-Site-Name for servers that host several sites. `on_answer(delivery, status, seconds)` is called
-	from the sending threads. Raises NotLoopback unless every address of the URL's host is loopback."""
-	target, host_header = pin(base_url)
-	if rate is not None and not 0 < rate <= MAX_RATE:
-		raise ValueError(f"rate must be between 0 and {MAX_RATE:g} per second")
-	max_count = max(0, min(int(max_count), MAX_COUNT))
-	max_duration = max(0.0, min(float(max_duration), MAX_DURATION))
-	concurrency = max(1, min(int(concurrency), MAX_CONCURRENCY))
-	provider_retries = max(0, min(int(provider_retries), MAX_PROVIDER_RETRIES))
-	timeout = max(0.1, min(float(timeout), 120.0))
-
-	result = Result()
-	lock = threading.Lock()
-	position = {"next": 0}
-	posted: set[int] = set()  # id() of every delivery posted at least once
-	started = time.monotonic()
-	deadline = started + max_duration
-
-	def claim() -> tuple[int, Delivery] | None:
-		with lock:
-			index = position["next"]
-			if index >= len(stream):
-				return None
-			if result.sent >= max_count:
-				result.stopped_by = "count"
-				return None
-			slot = started + index / rate if rate else time.monotonic()
-			if max(slot, time.monotonic()) >= deadline:
-				result.stopped_by = "duration"
-				return None
-			position["next"] = index + 1
-			result.sent += 1  # reserved now, so the count bound holds across threads
-			return index, stream[index]
-
-	def attempt(http: requests.Session, delivery: Delivery) -> tuple[int | None, str]:
-		now = time.time()
-		body = delivery.render(now)
-		headers = {**delivery.headers(body, now), "Host": host_header}
-		if site:
-			headers["X-Frappe-Site-Name"] = site
-		with lock:
-			if id(delivery) in posted:
-				result.resent += 1
-			posted.add(id(delivery))
-		t0 = time.perf_counter()
-		try:
-			response = http.post(
-				target + delivery.path, data=body, headers=headers, timeout=timeout, allow_redirects=False
-			)
-			status, text = response.status_code, response.text
-		except requests.RequestException:
-			status, text = None, ""
-		took = time.perf_counter() - t0
-		with lock:
-			result.latencies_ms.append(took * 1000)
-			result.statuses[status or "error"] += 1
-		if on_answer:
-			on_answer(delivery, status, took)
-		return status, text
-
-	def worker():
-		http = http_session()
-		try:
-			while True:
-				claimed = claim()
-				if claimed is None:
-					return
-				index, delivery = claimed
-				if rate:
-					wait = started + index / rate - time.monotonic()
-					if wait > 0:
-						time.sleep(wait)
-				status, text = attempt(http, delivery)
-				tries = 0
-				while (status is None or status >= 500 or status == 429) and tries < provider_retries:
-					if time.monotonic() + retry_delay * (tries + 1) >= deadline:
-						break
-					with lock:
-						if result.sent >= max_count:
-							break
-						result.sent += 1
-						result.provider_retries += 1
-					tries += 1
-					time.sleep(retry_delay * tries)
-					status, text = attempt(http, delivery)
-				with lock:
-					if status is None or status >= 500:
-						result.failed += 1
-					elif 200 <= status < 300:
-						result.accepted += 1
-						result.duplicate_answers += _is_duplicate_answer(text)
-					else:
-						result.rejected += 1
-		finally:
-			http.close()
-
-	threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
-	for thread in threads:
-		thread.start()
-	for thread in threads:
-		thread.join(max_duration + timeout * (provider_retries + 2) + 5)
-	result.elapsed = time.monotonic() - started
-	result.unsent = len(stream) - position["next"]
-	return result
-
-
+# The simulator's whole interface, wherever each part lives.
 __all__ = [
+	"CONTROL_PATH",
+	"LIMITS",
+	"MAX_DELIVERIES",
+	"REPORT_PATH",
+	"RETRY_SPREAD",
+	"SIM_CALLED_NUMBER",
+	"WEBHOOK_PATH",
 	"Config",
 	"Delivery",
 	"NotLoopback",
