@@ -315,6 +315,19 @@ def cleanup_test_data() -> None:
 	)
 	own_rows.forget("Inbound Webhook", deliveries)
 	frappe.db.delete("Inbound Webhook", {"name": ["in", deliveries or [""]]})
+	# Frappe keeps each session a test deleted with delete_doc as a Deleted Document and a "Deleted" comment.
+	frappe.db.delete(
+		"Deleted Document",
+		{"deleted_doctype": "WhatsApp Session", "deleted_name": ["like", TEST_PREFIX + "%"]},
+	)
+	frappe.db.delete(
+		"Comment",
+		{
+			"comment_type": "Deleted",
+			"reference_doctype": "WhatsApp Session",
+			"subject": ["like", f"%{TEST_PREFIX}%"],
+		},
+	)
 	own_rows.restore_refusals()
 	frappe.cache.delete_keys("xw:refused:")
 

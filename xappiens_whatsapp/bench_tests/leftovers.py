@@ -26,9 +26,12 @@ REFERRING = (
 
 def found() -> dict[str, int]:
 	left = {doctype: frappe.db.count(doctype) for doctype in TABLES}
-	for referring, field in REFERRING:
-		for doctype in TABLES:
+	for doctype in TABLES:
+		for referring, field in REFERRING:
 			left[f"{referring} of {doctype}"] = frappe.db.count(referring, {field: doctype})
+		left[f"Deleted Document of {doctype}"] = frappe.db.count(
+			"Deleted Document", {"deleted_doctype": doctype}
+		)
 	return {name: count for name, count in left.items() if count}
 
 

@@ -6,6 +6,8 @@ from datetime import datetime
 import frappe
 from frappe.utils import now_datetime
 
+from xappiens_whatsapp.testing.references import remove_references
+
 _marks: dict[str, datetime] = {}
 _refusals: dict[str, dict] | None = None
 
@@ -30,24 +32,9 @@ def made_since(doctype: str, moment: datetime | None, **filters) -> list[str]:
 	return frappe.get_all(doctype, filters={**filters, "creation": (">=", moment)}, pluck="name")
 
 
-REFERRING = (
-	("ToDo", "reference_type", "reference_name"),
-	("Comment", "reference_doctype", "reference_name"),
-	("Notification Log", "document_type", "document_name"),
-)
-
-
 def forget(doctype: str, names: list[str]) -> None:
-	"""Remove what refers to these rows, before they go: attachments (and their files on disk), assignments,
-	timeline comments, notifications."""
-	if not names:
-		return
-	for file in frappe.get_all(
-		"File", filters={"attached_to_doctype": doctype, "attached_to_name": ["in", names]}, pluck="name"
-	):
-		frappe.delete_doc("File", file, force=True, ignore_permissions=True)
-	for referring, type_field, name_field in REFERRING:
-		frappe.db.delete(referring, {type_field: doctype, name_field: ["in", names]})
+	"""Remove what refers to these rows, before they go (see testing/references.py)."""
+	remove_references(doctype, names)
 
 
 def restore_refusals() -> None:

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import frappe
 import requests
 
+from xappiens_whatsapp.bench_tests import own_rows
 from xappiens_whatsapp.bench_tests.base import (
 	TEST_PREFIX,
 	XWTestCase,
@@ -483,8 +484,10 @@ class TestFaults(XWTestCase):
 			headers = case.headers
 			expected.add(ih.parse(case.body, headers.get("X-Webhook-Event"), session).dedup_key)
 
-		def forget():  # rows with these keys, from a previous run or this one
-			frappe.db.delete("Inbound Webhook", {"dedup_key": ["in", list(expected)]})
+		def forget():  # rows with these keys, from a previous run or this one, and their alerts
+			rows = frappe.get_all("Inbound Webhook", {"dedup_key": ["in", list(expected)]}, pluck="name")
+			own_rows.forget("Inbound Webhook", rows)
+			frappe.db.delete("Inbound Webhook", {"name": ["in", rows or [""]]})
 			frappe.db.commit()
 
 		forget()

@@ -14,6 +14,7 @@ from unittest import mock
 import frappe
 from frappe.utils import now_datetime
 
+from xappiens_whatsapp.bench_tests import own_rows
 from xappiens_whatsapp.bench_tests.base import (
 	XWTestCase,
 	capture_realtime,
@@ -396,6 +397,7 @@ class TestInboxHubPipeline(XWTestCase):
 		self.assertEqual((row.status, row.attempts, row.needs_attention), ("Failed", 2, 1))
 		self.assertIsNone(row.next_retry_at)
 		frappe.db.commit()
+		own_rows.forget("Inbound Webhook", [name])  # its alerts too
 		frappe.db.delete("Inbound Webhook", {"name": name})
 		frappe.db.commit()
 

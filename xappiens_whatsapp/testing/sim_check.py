@@ -16,6 +16,7 @@ import frappe
 from frappe.utils.password import get_decrypted_password
 
 from xappiens_whatsapp.testing import simulator as sim
+from xappiens_whatsapp.testing.references import remove_references
 
 INBOX = "Inbound Webhook"
 FINAL = ("Processed", "Ignored")
@@ -222,13 +223,21 @@ def simulated_sessions(prefix: str) -> list[str]:
 
 def cleanup(prefix: str = "sim_") -> dict:
 	"""Remove what simulations with this session prefix left: the sessions the simulator created, their
-	conversations, messages and inbox rows, and the calls it simulated with this prefix (with their inbox rows,
-	callback to-dos and alerts). Nothing else, whatever the prefix."""
+	conversations, messages, notes and inbox rows, and the calls it simulated with this prefix (with their inbox
+	rows), each with what refers to it (files, ToDos, comments, alerts). Nothing else, whatever the prefix."""
 	sessions = simulated_sessions(prefix)
 	removed = {"sessions": len(sessions), "messages": 0, "inbox": 0, "calls": 0}
 	for chunk in _chunks(sessions):
 		removed["messages"] += frappe.db.count("WhatsApp Message", {"session": ["in", chunk]})
 		removed["inbox"] += frappe.db.count(INBOX, {"session_id": ["in", chunk]})
+		for doctype, field in (
+			("WhatsApp Message", "session"),
+			("WhatsApp Contact", "session"),
+			(INBOX, "session_id"),
+		):
+			remove_references(doctype, frappe.get_all(doctype, filters={field: ["in", chunk]}, pluck="name"))
+		remove_references("WhatsApp Session", chunk)
+		frappe.db.delete("WhatsApp Note", {"session": ["in", chunk]})
 		frappe.db.delete("WhatsApp Message", {"session": ["in", chunk]})
 		frappe.db.delete("WhatsApp Contact", {"session": ["in", chunk]})
 		frappe.db.delete(INBOX, {"session_id": ["in", chunk]})
@@ -249,10 +258,7 @@ def cleanup(prefix: str = "sim_") -> dict:
 	removed["calls"] = len(calls)
 	for chunk in _chunks(calls):
 		names = [name for name, _ in chunk]
-		frappe.db.delete("ToDo", {"reference_type": "Netelip Call", "reference_name": ["in", names]})
-		frappe.db.delete(
-			"Notification Log", {"document_type": "Netelip Call", "document_name": ["in", names]}
-		)
+		remove_references("Netelip Call", names)
 		frappe.db.delete("Netelip Call", {"name": ["in", names]})
 	# Call events carry the call id from the moment they are stored, applied or not.
 	inbox = [
@@ -265,6 +271,7 @@ def cleanup(prefix: str = "sim_") -> dict:
 	]
 	removed["inbox"] += len(inbox)
 	for chunk in _chunks(inbox):
+		remove_references(INBOX, chunk)
 		frappe.db.delete(INBOX, {"name": ["in", chunk]})
 	frappe.db.commit()
 	return removed
