@@ -4,6 +4,8 @@
 import frappe
 from frappe.model.document import Document
 
+from xappiens_whatsapp.pipeline import counts
+
 
 class NetelipCall(Document):
 	# begin: auto-generated types
@@ -56,8 +58,20 @@ class NetelipCall(Document):
 		wrapped_up_at: DF.Datetime | None
 		wrapped_up_by: DF.Link | None
 		wrapup_notes: DF.SmallText | None
+
 	# end: auto-generated types
-	pass
+	# The pipeline changes a call's state in SQL (pipeline/netelip/calls.write) and counts it itself; these count
+	# calls made, changed or deleted as documents.
+	def after_insert(self):
+		counts.call_moved(None, self.status)
+
+	def on_update(self):
+		before = self.get_doc_before_save()
+		if before and before.status != self.status:
+			counts.call_moved(before.status, self.status)
+
+	def on_trash(self):
+		counts.call_moved(self.status, None)
 
 
 def on_doctype_update():
