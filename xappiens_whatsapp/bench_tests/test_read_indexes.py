@@ -221,15 +221,17 @@ class TestReadIndexes(XWTestCase):
 			self.assertEqual(row.key, index, name)
 			self.assertIn("Using index", row.Extra, name)
 
-	def test_the_missed_calls_an_agent_sees_are_counted_in_one_range_of_an_index(self):
+	def test_the_missed_calls_an_agent_sees_are_read_from_one_index_newest_first_or_todays(self):
+		"""The list's Missed page and its count (up to 1,001) walk the missed calls newest first and stop; the
+		shortcut's count reads today's range. The agent's permission condition is checked on the index entry."""
 		import json
 
+		missed = [["Netelip Call", "missed", "=", 1]]  # the list's Missed button
 		workspace = frappe.get_doc("Workspace", "Xappiens WhatsApp")
 		(shortcut,) = [s for s in workspace.shortcuts if s.label == "Missed Calls"]
-		for filters, limit in (
-			([["Netelip Call", "missed", "=", 1]], 1001),
-			(json.loads(shortcut.stats_filter), None),
-		):
+		today = json.loads(shortcut.stats_filter)
+
+		def count_plan(filters: list, **limit) -> dict:
 			queries = selects_of(
 				self.agent,
 				"frappe.desk.reportview.get_count",
@@ -237,13 +239,32 @@ class TestReadIndexes(XWTestCase):
 				filters=filters,
 				fields=[],
 				distinct="false",
-				**({"limit": limit} if limit else {}),
+				**limit,
 			)
 			(query,) = on_table(queries, "Netelip Call", "count(")
 			self.assertNotIn("ifnull", query.lower())
-			row = plan_of_table(query, "Netelip Call")
-			self.assertEqual((row.key, row.type), ("missed_started_at_agent_index", "range"), query)
-			self.assertIn("Using index", row.Extra)
+			return plan_of_table(query, "Netelip Call")
+
+		bounded = count_plan(missed, limit=1001)
+		self.assertEqual(bounded.key, "missed_started_at_agent_index")
+		self.assertIn("Using index", bounded.Extra)
+		todays = count_plan(today)
+		self.assertEqual((todays.key, todays.type), ("missed_started_at_agent_index", "range"))
+		self.assertIn("Using index", todays.Extra)
+		page = selects_of(
+			self.agent,
+			"frappe.desk.reportview.get",
+			doctype="Netelip Call",
+			fields=["`tabNetelip Call`.`name`"],
+			filters=missed,
+			order_by="`tabNetelip Call`.`started_at` desc",
+			start=0,
+			page_length=20,
+		)
+		(query,) = on_table(page, "Netelip Call", "order by")
+		row = plan_of_table(query, "Netelip Call")
+		self.assertEqual(row.key, "missed_started_at_agent_index")
+		self.assertNotIn("filesort", row.Extra or "")
 
 	def test_paging_back_reads_every_message_once_in_order_even_when_many_share_a_time(self):
 		contact = f"{PREFIX}c9999"

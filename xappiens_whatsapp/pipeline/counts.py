@@ -1,7 +1,7 @@
 """Summary rows for the health workspace's charts, kept by the pipeline instead of counted from the inbox or the
 call table on each view: how many inbox rows each provider received per day in each status, how many calls are in
-each status, and the processing lag per day. A chart then reads a few hundred small rows, however many messages the
-site holds.
+each status, and the processing lag per day. A chart then reads a few small rows per day the site has run (about
+2,000 a year), however many messages it holds.
 
 A row that changes state moves one count from its old bucket to its new one. Moves are gathered per transaction and
 written just before it commits, in one upsert per table on the rows' primary keys (in key order, so two workers never
@@ -9,8 +9,8 @@ wait for each other in a cycle): a rollback drops them with the changes they des
 same bucket add up exactly, the database serialising the increments.
 
 Inbox counts outlive the inbox rows by design: the retention job deletes old processed events but the days they
-were received stay counted, so the charts tell the site's traffic, not what is left of it. A deleted call leaves
-its bucket (calls are only deleted by hand). `rebuild` recounts everything from the rows (the patch, the benchmarks).
+were received stay counted, so the charts tell the site's traffic, not what is left of it. A call deleted as a
+document is taken out of its bucket (calls are only deleted by hand). `rebuild` recounts everything from the rows (the patch, the benchmarks).
 """
 
 from collections import Counter
