@@ -27,13 +27,9 @@ ADDED = {
 		"customer_number_started_at_index",
 		"whatsapp_contact_started_at_index",
 		"contact_started_at_index",
-		"status_direction_agent_docstatus_index",
+		"missed_started_at_agent_index",
 	],
-	"Inbound Webhook": [
-		"provider_status_received_at_docstatus_index",
-		"received_at_docstatus_index",
-		"status_processed_at_lag_ms_docstatus_index",
-	],
+	"Inbound Webhook": ["provider_status_received_at_docstatus_index", "received_at_docstatus_index"],
 }
 REPLACED = {"WhatsApp Message": ("contact_message_timestamp_index", "contact, message_timestamp")}
 REPLACED_CALL = {"Netelip Call": ("customer_number_index", "customer_number")}

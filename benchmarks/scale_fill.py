@@ -60,10 +60,19 @@ def fill(messages: int, agent: str, colleague: str) -> dict:
 	_last_activity()
 	_calls(n["calls"], n["conversations"], agent, colleague, common)
 	_inbox(n["inbox"], common)
+	_summaries()
 	frappe.db.commit()
 	for table in ("WhatsApp Message", "WhatsApp Contact", "Netelip Call", "Inbound Webhook", "Contact"):
 		frappe.db.sql(f"analyze table `tab{table}`")
 	return n
+
+
+def _summaries() -> None:
+	"""What the pipeline keeps as it goes, for rows written here in bulk: the health charts' counts and the
+	Missed flag of the calls (the same SQL as the patch that sets them up on existing sites)."""
+	from xappiens_whatsapp.patches.v1_1 import health_counts_and_missed_calls
+
+	health_counts_and_missed_calls.execute()
 
 
 def _sessions(agent: str) -> None:
@@ -198,4 +207,5 @@ def remove() -> None:
 			if deleted < 100000:
 				break
 	frappe.db.sql("delete from `tabWhatsApp Session` where `name` like 'bench\\_scale\\_%%'")
+	_summaries()
 	frappe.db.commit()

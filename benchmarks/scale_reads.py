@@ -18,10 +18,9 @@ LIST_FIELDS = {
 	"WhatsApp Contact": ["name", "display_name", "phone", "session", "last_message_at"],
 	"Netelip Call": ["name", "direction", "customer_number", "status", "agent", "started_at"],
 }
-MISSED = [
-	["Netelip Call", "direction", "=", "Inbound"],
-	["Netelip Call", "status", "in", ["No Answer", "Busy", "Failed"]],
-]
+# What the list's Missed button and the workspace's Missed Calls shortcut ask (netelip_call_list.js, the workspace).
+MISSED = [["Netelip Call", "missed", "=", 1]]
+MISSED_TODAY = [*MISSED, ["Netelip Call", "started_at", "Timespan", "today"]]
 CHARTS = (
 	"WhatsApp Events by Status",
 	"Netelip Events by Status",
@@ -147,7 +146,7 @@ def catalogue(agent: str) -> list[tuple[str, str, str, dict]]:
 			_list("Netelip Call", [["Netelip Call", "agent", "=", agent]]),
 		),
 		("calls: Missed count", "both", COUNT, _count("Netelip Call", MISSED, 1001)),
-		("calls: Missed shortcut", "both", COUNT, _count("Netelip Call", [MISSED[1]])),
+		("calls: Missed shortcut", "both", COUNT, _count("Netelip Call", MISSED_TODAY)),
 		("list: WhatsApp Message", "both", "frappe.desk.reportview.get", _list("WhatsApp Message")),
 		("list: WhatsApp Message count", "both", COUNT, _count("WhatsApp Message", [], 1001)),
 		("list: WhatsApp Contact", "both", "frappe.desk.reportview.get", _list("WhatsApp Contact")),

@@ -693,6 +693,13 @@ scenario("managers see webhook health on the workspace; the call list has status
 	await open_desk(page, "netelip-call");
 	await page.locator(".list-row-container .indicator-pill").first().waitFor({ timeout: LIVE });
 	await screenshot(page, "18-call-list");
+	// The list's Missed button filters on the call's Missed flag (one index range, however many calls there are).
+	await page.locator(".inner-group-button, .btn", { hasText: "Missed" }).first().click();
+	await page.waitForFunction(
+		() => cur_list.filter_area.get().some((f) => f[1] === "missed" && f[2] === "=" && String(f[3]) === "1"),
+		null,
+		{ timeout: LIVE }
+	);
 	const agent_cards = await (async () => {
 		await open_desk(state.a, "xappiens-whatsapp");
 		await state.a.locator(".shortcut-widget-box").first().waitFor({ timeout: LIVE });
@@ -700,6 +707,18 @@ scenario("managers see webhook health on the workspace; the call list has status
 		return state.a.locator(".number-widget-box").count();
 	})();
 	assert(agent_cards === 0, `an agent sees ${agent_cards} health cards`);
+	// The Missed Calls shortcut counts today's missed calls the agent may see, as the server counts them for them.
+	const pill = state.a.locator(".shortcut-widget-box", { hasText: "Missed Calls" }).locator(".indicator-pill");
+	await pill.waitFor({ timeout: LIVE });
+	const today = await state.a.evaluate(() =>
+		frappe.xcall("frappe.client.get_count", {
+			doctype: "Netelip Call",
+			filters: [["missed", "=", 1], ["started_at", "Timespan", "today"]],
+		})
+	);
+	const shown = (await pill.innerText()).trim();
+	assert(today >= 1, "agent A's missed call of today (a fixture) is not counted");
+	assert(shown === `${today} today`, `the Missed Calls shortcut shows "${shown}", not "${today} today"`);
 	const sidebar = await state.a.locator(".desk-sidebar").innerText();
 	assert(!sidebar.includes("WhatsApp Health"), "an agent is offered the health workspace");
 	await screenshot(state.a, "19-workspace-agent");

@@ -15,6 +15,8 @@ DOCTYPES = (
 	"WhatsApp Note",
 	"Inbound Webhook",
 	"Webhook Rejection",
+	"Status Count",
+	"Webhook Lag",
 	"Netelip Settings",
 	"Netelip Agent",
 	"Netelip Allowed Number",

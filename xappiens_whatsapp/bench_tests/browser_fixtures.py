@@ -294,6 +294,22 @@ def _crm_contact(first_name: str, last_name: str, phone: str) -> str:
 	return doc.name
 
 
+def _missed_calls(agent_a: str, agent_b: str) -> None:
+	"""A missed call today for each agent: the Missed Calls shortcut counts agent A's, never agent B's."""
+	for agent in (agent_a, agent_b):
+		frappe.get_doc(
+			{
+				"doctype": "Netelip Call",
+				"direction": "Inbound",
+				"status": "No Answer",
+				"agent": agent,
+				"customer_number": "+34600000077",
+				"call_id": f"xwb-missed-{agent}",
+				"started_at": frappe.utils.now_datetime(),
+			}
+		).insert(ignore_permissions=True)
+
+
 def setup(site_url: str, gateway_url: str, gateway_key: str, session_secret: str, netelip_token: str) -> dict:
 	teardown(quiet=True)
 	# A fresh site sends every user but Administrator to the setup wizard first.
@@ -362,6 +378,7 @@ def setup(site_url: str, gateway_url: str, gateway_key: str, session_secret: str
 	xss = _xss_conversation(contact)
 	long = _long_conversation()
 	documents = browser_fixtures_documents.setup(agent_a, SEEDED_PHONE)
+	_missed_calls(agent_a, agent_b)
 	frappe.db.commit()
 	frappe.cache.delete_value("xw:managers")
 	return {

@@ -55,13 +55,13 @@ class TestReadIndexes(XWTestCase):
 		)
 		frappe.db.sql(
 			f"""insert into `tabNetelip Call` (`name`, {std}, `direction`, `customer_number`, `status`, `agent`,
-			`contact`, `whatsapp_contact`, `call_id`, `started_at`)
+			`contact`, `whatsapp_contact`, `call_id`, `started_at`, `missed`)
 			select concat('{PREFIX}k', lpad(seq, 5, '0')), now(), now(), 'Administrator', 'Administrator', 0, 0,
 				'Inbound', concat('+3469900', lpad(seq % 4000, 4, '0')),
 				elt(1 + seq % 4, 'Completed', 'No Answer', 'Busy', 'Completed'),
 				if(seq % 3 = 0, null, if(seq % 3 = 1, {frappe.db.escape(cls.agent)}, 'xwt-idx-other@example.com')),
 				concat('{PREFIX}p', seq % 4000), if(seq % 2 = 0, concat('{PREFIX}c', lpad(seq % 4000, 4, '0')), null),
-				concat('{PREFIX}-', seq), now() - interval seq minute
+				concat('{PREFIX}-', seq), now() - interval seq minute, seq % 4 in (1, 2)
 			from seq_1_to_3000"""
 		)
 		frappe.db.sql(
@@ -187,57 +187,84 @@ class TestReadIndexes(XWTestCase):
 			self.index_of(card("WhatsApp Processed Today"), "Inbound Webhook"),
 			"provider_status_received_at_docstatus_index",
 		)
-		lag = selects_of(
-			"Administrator",
-			"frappe.desk.doctype.dashboard_chart.dashboard_chart.get",
-			chart_name="Webhook Processing Lag",
-			refresh=1,
-		)
-		self.assertEqual(self.index_of(lag, "Inbound Webhook"), "status_processed_at_lag_ms_docstatus_index")
-		per_day = selects_of(
-			"Administrator",
-			"frappe.desk.doctype.dashboard_chart.dashboard_chart.get",
-			chart_name="Webhook Events per Day",
-			refresh=1,
-		)
-		self.assertEqual(self.index_of(per_day, "Inbound Webhook"), "received_at_docstatus_index")
 
-	def test_charts_by_status_are_read_from_the_index_alone(self):
-		def chart(name: str, table: str) -> dict:
+	def test_health_charts_read_the_summary_rows_through_their_indexes_never_the_inbox_or_calls(self):
+		from xappiens_whatsapp.pipeline import counts
+
+		counts.rebuild()  # the summary rows of the rows above
+		frappe.db.commit()
+		frappe.db.sql("analyze table `tabStatus Count`")
+		frappe.db.sql("analyze table `tabWebhook Lag`")
+		expected = {
+			"WhatsApp Events by Status": (
+				"Status Count",
+				"record_type_provider_status_count_docstatus_index",
+			),
+			"Netelip Events by Status": ("Status Count", "record_type_provider_status_count_docstatus_index"),
+			"Calls by Outcome": ("Status Count", "record_type_provider_status_count_docstatus_index"),
+			"Webhook Events per Day": ("Status Count", "record_type_day_count_docstatus_index"),
+			"Webhook Processing Lag": ("Webhook Lag", "day_average_lag_ms_docstatus_index"),
+		}
+		for name, (table, index) in expected.items():
 			queries = selects_of(
 				"Administrator",
 				"frappe.desk.doctype.dashboard_chart.dashboard_chart.get",
 				chart_name=name,
 				refresh=1,
 			)
+			self.assertEqual(
+				on_table(queries, "Inbound Webhook") + on_table(queries, "Netelip Call"), [], name
+			)
 			found = on_table(queries, table, "group by")
-			self.assertTrue(found, queries)
-			return plan_of_table(found[0], table)
+			self.assertTrue(found, (name, queries))
+			row = plan_of_table(found[0], table)
+			self.assertEqual(row.key, index, name)
+			self.assertIn("Using index", row.Extra, name)
 
-		events = chart("WhatsApp Events by Status", "Inbound Webhook")
-		self.assertEqual(events.key, "provider_status_received_at_docstatus_index")
-		self.assertIn("Using index", events.Extra)
-		calls = chart("Calls by Outcome", "Netelip Call")
-		self.assertEqual(calls.key, "status_direction_agent_docstatus_index")
-		self.assertIn("Using index", calls.Extra)
+	def test_the_missed_calls_an_agent_sees_are_read_from_one_index_newest_first_or_todays(self):
+		"""The list's Missed page and its count (up to 1,001) walk the missed calls newest first and stop; the
+		shortcut's count reads today's range. The agent's permission condition is checked on the index entry."""
+		import json
 
-	def test_the_count_of_missed_calls_an_agent_sees_is_read_from_the_index_alone(self):
-		queries = selects_of(
+		missed = [["Netelip Call", "missed", "=", 1]]  # the list's Missed button
+		workspace = frappe.get_doc("Workspace", "Xappiens WhatsApp")
+		(shortcut,) = [s for s in workspace.shortcuts if s.label == "Missed Calls"]
+		today = json.loads(shortcut.stats_filter)
+
+		def count_plan(filters: list, **limit) -> dict:
+			queries = selects_of(
+				self.agent,
+				"frappe.desk.reportview.get_count",
+				doctype="Netelip Call",
+				filters=filters,
+				fields=[],
+				distinct="false",
+				**limit,
+			)
+			(query,) = on_table(queries, "Netelip Call", "count(")
+			self.assertNotIn("ifnull", query.lower())
+			return plan_of_table(query, "Netelip Call")
+
+		bounded = count_plan(missed, limit=1001)
+		self.assertEqual(bounded.key, "missed_started_at_agent_index")
+		self.assertIn("Using index", bounded.Extra)
+		todays = count_plan(today)
+		self.assertEqual((todays.key, todays.type), ("missed_started_at_agent_index", "range"))
+		self.assertIn("Using index", todays.Extra)
+		page = selects_of(
 			self.agent,
-			"frappe.desk.reportview.get_count",
+			"frappe.desk.reportview.get",
 			doctype="Netelip Call",
-			filters=[
-				["Netelip Call", "direction", "=", "Inbound"],
-				["Netelip Call", "status", "in", ["No Answer", "Busy"]],
-			],
-			fields=[],
-			distinct="false",
-			limit=1001,
+			fields=["`tabNetelip Call`.`name`"],
+			filters=missed,
+			order_by="`tabNetelip Call`.`started_at` desc",
+			start=0,
+			page_length=20,
 		)
-		(query,) = on_table(queries, "Netelip Call", "count(")
+		(query,) = on_table(page, "Netelip Call", "order by")
 		row = plan_of_table(query, "Netelip Call")
-		self.assertEqual(row.key, "status_direction_agent_docstatus_index")
-		self.assertIn("Using index", row.Extra)
+		self.assertEqual(row.key, "missed_started_at_agent_index")
+		self.assertNotIn("filesort", row.Extra or "")
 
 	def test_paging_back_reads_every_message_once_in_order_even_when_many_share_a_time(self):
 		contact = f"{PREFIX}c9999"

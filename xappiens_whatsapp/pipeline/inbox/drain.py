@@ -16,7 +16,7 @@ import frappe
 from frappe.utils import now_datetime
 
 from xappiens_whatsapp.core.text import plain
-from xappiens_whatsapp.pipeline import settings
+from xappiens_whatsapp.pipeline import counts, settings
 from xappiens_whatsapp.pipeline.inbox import drain_state, jobs, parked
 from xappiens_whatsapp.pipeline.inbox.locks import LockTimeout, event_key, named_lock, release, try_locks
 from xappiens_whatsapp.pipeline.inbox.outcome import Outcome
@@ -251,8 +251,9 @@ def process(name: str, wait: bool = True, row=None) -> bool:
 				continue
 			# Kept on the row, whatever went wrong (lock, handler, bookkeeping): the sweep retries it with
 			# backoff and flags it once the attempts run out. True: this row is settled for now.
-			current = get_row(DOCTYPE, name, ROW_FIELDS) or row
-			if current.status not in FINAL:  # e.g. a callback after a commit that did go through
+			# Locked: its status now is the bucket the failure moves it from.
+			current = get_row(DOCTYPE, name, ROW_FIELDS, for_update=True)
+			if current and current.status not in FINAL:  # e.g. a callback after a commit that did go through
 				record_failure(current, exc)
 				frappe.db.commit()
 			return True
@@ -284,6 +285,7 @@ def finish(row, outcome: Outcome, started: float, later: list | None = None) -> 
 	"""Write the outcome on the row; a final one goes on `later` instead, when given, to be written further on in
 	the same transaction (update_rows)."""
 	now = now_datetime()
+	counts.webhook_moved(row.provider, row.received_at, row.status, outcome.status)
 	values = {
 		"status": outcome.status,
 		"note": outcome.note,
@@ -305,6 +307,8 @@ def finish(row, outcome: Outcome, started: float, later: list | None = None) -> 
 			values["lag_ms"] = round(
 				(now - frappe.utils.get_datetime(row.received_at)).total_seconds() * 1000, 1
 			)
+		if outcome.status == "Processed":
+			counts.webhook_processed(now, values.get("lag_ms"))
 		if later is not None:
 			later.append((row.name, values))
 			return
@@ -319,6 +323,7 @@ def record_failure(row, exc: Exception) -> None:
 	attempts = (row.attempts or 0) + 1
 	limit = settings.int_setting(settings.whatsapp(), "max_attempts", 5, minimum=1)
 	exhausted = attempts >= limit
+	counts.webhook_moved(row.provider, row.received_at, row.status, "Failed")
 	# An error's words can carry what a provider or a customer sent: kept as plain text, like everything shown.
 	error = (
 		plain("".join(traceback.format_exception_only(type(exc), exc)).strip(), 1000) or type(exc).__name__

@@ -16,7 +16,7 @@ from frappe.utils import now_datetime
 from werkzeug.wrappers import Response
 
 from xappiens_whatsapp.core.text import one_line, plain
-from xappiens_whatsapp.pipeline import settings
+from xappiens_whatsapp.pipeline import counts, settings
 from xappiens_whatsapp.pipeline.inbox import jobs, rejections
 
 _COLUMNS = (
@@ -108,6 +108,7 @@ def accept(
 		if guard is not None and not frappe.db._cursor.rowcount:
 			return None  # the guard's select found no row: the secret changed since it was remembered
 		break
+	counts.webhook_moved(provider, now, None, values["status"])  # written by this transaction's commit
 	if not ignored_reason:
 		frappe.db.after_commit.add(jobs.wake)  # a second one in the same transaction finds the flag set
 	return Accepted(values["name"], duplicate=False, queued=not ignored_reason)

@@ -8,6 +8,7 @@ all there is.
 
 import frappe
 
+from xappiens_whatsapp.pipeline import counts
 from xappiens_whatsapp.pipeline.inbox import drain_state, jobs
 
 DOCTYPE = "Inbound Webhook"
@@ -73,8 +74,18 @@ def release(session: str, reference_key: str) -> None:
 	learnt its message's id): they are applied, under the message's lock, once this transaction commits."""
 	names = waiting_for(session, reference_key)
 	if names:
+		rows = frappe.db.sql(
+			"select name, provider, received_at from `tabInbound Webhook` where status = 'Waiting' and name in %s"
+			" for update",
+			(tuple(names),),
+			as_dict=True,
+		)
+		if not rows:
+			return
 		frappe.db.sql(
 			"update `tabInbound Webhook` set status = 'Received', next_retry_at = null where name in %s",
-			(tuple(names),),
+			(tuple(row.name for row in rows),),
 		)
+		for row in rows:
+			counts.webhook_moved(row.provider, row.received_at, "Waiting", "Received")
 		frappe.db.after_commit.add(jobs.wake)

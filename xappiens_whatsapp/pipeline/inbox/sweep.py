@@ -5,7 +5,7 @@ from datetime import timedelta
 import frappe
 from frappe.utils import now_datetime
 
-from xappiens_whatsapp.pipeline import settings
+from xappiens_whatsapp.pipeline import counts, settings
 from xappiens_whatsapp.pipeline.inbox import jobs
 
 DOCTYPE = "Inbound Webhook"
@@ -42,15 +42,20 @@ def run() -> dict:
 	# A status that waited a whole day for its message will not find it any more.
 	ttl = timedelta(hours=settings.int_setting(conf, "waiting_ttl_hours", 24, minimum=1))
 	expired = frappe.get_all(
-		DOCTYPE, filters={"status": "Waiting", "received_at": ["<", now - ttl]}, pluck="name", limit=BATCH
+		DOCTYPE,
+		filters={"status": "Waiting", "received_at": ["<", now - ttl]},
+		fields=["name", "provider", "received_at"],
+		limit=BATCH,
 	)
-	for name in expired:
-		frappe.db.set_value(
-			DOCTYPE,
-			name,
-			{"status": "Ignored", "note": "The message it refers to never arrived", "next_retry_at": None},
-			update_modified=False,
+	for row in expired:
+		# Only if still Waiting: a drain may have applied it since it was listed.
+		frappe.db.sql(
+			f"""update `tab{DOCTYPE}` set status = 'Ignored', note = 'The message it refers to never arrived',
+			next_retry_at = null where name = %s and status = 'Waiting'""",
+			row.name,
 		)
+		if frappe.db._cursor.rowcount == 1:
+			counts.webhook_moved(row.provider, row.received_at, "Waiting", "Ignored")
 	frappe.db.commit()
 	return {"requeued": queued, "stuck": len(stuck), "retried": len(due), "expired": len(expired)}
 

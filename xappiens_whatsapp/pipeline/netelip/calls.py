@@ -11,8 +11,9 @@ from frappe.utils import now_datetime
 from xappiens_whatsapp.core import call_state as cs
 from xappiens_whatsapp.core.netelip_events import CallEvent
 from xappiens_whatsapp.core.phones import to_netelip
-from xappiens_whatsapp.pipeline import crm_links, settings
+from xappiens_whatsapp.pipeline import counts, crm_links, settings
 from xappiens_whatsapp.pipeline.crm import call_logs
+from xappiens_whatsapp.pipeline.netelip.missed import MISSED_SQL
 from xappiens_whatsapp.pipeline.times import from_epoch, to_epoch
 
 DOCTYPE = "Netelip Call"
@@ -97,6 +98,10 @@ def write(name: str, before: cs.CallSnapshot, after: cs.CallSnapshot) -> bool:
 	changed = cs.changes(before, after)
 	if changed:
 		frappe.db.set_value(DOCTYPE, name, row_values(changed, after))
+		if "state" in changed:
+			# `before` was read under the call's lock: its state is the bucket the call leaves.
+			counts.call_moved(_to_row("state", before.state), _to_row("state", after.state))
+			frappe.db.sql(f"update `tab{DOCTYPE}` set `missed` = {MISSED_SQL} where name = %s", name)
 		call_logs.sync(name)  # Frappe CRM's copy of the call, when CRM is installed
 	return bool(changed)
 

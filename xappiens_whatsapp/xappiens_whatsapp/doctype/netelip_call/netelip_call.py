@@ -4,6 +4,9 @@
 import frappe
 from frappe.model.document import Document
 
+from xappiens_whatsapp.pipeline import counts
+from xappiens_whatsapp.pipeline.netelip.missed import is_missed
+
 
 class NetelipCall(Document):
 	# begin: auto-generated types
@@ -36,6 +39,7 @@ class NetelipCall(Document):
 		launch_error: DF.SmallText | None
 		launch_unconfirmed: DF.Check
 		launched_at: DF.Datetime | None
+		missed: DF.Check
 		merge_weights: DF.SmallText | None
 		needs_review: DF.Check
 		other_call_ids: DF.SmallText | None
@@ -56,8 +60,23 @@ class NetelipCall(Document):
 		wrapped_up_at: DF.Datetime | None
 		wrapped_up_by: DF.Link | None
 		wrapup_notes: DF.SmallText | None
+
 	# end: auto-generated types
-	pass
+	# The pipeline changes a call's state in SQL (pipeline/netelip/calls.write) and keeps these itself; these keep
+	# them for calls made or changed as documents.
+	def validate(self):
+		self.missed = is_missed(self.direction, self.status)
+
+	def after_insert(self):
+		counts.call_moved(None, self.status)
+
+	def on_update(self):
+		before = self.get_doc_before_save()
+		if before and before.status != self.status:
+			counts.call_moved(before.status, self.status)
+
+	def on_trash(self):
+		counts.call_moved(self.status, None)
 
 
 def on_doctype_update():
@@ -68,6 +87,6 @@ def on_doctype_update():
 	frappe.db.add_index("Netelip Call", ["customer_number", "started_at"])
 	frappe.db.add_index("Netelip Call", ["whatsapp_contact", "started_at"])
 	frappe.db.add_index("Netelip Call", ["contact", "started_at"])
-	# Calls by outcome, and the count of missed calls an agent may see, from the index alone (Frappe's chart
-	# filters on docstatus).
-	frappe.db.add_index("Netelip Call", ["status", "direction", "agent", "docstatus"])
+	# Missed calls, newest first (the list), counted up to 1,001 (its count) or today's (the workspace shortcut):
+	# one range of this index each, the agent's permission condition checked on the index entry.
+	frappe.db.add_index("Netelip Call", ["missed", "started_at", "agent"])

@@ -1,5 +1,4 @@
 // Calls at a glance: outcome colours, and one-click views of my calls and of missed ones.
-const MISSED_CALL_STATES = ["No Answer", "Busy", "Failed"];
 
 frappe.listview_settings["Netelip Call"] = {
 	add_fields: ["status", "direction", "agent", "talk_time", "needs_review"],
@@ -19,10 +18,8 @@ frappe.listview_settings["Netelip Call"] = {
 		});
 		listview.page.add_inner_button(__("Missed"), () => {
 			listview.filter_area.clear(false).then(() => {
-				listview.filter_area.add([
-					["Netelip Call", "direction", "=", "Inbound"],
-					["Netelip Call", "status", "in", MISSED_CALL_STATES],
-				]);
+				// Inbound calls nobody answered, flagged on the call: one index range however many calls there are.
+				listview.filter_area.add([["Netelip Call", "missed", "=", 1]]);
 			});
 		});
 		listview.page.add_inner_button(__("Needs review"), () => {
