@@ -328,7 +328,7 @@ def cleanup_test_data() -> None:
 			"subject": ["like", f"%{TEST_PREFIX}%"],
 		},
 	)
-	own_rows.restore_refusals()
+	own_rows.restore_counters()
 	frappe.cache.delete_keys("xw:refused:")
 
 

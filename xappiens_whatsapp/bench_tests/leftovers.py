@@ -15,6 +15,8 @@ TABLES = (
 	"Inbound Webhook",
 	"Netelip Call",
 	"Webhook Rejection",
+	"Status Count",
+	"Webhook Lag",
 )
 REFERRING = (
 	("ToDo", "reference_type"),

@@ -1,11 +1,15 @@
 """A delivery stored the way the webhook endpoint stores it and applied by the job function, in this process: the
 bench tests that look at the rows right after each event use it; the HTTP tests cover the real endpoint."""
 
+from contextlib import contextmanager
+from unittest import mock
+
 import frappe
 
 from xappiens_whatsapp.api import webhook
 from xappiens_whatsapp.core import inbox_hub_events as ih
 from xappiens_whatsapp.pipeline.inbox.drain import process
+from xappiens_whatsapp.pipeline.whatsapp import messages
 from xappiens_whatsapp.testing.payloads import compact
 
 
@@ -22,3 +26,17 @@ def deliver(payload: dict, session_id: str, *, run: bool = True) -> str:
 	if run:
 		process(accepted.name)
 	return accepted.name
+
+
+@contextmanager
+def broken_messages(only: str | None = None):
+	"""Storing a message fails (every one, or the one with this id): an event whose handler raises."""
+	real = messages.store_message
+
+	def store(event):
+		if only is None or event.message_id == only:
+			raise RuntimeError("the store is broken")
+		return real(event)
+
+	with mock.patch.object(messages, "store_message", store):
+		yield

@@ -9,7 +9,7 @@ from frappe.utils import now_datetime
 from xappiens_whatsapp.testing.references import remove_references
 
 _marks: dict[str, datetime] = {}
-_refusals: dict[str, dict] | None = None
+_counters: dict[str, dict[str, dict]] | None = None
 
 
 def sweep(key: str) -> datetime | None:
@@ -37,28 +37,43 @@ def forget(doctype: str, names: list[str]) -> None:
 	remove_references(doctype, names)
 
 
-def restore_refusals() -> None:
-	"""Put each refusal counter back to what it was at the previous call, and start counting from there. The
-	counters are per hour and shared: a test's refusals add to a row that may hold the site's own."""
-	global _refusals
+# The counters tests move along with the site's own: per hour or day, shared, so put back rather than deleted.
+COUNTERS = {
+	"Webhook Rejection": ("count",),
+	"Status Count": ("count",),
+	"Webhook Lag": ("events", "total_lag_ms", "average_lag_ms"),
+}
+KEYS = {"Webhook Rejection": ("provider", "reason")}
+
+
+def restore_counters() -> None:
+	"""Put each counter back to what it was at the previous call (a counter made since goes), and start from
+	there: refusals, the health charts' status counts and lag."""
+	global _counters
 	from xappiens_whatsapp.pipeline.inbox import rejections
 
 	rejections.flush()
-	rows = {
-		r.name: r for r in frappe.get_all("Webhook Rejection", fields=["name", "provider", "reason", "count"])
+	frappe.db.commit()
+	now = {
+		doctype: {
+			r.name: r for r in frappe.get_all(doctype, fields=["name", *KEYS.get(doctype, ()), *values])
+		}
+		for doctype, values in COUNTERS.items()
 	}
-	if _refusals is not None:
-		for name, row in rows.items():
-			before = _refusals.get(name)
-			if before is None:
-				frappe.db.delete("Webhook Rejection", {"name": name})
-			elif row.count != before.count:
-				frappe.db.set_value("Webhook Rejection", name, "count", before.count, update_modified=False)
+	if _counters is not None:
+		for doctype, values in COUNTERS.items():
+			before = _counters[doctype]
+			for name, row in now[doctype].items():
+				if name not in before:
+					frappe.db.delete(doctype, {"name": name})
+				elif any(row[v] != before[name][v] for v in values):
+					frappe.db.set_value(
+						doctype, name, {v: before[name][v] for v in values}, update_modified=False
+					)
+			# what was there before and is still there, as it was
+			now[doctype] = {name: before[name] for name in now[doctype] if name in before}
 		frappe.db.commit()
-		rows = {name: row for name, row in rows.items() if name in _refusals}
-		for row in rows.values():
-			row.count = _refusals[row.name].count
-	_refusals = rows
+	_counters = now
 
 
 def changed_refusals(reason: str) -> list[dict]:
@@ -69,7 +84,7 @@ def changed_refusals(reason: str) -> list[dict]:
 	rows = frappe.get_all(
 		"Webhook Rejection", filters={"reason": reason}, fields=["name", "count", "last_remote_addr"]
 	)
-	before = _refusals or {}
+	before = (_counters or {}).get("Webhook Rejection", {})
 	return [r for r in rows if r.name not in before or r.count != before[r.name].count]
 
 
@@ -82,7 +97,7 @@ def refusals_since_restore(reason: str, provider: str | None = None) -> int:
 	now = sum(frappe.get_all("Webhook Rejection", filters=filters, pluck="count"))
 	before = sum(
 		row.count
-		for row in (_refusals or {}).values()
+		for row in (_counters or {}).get("Webhook Rejection", {}).values()
 		if row.reason == reason and (provider is None or row.provider == provider)
 	)
 	return now - before

@@ -10,7 +10,7 @@ from frappe.desk.doctype.dashboard_chart.dashboard_chart import get as chart_dat
 from frappe.utils import getdate, now_datetime
 
 from xappiens_whatsapp.bench_tests.base import XWTestCase, event, run_worker
-from xappiens_whatsapp.bench_tests.test_inbox_hub_pipeline import broken_messages, deliver
+from xappiens_whatsapp.bench_tests.local_delivery import broken_messages, deliver
 from xappiens_whatsapp.pipeline import counts
 from xappiens_whatsapp.pipeline.inbox.drain import process
 from xappiens_whatsapp.testing.payloads import inbox_hub

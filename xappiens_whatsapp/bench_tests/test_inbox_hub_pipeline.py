@@ -7,9 +7,7 @@ itself, in this process, so each case can check the database right after; the HT
 import itertools
 import json
 import random
-from contextlib import contextmanager
 from datetime import timedelta
-from unittest import mock
 
 import frappe
 from frappe.utils import now_datetime
@@ -24,10 +22,9 @@ from xappiens_whatsapp.bench_tests.base import (
 	run_worker,
 	second_connection,
 )
-from xappiens_whatsapp.bench_tests.local_delivery import deliver
+from xappiens_whatsapp.bench_tests.local_delivery import broken_messages, deliver
 from xappiens_whatsapp.pipeline.inbox import sweep
 from xappiens_whatsapp.pipeline.inbox.drain import process
-from xappiens_whatsapp.pipeline.whatsapp import messages
 from xappiens_whatsapp.testing.payloads import inbox_hub
 
 C_JID = "34600000001@s.whatsapp.net"
@@ -36,20 +33,6 @@ C_JID = "34600000001@s.whatsapp.net"
 def job_row(job) -> str | None:
 	"""The inbox row a queued job is for; None for a drain."""
 	return job.kwargs.get("kwargs", {}).get("name")
-
-
-@contextmanager
-def broken_messages(only: str | None = None):
-	"""Storing a message fails (every one, or the one with this id): an event whose handler raises."""
-	real = messages.store_message
-
-	def store(event):
-		if only is None or event.message_id == only:
-			raise RuntimeError("the store is broken")
-		return real(event)
-
-	with mock.patch.object(messages, "store_message", store):
-		yield
 
 
 def ack(message_id: str, value: int, ts: int = 1729443650) -> dict:

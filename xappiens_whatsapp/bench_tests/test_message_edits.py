@@ -7,7 +7,7 @@ import frappe
 
 from xappiens_whatsapp.api import conversations
 from xappiens_whatsapp.bench_tests.base import XWTestCase, capture_realtime, event, run_worker
-from xappiens_whatsapp.bench_tests.test_inbox_hub_pipeline import deliver
+from xappiens_whatsapp.bench_tests.local_delivery import deliver
 from xappiens_whatsapp.core import inbox_hub_events as ih
 from xappiens_whatsapp.pipeline.times import from_epoch
 from xappiens_whatsapp.pipeline.whatsapp import media_store, messages, reactions_out

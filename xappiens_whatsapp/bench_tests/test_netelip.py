@@ -191,7 +191,7 @@ def cleanup_calls() -> None:
 	deliveries = own_rows.made_since("Inbound Webhook", previous, provider="Netelip")
 	own_rows.forget("Inbound Webhook", deliveries)
 	frappe.db.delete("Inbound Webhook", {"name": ["in", deliveries or [""]]})
-	own_rows.restore_refusals()
+	own_rows.restore_counters()
 	# The phone rows too: a later Contact of the same name would find them as its own.
 	frappe.db.delete("Contact Phone", {"parenttype": "Contact", "parent": ["like", "%xwt-netelip%"]})
 	frappe.db.delete("Contact", {"last_name": "xwt-netelip"})

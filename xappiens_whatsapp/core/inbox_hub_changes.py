@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from .inbox_hub_model import Change, ChangeEvent, Envelope, Ignored
-from .inbox_hub_readers import BODY_LENGTH, MAX_EPOCH_MS, as_dict, as_int, first_given, short_id
+from .inbox_hub_readers import BODY_LENGTH, MAX_EPOCH_MS, as_bool, as_dict, as_int, first_given, short_id
 from .signatures import to_epoch_seconds
 from .text import plain
 
@@ -121,7 +121,7 @@ def from_update(
 ) -> ChangeEvent | Ignored | None:
 	"""Baileys' `messages.update` item: `key` is the changed message's own; None when it is neither an edit nor a
 	deletion (a status update)."""
-	from_me = key.get("fromMe") is True or key.get("fromMe") == "true"
+	from_me = as_bool(key.get("fromMe")) is True
 	message = unwrap_edit(as_dict(update.get("message")))
 	protocol = as_dict(message.get("protocolMessage"))
 	if protocol:
