@@ -14,6 +14,7 @@ from xappiens_whatsapp.core.inbox_hub_events import (
 	StatusEvent,
 	parse,
 )
+from xappiens_whatsapp.core.inbox_hub_readers import BODY_LENGTH
 from xappiens_whatsapp.testing.payloads import compact, inbox_hub
 
 ANA = "34600000001@s.whatsapp.net"
@@ -97,6 +98,10 @@ def test_one_deletion_reported_in_two_shapes_is_one_delivery_and_two_edits_are_t
 		(False, None),
 		(True, None),
 		(14.0, None),
+		("14.0", None),
+		("+14", None),
+		("-0", None),
+		("0x0", None),
 		(-1, None),
 		(MARKUP, None),
 		({"type": 0}, None),
@@ -120,8 +125,15 @@ def test_other_protocol_messages_are_ignored_never_a_blank_message(type_):
 		({"extendedTextMessage": {"text": "nuevo"}}, "nuevo"),
 		({"imageMessage": {"caption": "pie"}}, "pie"),
 		({"videoMessage": {"caption": "pie"}}, "pie"),
+		({"documentMessage": {"caption": "pie"}}, "pie"),
 		({"documentWithCaptionMessage": {"message": {"documentMessage": {"caption": "pie"}}}}, "pie"),
 		({"message": {"conversation": "envuelto"}}, "envuelto"),
+		({"conversation": "fuera", "message": {"conversation": "envuelto"}}, "fuera"),
+		({"conversation": " ", "message": {"conversation": "envuelto"}}, "envuelto"),
+		({"conversation": "a", "extendedTextMessage": {"text": "b"}}, "a"),
+		({"extendedTextMessage": {"text": None}, "imageMessage": {"caption": "pie"}}, "pie"),
+		({"message": {"message": {"conversation": "dos veces"}}}, None),
+		({"conversation": "x" * (BODY_LENGTH + 9)}, "x" * BODY_LENGTH),
 		({"conversation": MARKUP}, "‹img src=x onerror=alert(1)>"),
 		({"conversation": "  "}, None),
 		({"conversation": 12}, "12"),
@@ -138,6 +150,11 @@ def test_the_new_text_of_an_edit_is_plain_text(content, text):
 def test_an_edit_without_its_new_text_is_ignored():
 	data = baileys({"protocolMessage": protocol(14, editedMessage={"imageMessage": {}})})
 	assert event_of(data) == Ignored("edit without its new text")
+
+
+def test_a_deletion_carries_no_text_even_when_its_protocol_message_does():
+	data = baileys({"protocolMessage": protocol(0, editedMessage={"conversation": "nuevo"})})
+	assert event_of(data) == change()
 
 
 def test_the_edit_s_own_time_else_the_message_s():

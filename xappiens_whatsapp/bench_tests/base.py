@@ -309,25 +309,15 @@ def cleanup_test_data() -> None:
 	deliveries = frappe.get_all(
 		"Inbound Webhook", filters={"session_id": ["like", TEST_PREFIX + "%"]}, pluck="name"
 	)
+	previous = own_rows.sweep("inbox-hub")
 	# Deliveries refused a session id (hostile ones): only those the tests sent since the last clean-up.
 	deliveries += own_rows.made_since(
-		"Inbound Webhook", own_rows.sweep("inbox-hub"), provider="Inbox Hub", session_id=["is", "not set"]
+		"Inbound Webhook", previous, provider="Inbox Hub", session_id=["is", "not set"]
 	)
 	own_rows.forget("Inbound Webhook", deliveries)
 	frappe.db.delete("Inbound Webhook", {"name": ["in", deliveries or [""]]})
-	# Frappe keeps each session a test deleted with delete_doc as a Deleted Document and a "Deleted" comment.
-	frappe.db.delete(
-		"Deleted Document",
-		{"deleted_doctype": "WhatsApp Session", "deleted_name": ["like", TEST_PREFIX + "%"]},
-	)
-	frappe.db.delete(
-		"Comment",
-		{
-			"comment_type": "Deleted",
-			"reference_doctype": "WhatsApp Session",
-			"subject": ["like", f"%{TEST_PREFIX}%"],
-		},
-	)
+	for doctype in ("WhatsApp Session", "WhatsApp Contact", "WhatsApp Message", "Inbound Webhook"):
+		own_rows.forget_deleted(doctype, previous)
 	own_rows.restore_counters()
 	frappe.cache.delete_keys("xw:refused:")
 

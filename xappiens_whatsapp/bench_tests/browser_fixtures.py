@@ -18,6 +18,7 @@ from frappe.utils import add_to_date, now_datetime
 from xappiens_whatsapp.api.media import conversation_file
 from xappiens_whatsapp.bench_tests import browser_fixtures_documents
 from xappiens_whatsapp.testing.demo import ensure_user
+from xappiens_whatsapp.testing.references import remove_references
 
 PREFIX = "xwb_"
 PASSWORD = "Xwb-Browser-Pass-2026!"
@@ -408,22 +409,19 @@ def teardown(quiet: bool = False) -> None:
 	frappe.db.delete("WhatsApp Agent", {"name": ["in", agents]})
 	if sessions:
 		contacts = frappe.get_all("WhatsApp Contact", filters={"session": ["in", sessions]}, pluck="name")
-		# what assignment and state changes left on the conversations
-		for doctype, field in (("ToDo", "reference_name"), ("Comment", "reference_name")):
-			frappe.db.delete(doctype, {field: ["in", contacts or [""]]})
+		# what refers to the conversations, their messages and deliveries: files, ToDos, comments, alerts
+		for doctype, field in (("WhatsApp Message", "session"), ("Inbound Webhook", "session_id")):
+			remove_references(
+				doctype, frappe.get_all(doctype, filters={field: ["in", sessions]}, pluck="name")
+			)
+		remove_references("WhatsApp Contact", contacts)
+		frappe.db.delete("WhatsApp Note", {"session": ["in", sessions]})
 		frappe.db.delete("WhatsApp Message", {"session": ["in", sessions]})
 		frappe.db.delete("WhatsApp Contact", {"session": ["in", sessions]})
 		frappe.db.delete("WhatsApp Session User", {"parent": ["in", sessions]})
 		frappe.db.delete("__Auth", {"doctype": "WhatsApp Session", "name": ["in", sessions]})
 		frappe.db.delete("WhatsApp Session", {"name": ["in", sessions]})
 		frappe.db.delete("Inbound Webhook", {"session_id": ["in", sessions]})
-		# delete_doc also removes the files from disk
-		for file in frappe.get_all(
-			"File",
-			filters={"attached_to_doctype": "WhatsApp Contact", "attached_to_name": ["in", contacts or [""]]},
-			pluck="name",
-		):
-			frappe.delete_doc("File", file, force=True, ignore_permissions=True)
 	phones = [CUSTOMER_PHONE, NEW_CUSTOMER_PHONE, HOSTILE_CALLER]
 	calls = frappe.get_all(
 		"Netelip Call",
@@ -435,9 +433,7 @@ def teardown(quiet: bool = False) -> None:
 		frappe.db.delete(
 			"Inbound Webhook", {"provider": "Netelip", "reference_key": ["in", call_ids or [""]]}
 		)
-		frappe.db.delete(
-			"Notification Log", {"document_type": "Netelip Call", "document_name": ["in", calls]}
-		)
+		remove_references("Netelip Call", calls)
 		frappe.db.delete("Netelip Call", {"name": ["in", calls]})
 	frappe.db.delete("Notification Log", {"for_user": ["in", agents]})
 	for contact in frappe.get_all(

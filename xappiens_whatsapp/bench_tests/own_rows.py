@@ -46,6 +46,24 @@ COUNTERS = {
 KEYS = {"Webhook Rejection": ("provider", "reason")}
 
 
+def forget_deleted(doctype: str, moment) -> None:
+	"""What Frappe keeps of rows of `doctype` deleted as documents since `moment` (a Deleted Document each, and a
+	"Deleted" comment): those rows were the tests'."""
+	if moment is None:
+		return
+	names = frappe.get_all(
+		"Deleted Document",
+		filters={"deleted_doctype": doctype, "creation": (">=", moment)},
+		fields=["name", "deleted_name"],
+	)
+	subjects = [f"{doctype} {row.deleted_name}" for row in names]
+	frappe.db.delete(
+		"Comment",
+		{"comment_type": "Deleted", "reference_doctype": doctype, "subject": ["in", subjects or [""]]},
+	)
+	frappe.db.delete("Deleted Document", {"name": ["in", [row.name for row in names] or [""]]})
+
+
 def restore_counters() -> None:
 	"""Put each counter back to what it was at the previous call (a counter made since goes), and start from
 	there: refusals, the health charts' status counts and lag."""

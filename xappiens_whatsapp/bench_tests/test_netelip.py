@@ -188,6 +188,7 @@ def cleanup_calls() -> None:
 	calls = own_rows.made_since("Netelip Call", previous)
 	own_rows.forget("Netelip Call", calls)
 	frappe.db.delete("Netelip Call", {"name": ["in", calls or [""]]})
+	own_rows.forget_deleted("Netelip Call", previous)
 	deliveries = own_rows.made_since("Inbound Webhook", previous, provider="Netelip")
 	own_rows.forget("Inbound Webhook", deliveries)
 	frappe.db.delete("Inbound Webhook", {"name": ["in", deliveries or [""]]})

@@ -57,3 +57,21 @@ def named_lock(key: str | None, timeout: int | None = None):
 		yield
 	finally:
 		frappe.db.sql("select release_lock(%s)", (name,))
+
+
+def lock_until_transaction_ends(key: str, timeout: int | None = None) -> None:
+	"""Take `key`'s lock and keep it until this transaction commits or rolls back, for what the lock guards is
+	written in the transaction: released earlier, another worker would wait for the row under its lock while
+	holding the lock this worker's next turn needs. Taken again in the same transaction, it is released as
+	many times."""
+	name = lock_name(key)
+	wait = LOCK_WAIT_SECONDS if timeout is None else timeout
+	if frappe.db.sql("select get_lock(%s, %s)", (name, wait))[0][0] != 1:
+		raise LockTimeout(key)
+
+	def release_it():
+		frappe.db.sql("select release_lock(%s)", (name,))
+
+	# A commit forgets the rollback's callbacks, and a rollback the commit's: one of the two runs.
+	frappe.db.after_commit.add(release_it)
+	frappe.db.after_rollback.add(release_it)

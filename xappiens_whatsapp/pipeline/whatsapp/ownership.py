@@ -11,7 +11,7 @@ from frappe import _
 from frappe.utils import escape_html, get_datetime, get_fullname, now_datetime, nowdate
 
 from xappiens_whatsapp.pipeline import realtime
-from xappiens_whatsapp.pipeline.inbox.locks import named_lock
+from xappiens_whatsapp.pipeline.inbox.locks import lock_until_transaction_ends
 from xappiens_whatsapp.pipeline.inbox.rows import get_row
 from xappiens_whatsapp.pipeline.whatsapp import agents
 
@@ -40,19 +40,21 @@ def may_own(session: str, user: str | None) -> bool:
 def next_agent(session: str) -> str | None:
 	"""The next available agent of the number after the one who got the last conversation; None when the number
 	assigns by hand or nobody is available. Takes the turn: call it only to assign."""
-	with named_lock(f"round-robin:{session}"):
-		row = get_row("WhatsApp Session", session, ["assignment_mode", "last_assigned_to"], for_update=True)
-		if not row or row["assignment_mode"] == "Manual":
-			return None
-		order = session_agents(session)
-		available = set(agents.available_among(order))
-		if not available:
-			return None
-		last = row["last_assigned_to"]
-		start = order.index(last) + 1 if last in order else 0
-		chosen = next(user for user in order[start:] + order[:start] if user in available)
-		frappe.db.set_value("WhatsApp Session", session, "last_assigned_to", chosen, update_modified=False)
-		return chosen
+	# The turn is written on the number's row in this transaction (a drain's group): its lock is kept until the
+	# commit, so another worker waits for the turn at the lock, never at the row while holding the lock.
+	lock_until_transaction_ends(f"round-robin:{session}")
+	row = get_row("WhatsApp Session", session, ["assignment_mode", "last_assigned_to"], for_update=True)
+	if not row or row["assignment_mode"] == "Manual":
+		return None
+	order = session_agents(session)
+	available = set(agents.available_among(order))
+	if not available:
+		return None
+	last = row["last_assigned_to"]
+	start = order.index(last) + 1 if last in order else 0
+	chosen = next(user for user in order[start:] + order[:start] if user in available)
+	frappe.db.set_value("WhatsApp Session", session, "last_assigned_to", chosen, update_modified=False)
+	return chosen
 
 
 def current_owners(contact: str) -> list[str]:
