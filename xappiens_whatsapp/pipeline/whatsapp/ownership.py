@@ -11,6 +11,7 @@ from frappe import _
 from frappe.utils import escape_html, get_datetime, get_fullname, now_datetime, nowdate
 
 from xappiens_whatsapp.pipeline import realtime
+from xappiens_whatsapp.pipeline.inbox import drain_state
 from xappiens_whatsapp.pipeline.inbox.locks import lock_until_transaction_ends
 from xappiens_whatsapp.pipeline.inbox.rows import get_row
 from xappiens_whatsapp.pipeline.whatsapp import agents
@@ -40,9 +41,12 @@ def may_own(session: str, user: str | None) -> bool:
 def next_agent(session: str) -> str | None:
 	"""The next available agent of the number after the one who got the last conversation; None when the number
 	assigns by hand or nobody is available. Takes the turn: call it only to assign."""
-	# The turn is written on the number's row in this transaction (a drain's group): its lock is kept until the
-	# commit, so another worker waits for the turn at the lock, never at the row while holding the lock.
-	lock_until_transaction_ends(f"round-robin:{session}")
+	# The turn is written on the number's row in this transaction: its lock is kept until the commit, so another
+	# worker waits for the turn at the lock, never at the row while holding the lock. A drain's group does not
+	# wait at all (it holds other rows another worker may be waiting for): it is undone and its events are
+	# applied again shortly, each on its own.
+	in_group = drain_state.current() is not None
+	lock_until_transaction_ends(f"round-robin:{session}", timeout=0 if in_group else None)
 	row = get_row("WhatsApp Session", session, ["assignment_mode", "last_assigned_to"], for_update=True)
 	if not row or row["assignment_mode"] == "Manual":
 		return None
