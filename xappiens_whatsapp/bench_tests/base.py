@@ -23,6 +23,7 @@ from xappiens_whatsapp.bench_tests import own_rows
 from xappiens_whatsapp.bench_tests.pinned_server import gunicorn_command
 from xappiens_whatsapp.core.signatures import sign
 from xappiens_whatsapp.testing.payloads import compact, inbox_hub
+from xappiens_whatsapp.testing.references import remove_references, remove_sessions
 
 WEBHOOK_PATH = "/api/method/xappiens_whatsapp.api.webhook.handle_webhook"
 DEFAULT_SECRET = "default-secret-for-tests-0123456789"
@@ -293,19 +294,7 @@ def cleanup_test_data() -> None:
 	sessions = frappe.get_all("WhatsApp Session", filters={"name": ["like", TEST_PREFIX + "%"]}, pluck="name")
 	if frappe.db.get_single_value("Netelip Settings", "followup_session") in sessions:
 		frappe.db.set_single_value("Netelip Settings", "followup_session", None)  # a link to what goes
-	if sessions:
-		# With the conversations go what refers to them: files, assignments, comments, notifications.
-		for doctype in ("WhatsApp Message", "WhatsApp Contact"):
-			own_rows.forget(
-				doctype, frappe.get_all(doctype, filters={"session": ["in", sessions]}, pluck="name")
-			)
-		own_rows.forget("WhatsApp Session", sessions)
-		frappe.db.delete("WhatsApp Note", {"session": ["in", sessions]})
-		frappe.db.delete("WhatsApp Message", {"session": ["in", sessions]})
-		frappe.db.delete("WhatsApp Contact", {"session": ["in", sessions]})
-		frappe.db.delete("WhatsApp Session User", {"parent": ["in", sessions]})
-		frappe.db.delete("__Auth", {"doctype": "WhatsApp Session", "name": ["in", sessions]})
-		frappe.db.delete("WhatsApp Session", {"name": ["in", sessions]})
+	remove_sessions(sessions)
 	deliveries = frappe.get_all(
 		"Inbound Webhook", filters={"session_id": ["like", TEST_PREFIX + "%"]}, pluck="name"
 	)
@@ -314,7 +303,7 @@ def cleanup_test_data() -> None:
 	deliveries += own_rows.made_since(
 		"Inbound Webhook", previous, provider="Inbox Hub", session_id=["is", "not set"]
 	)
-	own_rows.forget("Inbound Webhook", deliveries)
+	remove_references("Inbound Webhook", deliveries)
 	frappe.db.delete("Inbound Webhook", {"name": ["in", deliveries or [""]]})
 	for doctype in ("WhatsApp Session", "WhatsApp Contact", "WhatsApp Message", "Inbound Webhook"):
 		own_rows.forget_deleted(doctype, previous)

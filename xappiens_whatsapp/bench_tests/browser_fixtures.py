@@ -18,7 +18,7 @@ from frappe.utils import add_to_date, now_datetime
 from xappiens_whatsapp.api.media import conversation_file
 from xappiens_whatsapp.bench_tests import browser_fixtures_documents
 from xappiens_whatsapp.testing.demo import ensure_user
-from xappiens_whatsapp.testing.references import remove_references
+from xappiens_whatsapp.testing.references import remove_references, remove_sessions
 
 PREFIX = "xwb_"
 PASSWORD = "Xwb-Browser-Pass-2026!"
@@ -407,21 +407,7 @@ def teardown(quiet: bool = False) -> None:
 	browser_fixtures_documents.teardown(USERS["agent_a"][0], PREFIX)
 	frappe.db.delete("WhatsApp Quick Reply", {"title": QUICK_REPLY_TITLE})
 	frappe.db.delete("WhatsApp Agent", {"name": ["in", agents]})
-	if sessions:
-		contacts = frappe.get_all("WhatsApp Contact", filters={"session": ["in", sessions]}, pluck="name")
-		# what refers to the conversations, their messages and deliveries: files, ToDos, comments, alerts
-		for doctype, field in (("WhatsApp Message", "session"), ("Inbound Webhook", "session_id")):
-			remove_references(
-				doctype, frappe.get_all(doctype, filters={field: ["in", sessions]}, pluck="name")
-			)
-		remove_references("WhatsApp Contact", contacts)
-		frappe.db.delete("WhatsApp Note", {"session": ["in", sessions]})
-		frappe.db.delete("WhatsApp Message", {"session": ["in", sessions]})
-		frappe.db.delete("WhatsApp Contact", {"session": ["in", sessions]})
-		frappe.db.delete("WhatsApp Session User", {"parent": ["in", sessions]})
-		frappe.db.delete("__Auth", {"doctype": "WhatsApp Session", "name": ["in", sessions]})
-		frappe.db.delete("WhatsApp Session", {"name": ["in", sessions]})
-		frappe.db.delete("Inbound Webhook", {"session_id": ["in", sessions]})
+	remove_sessions(sessions)
 	phones = [CUSTOMER_PHONE, NEW_CUSTOMER_PHONE, HOSTILE_CALLER]
 	calls = frappe.get_all(
 		"Netelip Call",

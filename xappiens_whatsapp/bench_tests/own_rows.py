@@ -6,8 +6,6 @@ from datetime import datetime
 import frappe
 from frappe.utils import now_datetime
 
-from xappiens_whatsapp.testing.references import remove_references
-
 _marks: dict[str, datetime] = {}
 _counters: dict[str, dict[str, dict]] | None = None
 
@@ -30,11 +28,6 @@ def made_since(doctype: str, moment: datetime | None, **filters) -> list[str]:
 	if moment is None:
 		return []
 	return frappe.get_all(doctype, filters={**filters, "creation": (">=", moment)}, pluck="name")
-
-
-def forget(doctype: str, names: list[str]) -> None:
-	"""Remove what refers to these rows, before they go (see testing/references.py)."""
-	remove_references(doctype, names)
 
 
 # The counters tests move along with the site's own: per hour or day, shared, so put back rather than deleted.

@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 import frappe
 import requests
 
-from xappiens_whatsapp.bench_tests import own_rows
 from xappiens_whatsapp.bench_tests.base import (
 	TEST_PREFIX,
 	XWTestCase,
@@ -34,6 +33,7 @@ from xappiens_whatsapp.pipeline.inbox import sweep
 from xappiens_whatsapp.testing import hostile_requests as hostile
 from xappiens_whatsapp.testing import sim_check
 from xappiens_whatsapp.testing import simulator as sim
+from xappiens_whatsapp.testing.references import remove_references
 
 PREFIX = TEST_PREFIX + "sim_"
 WSGI = "xappiens_whatsapp.bench_tests.wsgi:application"
@@ -486,7 +486,7 @@ class TestFaults(XWTestCase):
 
 		def forget():  # rows with these keys, from a previous run or this one, and their alerts
 			rows = frappe.get_all("Inbound Webhook", {"dedup_key": ["in", list(expected)]}, pluck="name")
-			own_rows.forget("Inbound Webhook", rows)
+			remove_references("Inbound Webhook", rows)
 			frappe.db.delete("Inbound Webhook", {"name": ["in", rows or [""]]})
 			frappe.db.commit()
 

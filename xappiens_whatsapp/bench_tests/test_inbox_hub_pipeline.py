@@ -12,7 +12,6 @@ from datetime import timedelta
 import frappe
 from frappe.utils import now_datetime
 
-from xappiens_whatsapp.bench_tests import own_rows
 from xappiens_whatsapp.bench_tests.base import (
 	XWTestCase,
 	capture_realtime,
@@ -26,6 +25,7 @@ from xappiens_whatsapp.bench_tests.local_delivery import broken_messages, delive
 from xappiens_whatsapp.pipeline.inbox import sweep
 from xappiens_whatsapp.pipeline.inbox.drain import process
 from xappiens_whatsapp.testing.payloads import inbox_hub
+from xappiens_whatsapp.testing.references import remove_references
 
 C_JID = "34600000001@s.whatsapp.net"
 
@@ -380,7 +380,7 @@ class TestInboxHubPipeline(XWTestCase):
 		self.assertEqual((row.status, row.attempts, row.needs_attention), ("Failed", 2, 1))
 		self.assertIsNone(row.next_retry_at)
 		frappe.db.commit()
-		own_rows.forget("Inbound Webhook", [name])  # its alerts too
+		remove_references("Inbound Webhook", [name])  # its alerts too
 		frappe.db.delete("Inbound Webhook", {"name": name})
 		frappe.db.commit()
 

@@ -20,6 +20,7 @@ from xappiens_whatsapp.bench_tests.base import (
 from xappiens_whatsapp.core.call_state import FINAL_RECORD_GRACE_S, RING_GRACE_S
 from xappiens_whatsapp.pipeline.netelip import call_rate, click_to_call, missed_call_texts, timeouts
 from xappiens_whatsapp.testing.fake_netelip import FakeNetelip
+from xappiens_whatsapp.testing.references import remove_references
 
 TOKEN = "netelip-callback-token-0123456789"
 API_TOKEN = "netelip-api-token-for-tests"
@@ -186,11 +187,11 @@ def cleanup_calls() -> None:
 	"""Remove the calls, inbox rows and refusal counts made since the previous clean-up, and nothing older."""
 	previous = own_rows.sweep("netelip")
 	calls = own_rows.made_since("Netelip Call", previous)
-	own_rows.forget("Netelip Call", calls)
+	remove_references("Netelip Call", calls)
 	frappe.db.delete("Netelip Call", {"name": ["in", calls or [""]]})
 	own_rows.forget_deleted("Netelip Call", previous)
 	deliveries = own_rows.made_since("Inbound Webhook", previous, provider="Netelip")
-	own_rows.forget("Inbound Webhook", deliveries)
+	remove_references("Inbound Webhook", deliveries)
 	frappe.db.delete("Inbound Webhook", {"name": ["in", deliveries or [""]]})
 	own_rows.restore_counters()
 	# The phone rows too: a later Contact of the same name would find them as its own.

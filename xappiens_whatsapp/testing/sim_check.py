@@ -16,7 +16,7 @@ import frappe
 from frappe.utils.password import get_decrypted_password
 
 from xappiens_whatsapp.testing import simulator as sim
-from xappiens_whatsapp.testing.references import remove_references
+from xappiens_whatsapp.testing.references import remove_references, remove_sessions
 
 INBOX = "Inbound Webhook"
 FINAL = ("Processed", "Ignored")
@@ -230,20 +230,7 @@ def cleanup(prefix: str = "sim_") -> dict:
 	for chunk in _chunks(sessions):
 		removed["messages"] += frappe.db.count("WhatsApp Message", {"session": ["in", chunk]})
 		removed["inbox"] += frappe.db.count(INBOX, {"session_id": ["in", chunk]})
-		for doctype, field in (
-			("WhatsApp Message", "session"),
-			("WhatsApp Contact", "session"),
-			(INBOX, "session_id"),
-		):
-			remove_references(doctype, frappe.get_all(doctype, filters={field: ["in", chunk]}, pluck="name"))
-		remove_references("WhatsApp Session", chunk)
-		frappe.db.delete("WhatsApp Note", {"session": ["in", chunk]})
-		frappe.db.delete("WhatsApp Message", {"session": ["in", chunk]})
-		frappe.db.delete("WhatsApp Contact", {"session": ["in", chunk]})
-		frappe.db.delete(INBOX, {"session_id": ["in", chunk]})
-		frappe.db.delete("WhatsApp Session User", {"parent": ["in", chunk]})
-		frappe.db.delete("__Auth", {"doctype": "WhatsApp Session", "name": ["in", chunk]})
-		frappe.db.delete("WhatsApp Session", {"name": ["in", chunk]})
+		remove_sessions(chunk)
 
 	pattern = sim.sim_call_pattern(prefix)
 	shape = re.compile(pattern)
