@@ -145,8 +145,12 @@ def apply_group(rows: list) -> list[str]:
 	is applied by one, once. If anything fails, the whole group is undone; after a conflict with another
 	worker its rows are left for the next look, after any other error they are applied one at a time, so the
 	failure is kept on the row it belongs to."""
-	with drain_state.draining():
-		return _apply_group(rows)
+	with drain_state.draining() as state:
+		state.in_group = True
+		try:
+			return _apply_group(rows)
+		finally:
+			state.in_group = False
 
 
 def _apply_group(rows: list) -> list[str]:

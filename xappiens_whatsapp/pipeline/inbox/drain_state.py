@@ -12,10 +12,17 @@ class DrainState:
 	known_sessions: set[str] = field(default_factory=set)
 	# The events parked for the messages of the group being applied: (session, reference) → inbox row names.
 	parked: dict[tuple, list[str]] | None = None
+	# A group of events shares the transaction under way: what it waits for, it waits for holding their rows.
+	in_group: bool = False
 
 
 def current() -> DrainState | None:
 	return getattr(frappe.local, "xw_drain", None)
+
+
+def in_group() -> bool:
+	state = current()
+	return state is not None and state.in_group
 
 
 @contextmanager

@@ -45,8 +45,7 @@ def next_agent(session: str) -> str | None:
 	# worker waits for the turn at the lock, never at the row while holding the lock. A drain's group does not
 	# wait at all (it holds other rows another worker may be waiting for): it is undone and its events are
 	# applied again shortly, each on its own.
-	in_group = drain_state.current() is not None
-	lock_until_transaction_ends(f"round-robin:{session}", timeout=0 if in_group else None)
+	lock_until_transaction_ends(f"round-robin:{session}", timeout=0 if drain_state.in_group() else None)
 	row = get_row("WhatsApp Session", session, ["assignment_mode", "last_assigned_to"], for_update=True)
 	if not row or row["assignment_mode"] == "Manual":
 		return None
