@@ -136,11 +136,16 @@ def agent_has_permission(doc, ptype=None, user=None, **kwargs):
 
 
 def quick_reply_has_permission(doc, ptype=None, user=None, **kwargs):
-	"""Everyone may use a shared reply; only its author and managers change it."""
+	"""Everyone may use a shared reply; only its author and managers change it. A reply for one number is
+	neither read nor written by an agent of another: it would show in that number's composer."""
 	user = user or frappe.session.user
-	if is_manager(user) or doc.owner == user or doc.is_new():
+	if is_manager(user):
+		return None
+	if doc.session and doc.session not in allowed_sessions(user):
+		return False
+	if doc.owner == user or doc.is_new():
 		return None
 	if ptype not in (None, "read", "select", "print", "email", "report", "export"):
 		return False
-	if doc.visibility != "Everyone" or (doc.session and doc.session not in allowed_sessions(user)):
+	if doc.visibility != "Everyone":
 		return False

@@ -75,6 +75,10 @@ class TestQuickReplies(OwnershipTestCase):
 		self.assertEqual(
 			self.api(self.outsider, "quick_replies.search", http="GET", contact=contact).status_code, 403
 		)
+		# nor can they put a reply into this number's composer
+		with self.assertRaises(frappe.PermissionError):
+			self.reply(self.outsider, "intruso", "Llame a este otro número", session=self.session_id)
+		self.assertFalse(frappe.db.exists("WhatsApp Quick Reply", {"shortcut": "intruso"}))
 		# only its author edits a shared reply
 		frappe.set_user(self.c)
 		try:
