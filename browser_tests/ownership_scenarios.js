@@ -120,10 +120,21 @@ module.exports = function register({ scenario, state, close_dialogs }) {
 		const before = (await gateway("/__fake__/requests")).requests.length;
 		await page.locator(".xw-conversation .xw-note-toggle").click();
 		await page.locator(".xw-composer.xw-note-mode").waitFor({ timeout: LIVE });
-		await page.locator(".xw-conversation .xw-input").fill(text);
-		await page.locator(".xw-conversation .xw-input").press("Enter");
+		// '/' works in a note too: Enter picks the quick reply, and saves no note of the '/' typed
+		const input = page.locator(".xw-conversation .xw-input");
+		await input.fill("/salu");
+		await page.locator(".xw-quick-reply", { hasText: "/saludo" }).waitFor({ timeout: LIVE });
+		await input.press("Enter");
+		await page.waitForFunction(() => /^Hola .*, soy Ana\./.test(document.querySelector(".xw-conversation .xw-input").value), null, {
+			timeout: LIVE,
+		});
+		assert((await page.locator(".xw-composer.xw-note-mode").count()) === 1, "picking a quick reply left the note");
+		await input.fill(text);
+		await input.press("Enter");
 		const note = page.locator(".xw-thread-list .xw-note", { hasText: `revisa esto ${tag}` });
 		await note.waitFor({ timeout: LIVE });
+		// the note saved after it is here: one for the '/' would have come before
+		assert((await page.locator(".xw-thread-list .xw-note", { hasText: "/salu" }).count()) === 0, "the '/' was saved as a note");
 		assert((await note.locator(".xw-mention", { hasText: "@Bruno" }).count()) === 1, "the mention is not highlighted");
 		assert((await page.locator(".xw-msg.xw-out", { hasText: `revisa esto ${tag}` }).count()) === 0, "the note shows as a message");
 		await screenshot(page, "36-private-note-with-mention");

@@ -7,6 +7,8 @@ files that still refer to them or to rows already gone."""
 
 import frappe
 
+from xappiens_whatsapp.testing import references
+
 TABLES = (
 	"WhatsApp Session",
 	"WhatsApp Contact",
@@ -18,10 +20,9 @@ TABLES = (
 	"Status Count",
 	"Webhook Lag",
 )
+# What the clean-ups remove with a row, and its attachments.
 REFERRING = (
-	("ToDo", "reference_type"),
-	("Comment", "reference_doctype"),
-	("Notification Log", "document_type"),
+	*((doctype, type_field) for doctype, type_field, _ in references.REFERRING),
 	("File", "attached_to_doctype"),
 )
 

@@ -9,7 +9,7 @@ import requests
 
 from xappiens_whatsapp.bench_tests.base import XWTestCase, api_token, make_agent
 from xappiens_whatsapp.bench_tests.local_delivery import deliver
-from xappiens_whatsapp.pipeline.whatsapp import agents
+from xappiens_whatsapp.pipeline.whatsapp import agents, attention
 from xappiens_whatsapp.testing.payloads import inbox_hub
 
 AGENTS = ("xwt-own-a@example.com", "xwt-own-b@example.com", "xwt-own-c@example.com")
@@ -43,20 +43,11 @@ class OwnershipTestCase(XWTestCase):
 
 	@classmethod
 	def cleanup(cls):
+		# The conversations and what refers to them go in the base's clean-up; the bells' bursts live in Redis.
 		contacts = frappe.get_all("WhatsApp Contact", filters={"session": cls.session_id}, pluck="name")
-		if contacts:
-			frappe.db.delete(
-				"ToDo", {"reference_type": "WhatsApp Contact", "reference_name": ["in", contacts]}
-			)
-			frappe.db.delete(
-				"Comment", {"reference_doctype": "WhatsApp Contact", "reference_name": ["in", contacts]}
-			)
-			frappe.db.delete(
-				"Notification Log", {"document_type": "WhatsApp Contact", "document_name": ["in", contacts]}
-			)
-			for user in (*AGENTS, OUTSIDER):
-				for contact in contacts:
-					frappe.cache.delete(frappe.cache.make_key(f"xw:bell:{user}:{contact}"))
+		for user in (*AGENTS, OUTSIDER):
+			for contact in contacts:
+				frappe.cache.delete(attention._burst_key(user, contact))
 		frappe.db.delete("WhatsApp Agent", {"name": ["in", [*AGENTS, OUTSIDER]]})
 		super().cleanup()
 		frappe.db.commit()

@@ -24,6 +24,8 @@ from xappiens_whatsapp.pipeline.inbox.drain import process
 from xappiens_whatsapp.pipeline.whatsapp import agents as agent_switches
 from xappiens_whatsapp.pipeline.whatsapp import ownership
 from xappiens_whatsapp.testing.payloads import compact
+from xappiens_whatsapp.testing.references import remove_sessions
+from xappiens_whatsapp.testing.wwebjs_messages import text_message
 
 SESSION = "xwd_team_day"
 DOMAIN = "teamday.localhost"
@@ -43,23 +45,11 @@ def _agent(n: int) -> str:
 def _customer_writes(phone: str, text: str, rng: random.Random) -> None:
 	message_id = "3EB0" + "".join(rng.choice("0123456789ABCDEF") for _ in range(18))
 	jid = f"{phone}@c.us"
+	own = f"{OWN_PHONE}@c.us"
 	payload = {
 		"event": "message.received",
 		"sessionId": SESSION,
-		"data": {
-			"id": {
-				"fromMe": False,
-				"remote": jid,
-				"id": message_id,
-				"_serialized": f"false_{jid}_{message_id}_in",
-			},
-			"body": text,
-			"type": "chat",
-			"timestamp": int(time.time()),
-			"from": jid,
-			"to": f"{OWN_PHONE}@c.us",
-			"fromMe": False,
-		},
+		"data": text_message(jid, own, message_id, text, time.time(), from_me=False),
 	}
 	raw = compact(payload)
 	accepted = webhook.accept_parsed(ih.parse(raw), raw, SESSION, {"X-Webhook-Event": payload["event"]}, None)
@@ -144,16 +134,7 @@ def play(agents: int = 3, customers: int = 12, seed: int = 7) -> dict:
 
 
 def clean(quiet: bool = False) -> None:
-	contacts = frappe.get_all("WhatsApp Contact", filters={"session": SESSION}, pluck="name")
-	if contacts:
-		for doctype, field in (("ToDo", "reference_name"), ("Comment", "reference_name")):
-			frappe.db.delete(doctype, {field: ["in", contacts]})
-		frappe.db.delete("Notification Log", {"document_name": ["in", contacts]})
-	frappe.db.delete("WhatsApp Message", {"session": SESSION})
-	frappe.db.delete("WhatsApp Contact", {"session": SESSION})
-	frappe.db.delete("WhatsApp Session User", {"parent": SESSION})
-	frappe.db.delete("WhatsApp Session", {"name": SESSION})
-	frappe.db.delete("Inbound Webhook", {"session_id": SESSION})
+	remove_sessions([SESSION])
 	frappe.db.delete("WhatsApp Agent", {"name": ["like", f"%@{DOMAIN}"]})
 	frappe.db.commit()
 	if not quiet:

@@ -81,7 +81,7 @@ xw_own.OwnershipBar = class OwnershipBar {
 			<span class="xw-owner" data-owner="${xw_own.esc(owner || "")}">
 				${frappe.utils.icon("assign", "sm")} <span class="xw-owner-name">${xw_own.esc(owner_label)}</span>
 			</span>
-			<span class="indicator-pill ${xw_own.STATE_COLORS[state] || "gray"} xw-state" data-state="${state}">${__(state)}${xw_own.esc(until)}</span>
+			<span class="indicator-pill ${xw_own.STATE_COLORS[state] || "gray"} xw-state" data-state="${xw_own.esc(state)}">${xw_own.esc(__(state))}${xw_own.esc(until)}</span>
 			<span class="xw-bar-actions">
 				${owner !== me ? `<button class="btn btn-default btn-xs xw-assign-me" ${owner && !xw_own.is_manager() ? "disabled" : ""}>${__("Assign to me")}</button>` : ""}
 				${may_hand_on ? `<button class="btn btn-default btn-xs xw-reassign">${__("Reassign")}</button>` : ""}
@@ -135,10 +135,10 @@ xw_own.OwnershipBar = class OwnershipBar {
 					fieldtype: "Select",
 					label: __("Owner"),
 					options: [{ value: "", label: __("Nobody (unassigned)") }].concat(
-						owners.map((o) => ({
-							value: o.user,
-							label: `${o.full_name || o.user}${cint(o.available) ? "" : ` (${__("away")})`}`,
-						}))
+						// Frappe's Select inserts labels as HTML; a user writes their own full name.
+						owners.map((o) =>
+							xw_own.select_option(o.user, `${o.full_name || o.user}${cint(o.available) ? "" : ` (${__("away")})`}`)
+						)
 					),
 					default: this.info.assigned_to || "",
 				},

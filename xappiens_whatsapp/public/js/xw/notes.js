@@ -76,7 +76,8 @@ xw_n.NotesPart = class NotesPart {
 
 	key(e) {
 		const c = this.conversation;
-		if (!this.note_mode || e.target !== c.$input.get(0)) return;
+		// A key the quick-reply list took (it listens on the same wrapper, and first) is not the note's.
+		if (!this.note_mode || e.target !== c.$input.get(0) || e.defaultPrevented) return;
 		if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
 			e.preventDefault();
 			e.stopPropagation();
